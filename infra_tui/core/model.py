@@ -1,0 +1,212 @@
+"""The data model shared by every part of infra-tui: plain dataclasses, no behaviour that does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+DEFAULT_FLUX_NAMESPACE = "flux-system"
+
+
+def ks_id(namespace: str, name: str) -> str:
+    """The id of a Flux Kustomization everywhere in infra-tui: ``namespace/name``."""
+    return f"{namespace}/{name}"
+
+
+def short_name(node_id: str) -> str:
+    """``flux-system/cilium`` -> ``cilium``."""
+    return node_id.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Bad input found while reading: which file, which line, what to do."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass
+class Resource:
+    """A Kubernetes object in a manifest file."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    file: str  # repo-relative posix path
+    line: int
+    data: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def group(self) -> str:
+        return self.api_version.split("/", 1)[0] if "/" in self.api_version else ""
+
+
+@dataclass
+class DependsOn:
+    """One ``spec.dependsOn`` entry, normalised to ``namespace/name``."""
+
+    target: str
+    line: int
+
+
+@dataclass
+class FluxKustomization:
+    """A ``kustomize.toolkit.fluxcd.io`` Kustomization as written in Git."""
+
+    name: str
+    namespace: str
+    file: str  # repo-relative posix path
+    line: int  # line of the document's first content line
+    api_version: str
+    env: str
+    path: str | None = None
+    depends_on: list[DependsOn] = field(default_factory=list)
+    wait: bool | None = None
+    timeout: str | None = None
+    interval: str | None = None
+    retry_interval: str | None = None
+    prune: bool | None = None
+    suspend: bool = False
+    source_ref: dict[str, Any] | None = None
+    patches: list[Any] = field(default_factory=list)
+    doc_index: int = 0  # chunk index inside the file (yamlio.split_documents)
+    data: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return ks_id(self.namespace, self.name)
+
+    @property
+    def depends_on_ids(self) -> list[str]:
+        return [d.target for d in self.depends_on]
+
+
+@dataclass
+class Component:
+    """A folder of manifests that one or more Flux Kustomizations point at.
+
+    In a flat repo: ``namespaces/<name>/``. ``resources`` are the objects kustomize would build
+    from it (resolved through kustomization.yaml ``resources`` and ``components``).
+    """
+
+    name: str
+    dir: str  # repo-relative posix path
+    resources: list[Resource] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # manifest files read for it
+    has_kustomization: bool = True
+
+    def kinds(self) -> set[str]:
+        return {r.kind for r in self.resources}
+
+
+@dataclass
+class Env:
+    """One cluster: ``clusters/<env>/`` (flat) or the directory named by ``--path``."""
+
+    name: str
+    kustomizations: list[FluxKustomization] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    helmrelease_ids: set[str] = field(default_factory=set)
+
+    def by_id(self) -> dict[str, FluxKustomization]:
+        return {k.id: k for k in self.kustomizations}
+
+    def find(self, name: str) -> FluxKustomization | None:
+        """A Kustomization by id (``ns/name``) or by plain name."""
+        for k in self.kustomizations:
+            if k.id == name or k.name == name:
+                return k
+        return None
+
+
+@dataclass
+class Repo:
+    """Everything read from a repo: envs, components, and what could not be read."""
+
+    root: Path
+    envs: dict[str, Env]
+    components: dict[str, Component]  # keyed by repo-relative dir
+    problems: list[Problem] = field(default_factory=list)
+    flat: bool = True  # clusters/<env>/infrastructure.yaml + namespaces/<component>/
+    settings: Any = None  # core.settings.Settings
+
+    @property
+    def primary_env(self) -> str:
+        names = list(self.envs)
+        return "local-kube" if "local-kube" in names else (names[0] if names else "")
+
+    def env(self, name: str | None) -> Env:
+        """The named env, or the primary one. Raises KeyError naming the envs that exist."""
+        key = name or self.primary_env
+        if key not in self.envs:
+            raise KeyError(key)
+        return self.envs[key]
+
+    def component_for(self, ks: FluxKustomization) -> Component | None:
+        if not ks.path:
+            return None
+        rel = ks.path.strip().removeprefix("./").rstrip("/")
+        return self.components.get(rel)
+
+
+# --------------------------------------------------------------------------- change plans
+
+
+@dataclass
+class FileChange:
+    """One file a plan creates or changes. ``before is None``: created."""
+
+    path: str  # repo-relative posix path
+    before: str | None
+    after: str
+
+    @property
+    def created(self) -> bool:
+        return self.before is None
+
+
+@dataclass
+class Placement:
+    """Where a new or changed Flux Kustomization lands in the bootstrap order."""
+
+    name: str
+    layer: int
+    depends_on: list[str]
+    env: str = ""
+    inferred: dict[str, str] = field(default_factory=dict)  # dependency id -> reason ("CiliumNetworkPolicy")
+
+
+@dataclass
+class ChangePlan:
+    """What ``scaffold.plan`` / ``edit`` / ``lint --fix`` would do, before anything is written."""
+
+    files: list[FileChange] = field(default_factory=list)
+    placement: list[Placement] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    recreate_required: bool = False
+    recreate_reason: str | None = None
+    findings: list[Any] = field(default_factory=list)  # core.rules.Finding after the plan
+    refusals: list[str] = field(default_factory=list)  # why the plan must not be written
+    warnings: list[str] = field(default_factory=list)
+    validation: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+    @property
+    def created(self) -> list[str]:
+        return [f.path for f in self.files if f.created]
+
+    @property
+    def modified(self) -> list[str]:
+        return [f.path for f in self.files if not f.created]

@@ -1,0 +1,260 @@
+"""YAML reading and writing.
+
+Two readers, for two jobs:
+
+* ``load_documents`` reads fast with PyYAML's C safe loader: every document of a file with the
+  line it starts on, and a ``YamlError`` (file, line, message) for a document that fails to
+  parse, so the rest of the file still loads.
+* ``MultiDocFile`` is the round-trip side: a file split into documents *as text*, where only the
+  documents you change or add go through ruamel.yaml and every other byte is kept as it was
+  (header comments before the first ``---`` included). Round-tripping a whole 1,000-document file
+  through ruamel takes seconds; splicing the one changed document back takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError as RuamelError
+
+try:  # the C loader is what makes reading a large repo fast
+    from yaml import CSafeLoader as _FastLoader
+except ImportError:  # pragma: no cover - only on a PyYAML built without libyaml
+    from yaml import SafeLoader as _FastLoader  # type: ignore[assignment]
+
+# A document marker: `---` at column 0, alone or followed by a space/comment/tag.
+_DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$")
+_DOC_END = re.compile(r"^\.\.\.[ \t]*$")
+
+
+@dataclass(frozen=True)
+class YamlError:
+    """A document that could not be read: where, and what to do about it."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class Chunk:
+    """One document of a multi-document file, as text.
+
+    ``marker`` is the `---` line that opens it (empty for a first document without one);
+    ``body`` is everything after the marker up to the next marker, comments and blank lines
+    included. ``start_line`` is the 1-based line of the marker (or of the body when there is no
+    marker).
+    """
+
+    marker: str
+    body: str
+    start_line: int
+
+    @property
+    def body_line(self) -> int:
+        """1-based line where the body starts."""
+        return self.start_line + (1 if self.marker else 0)
+
+    @property
+    def text(self) -> str:
+        return self.marker + self.body
+
+    def is_empty(self) -> bool:
+        """True when the body holds only comments, blank lines or a `...` end marker."""
+        for line in self.body.splitlines():
+            s = line.strip()
+            if s and not s.startswith("#") and not _DOC_END.match(line):
+                return False
+        return True
+
+    def first_content_line(self) -> int:
+        """1-based line of the first line that is not blank or a comment."""
+        for offset, line in enumerate(self.body.splitlines()):
+            s = line.strip()
+            if s and not s.startswith("#"):
+                return self.body_line + offset
+        return self.body_line
+
+
+def split_documents(text: str) -> list[Chunk]:
+    """Split a YAML stream into document chunks, keeping every byte.
+
+    ``"".join(c.text for c in split_documents(t)) == t`` always holds. A leading chunk with no
+    marker holds whatever precedes the first `---` (often only header comments).
+    """
+    chunks: list[Chunk] = []
+    marker = ""
+    body: list[str] = []
+    start = 1
+    lineno = 0
+    for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
+        if _DOC_MARKER.match(line.rstrip("\r\n")):
+            if marker or body:
+                chunks.append(Chunk(marker, "".join(body), start))
+            marker, body, start = line, [], lineno
+        else:
+            body.append(line)
+    if marker or body or not chunks:
+        chunks.append(Chunk(marker, "".join(body), start if (marker or body) else lineno + 1))
+    return chunks
+
+
+@dataclass
+class LoadedDocument:
+    """A parsed document with the line where its content starts."""
+
+    data: Any
+    line: int
+    index: int  # index of the chunk in split_documents()
+
+
+def _error_line(exc: yaml.YAMLError, chunk: Chunk) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return chunk.first_content_line()
+    return chunk.body_line + mark.line
+
+
+def _error_text(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"{context} {problem}" if context else str(problem)
+
+
+def load_documents(text: str, file: str) -> tuple[list[LoadedDocument], list[YamlError]]:
+    """Parse every document of ``text`` with the C safe loader.
+
+    Returns the documents that parsed (empty ones skipped) and one ``YamlError`` per document
+    that did not, so that one bad document never hides the others.
+    """
+    docs: list[LoadedDocument] = []
+    errors: list[YamlError] = []
+    for index, chunk in enumerate(split_documents(text)):
+        if chunk.is_empty():
+            continue
+        try:
+            data = yaml.load(chunk.body, Loader=_FastLoader)  # noqa: S506 - C *safe* loader
+        except yaml.YAMLError as exc:
+            errors.append(
+                YamlError(file, _error_line(exc, chunk), f"invalid YAML: {_error_text(exc)}; fix the syntax there")
+            )
+            continue
+        if data is None:
+            continue
+        docs.append(LoadedDocument(data, chunk.first_content_line(), index))
+    return docs, errors
+
+
+def load_one(text: str) -> Any:
+    """Parse a single YAML document (a patch string, a values block) with the fast loader."""
+    return yaml.load(text, Loader=_FastLoader)  # noqa: S506
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def round_trip_yaml() -> YAML:
+    """A ruamel.yaml instance configured for the Flux repos this tool writes."""
+    rt = YAML(typ="rt")
+    rt.indent(mapping=2, sequence=4, offset=2)
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.explicit_start = False
+    return rt
+
+
+def rt_load(text: str) -> Any:
+    """Round-trip load of one document (comments and quotes kept)."""
+    return round_trip_yaml().load(text)
+
+
+def rt_dump(data: Any) -> str:
+    """Round-trip dump of one document."""
+    buf = io.StringIO()
+    round_trip_yaml().dump(data, buf)
+    return buf.getvalue()
+
+
+def dump_plain(data: Any) -> str:
+    """Dump plain Python data (dicts/lists) in block style with the house indentation."""
+    return rt_dump(data)
+
+
+@dataclass
+class MultiDocFile:
+    """A multi-document YAML file that can be edited one document at a time.
+
+    Untouched documents are written back byte for byte; only replaced or appended documents are
+    produced by ruamel.yaml. ``str(MultiDocFile.parse(t)) == t`` for any text.
+    """
+
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> MultiDocFile:
+        return cls(split_documents(text))
+
+    def __str__(self) -> str:
+        return "".join(c.text for c in self.chunks)
+
+    def document_indexes(self) -> list[int]:
+        """Indexes of chunks that hold a document (not only comments)."""
+        return [i for i, c in enumerate(self.chunks) if not c.is_empty()]
+
+    def load(self, index: int) -> Any:
+        """Round-trip load chunk ``index`` for editing."""
+        try:
+            return rt_load(self.chunks[index].body)
+        except RuamelError as exc:  # pragma: no cover - the fast loader reports these first
+            raise ValueError(str(exc)) from exc
+
+    def replace(self, index: int, data: Any) -> None:
+        """Replace the body of chunk ``index`` with ``data`` dumped by ruamel.
+
+        Comments and blank lines that followed the document in the original chunk (they usually
+        introduce the next document) are kept when ruamel does not carry them itself.
+        """
+        old = self.chunks[index]
+        new_body = rt_dump(data)
+        trailing = _trailing_comment_block(old.body)
+        if trailing and not new_body.endswith(trailing):
+            new_body = new_body.rstrip("\n") + "\n" + trailing
+        self.chunks[index] = Chunk(old.marker, new_body, old.start_line)
+
+    def append(self, body: str, comment: str | None = None) -> None:
+        """Append a document (its text) at the end, opened by `---`.
+
+        The existing text keeps every byte; a missing final newline is the only thing added.
+        """
+        if self.chunks and not self.chunks[-1].text.endswith("\n") and self.chunks[-1].text:
+            last = self.chunks[-1]
+            self.chunks[-1] = Chunk(last.marker, last.body + "\n", last.start_line) if last.body else Chunk(
+                last.marker + "\n", last.body, last.start_line
+            )
+        text = str(self)
+        start = text.count("\n") + 1
+        prefix = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines()) if comment else ""
+        if not body.endswith("\n"):
+            body += "\n"
+        if len(self.chunks) == 1 and not text.strip():
+            self.chunks = [Chunk("---\n", prefix + body, 1)]
+        else:
+            self.chunks.append(Chunk("---\n", prefix + body, start))
+
+
+def _trailing_comment_block(body: str) -> str:
+    """The run of blank and comment lines at the end of ``body`` (may be empty)."""
+    lines = body.splitlines(keepends=True)
+    i = len(lines)
+    while i > 0 and (not lines[i - 1].strip() or lines[i - 1].lstrip().startswith("#")):
+        i -= 1
+    # only keep it if the last content line is not part of a block scalar continuing into it
+    return "".join(lines[i:])
