@@ -23,9 +23,47 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError as RuamelError
 
 try:  # the C loader is what makes reading a large repo fast
-    from yaml import CSafeLoader as _FastLoader
+    from yaml import CSafeLoader as _CLoader
 except ImportError:  # pragma: no cover - only on a PyYAML built without libyaml
-    from yaml import SafeLoader as _FastLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _CLoader  # type: ignore[assignment]
+
+
+def _construct_unknown_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    """Application tags (``!env_var FOO``, ``!secret``) load as their plain value."""
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
+    """C safe loader that tolerates application tags and the ``=`` value key."""
+
+
+class _LenientLoader(yaml.SafeLoader):
+    """Pure-Python fallback for what libyaml refuses but YAML allows: a re-defined anchor."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
+for _loader in (_FastLoader, _LenientLoader):
+    _loader.add_multi_constructor("!", _construct_unknown_tag)
+    _loader.add_constructor("tag:yaml.org,2002:value", _LenientLoader.construct_yaml_str)
+
+
+def _parse(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a *safe* loader
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in str(exc):
+            raise
+        return yaml.load(text, Loader=_LenientLoader)  # noqa: S506
 
 # A document marker: `---` at column 0, alone or followed by a space/comment/tag.
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$")
@@ -141,7 +179,7 @@ def load_documents(text: str, file: str) -> tuple[list[LoadedDocument], list[Yam
         if chunk.is_empty():
             continue
         try:
-            data = yaml.load(chunk.body, Loader=_FastLoader)  # noqa: S506 - C *safe* loader
+            data = _parse(chunk.body)
         except yaml.YAMLError as exc:
             errors.append(
                 YamlError(file, _error_line(exc, chunk), f"invalid YAML: {_error_text(exc)}; fix the syntax there")
@@ -155,7 +193,7 @@ def load_documents(text: str, file: str) -> tuple[list[LoadedDocument], list[Yam
 
 def load_one(text: str) -> Any:
     """Parse a single YAML document (a patch string, a values block) with the fast loader."""
-    return yaml.load(text, Loader=_FastLoader)  # noqa: S506
+    return _parse(text)
 
 
 # --------------------------------------------------------------------------- round trip

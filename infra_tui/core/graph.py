@@ -1,0 +1,269 @@
+"""The bootstrap graph of one env: Flux Kustomizations and their dependsOn edges.
+
+Layer 0 holds what depends on nothing; a Kustomization's layer is the length of its longest
+dependsOn chain. Strongly connected components (cycles) are condensed first, so a cycle never
+hangs the layering: every member of a cycle shares one layer and the cycle is reported as a path
+(``a -> b -> c -> a``). Pure: no Textual, no subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from infra_tui.core.model import Env, FluxKustomization, short_name
+
+
+@dataclass(frozen=True)
+class MissingDependency:
+    source: str  # the dependant
+    target: str  # what it names and does not exist
+    cross_kind: bool = False  # the target exists as a HelmRelease, not a Kustomization
+
+
+@dataclass
+class Graph:
+    """Nodes are Kustomization ids (``namespace/name``)."""
+
+    env: str
+    nodes: dict[str, FluxKustomization]
+    deps: dict[str, list[str]]  # id -> existing dependency ids (order kept)
+    dependants: dict[str, list[str]]
+    layer: dict[str, int]
+    layers: list[list[str]]
+    cycles: list[list[str]]  # each a closed path: [a, b, c, a]
+    missing: list[MissingDependency] = field(default_factory=list)
+
+    # -- queries ------------------------------------------------------------------------
+
+    def ancestors(self, node: str) -> set[str]:
+        """Everything ``node`` waits for, directly or not."""
+        return _reach(node, self.deps)
+
+    def descendants(self, node: str) -> set[str]:
+        """Everything that waits for ``node``: its blast radius."""
+        return _reach(node, self.dependants)
+
+    def critical_path(self) -> list[str]:
+        """The longest dependsOn chain, from layer 0 to the deepest node."""
+        if not self.layer:
+            return []
+        end = max(sorted(self.layer), key=lambda n: self.layer[n])
+        path = [end]
+        while True:
+            cur = path[-1]
+            below = [d for d in self.deps.get(cur, []) if self.layer.get(d, -1) == self.layer[cur] - 1 and d not in path]
+            if not below:
+                break
+            path.append(sorted(below)[0])
+        return list(reversed(path))
+
+    def in_cycle(self, node: str) -> bool:
+        return any(node in c for c in self.cycles)
+
+    def resolve(self, name: str) -> str | None:
+        """Id of a node given its id or plain name (first match by name)."""
+        if name in self.nodes:
+            return name
+        for nid in self.nodes:
+            if short_name(nid) == name:
+                return nid
+        return None
+
+    @property
+    def depth(self) -> int:
+        """Longest chain in edges (the deepest layer)."""
+        return max(self.layer.values(), default=0)
+
+
+def _reach(node: str, edges: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(edges.get(node, []))
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(edges.get(n, []))
+    seen.discard(node)
+    return seen
+
+
+def build(env: Env, extra: list[FluxKustomization] | None = None) -> Graph:
+    """Build the graph of ``env`` (plus ``extra`` Kustomizations a plan would add)."""
+    kss = list(env.kustomizations) + list(extra or [])
+    nodes: dict[str, FluxKustomization] = {}
+    for k in kss:
+        nodes.setdefault(k.id, k)
+    deps: dict[str, list[str]] = {n: [] for n in nodes}
+    dependants: dict[str, list[str]] = {n: [] for n in nodes}
+    missing: list[MissingDependency] = []
+    for nid, k in nodes.items():
+        for target in k.depends_on_ids:
+            if target in nodes:
+                if target not in deps[nid]:
+                    deps[nid].append(target)
+                    dependants[target].append(nid)
+            else:
+                missing.append(MissingDependency(nid, target, cross_kind=target in env.helmrelease_ids))
+    sccs = _tarjan(list(nodes), deps)
+    comp_of = {n: i for i, comp in enumerate(sccs) for n in comp}
+    cycles = [_cycle_path(comp, deps) for comp in sccs if len(comp) > 1 or comp[0] in deps[comp[0]]]
+    # Tarjan emits components in reverse topological order: dependencies first.
+    comp_layer: dict[int, int] = {}
+    for i, comp in enumerate(sccs):
+        members = set(comp)
+        best = 0
+        for n in comp:
+            for d in deps[n]:
+                if d not in members:
+                    best = max(best, comp_layer[comp_of[d]] + 1)
+        comp_layer[i] = best
+    layer = {n: comp_layer[comp_of[n]] for n in nodes}
+    layers: list[list[str]] = [[] for _ in range(max(layer.values(), default=-1) + 1)]
+    for n in sorted(nodes, key=lambda x: (layer[x], short_name(x), x)):
+        layers[layer[n]].append(n)
+    return Graph(env.name, nodes, deps, dependants, layer, layers, cycles, missing)
+
+
+def _tarjan(nodes: list[str], deps: dict[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components, iteratively (no recursion limit on deep repos)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(deps[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            advanced = False
+            for d in it:
+                if d not in index:
+                    index[d] = low[d] = counter
+                    counter += 1
+                    stack.append(d)
+                    on_stack.add(d)
+                    work.append((d, iter(deps[d])))
+                    advanced = True
+                    break
+                if d in on_stack:
+                    low[node] = min(low[node], index[d])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == node:
+                        break
+                out.append(sorted(comp))
+    return out
+
+
+def _cycle_path(comp: list[str], deps: dict[str, list[str]]) -> list[str]:
+    """A closed path through a strongly connected component, starting at its smallest id."""
+    members = set(comp)
+    start = comp[0]
+    # BFS from start's dependencies back to start, inside the component
+    prev: dict[str, str] = {}
+    frontier = [start]
+    seen = {start}
+    while frontier:
+        nxt = []
+        for n in frontier:
+            for d in deps[n]:
+                if d not in members:
+                    continue
+                if d == start:
+                    path = [n]
+                    while path[-1] != start:
+                        path.append(prev[path[-1]])
+                    path.reverse()
+                    return [*path, start]
+                if d not in seen:
+                    seen.add(d)
+                    prev[d] = n
+                    nxt.append(d)
+        frontier = nxt
+    return [start, start]
+
+
+# --------------------------------------------------------------------------- output formats
+
+
+def to_dict(g: Graph) -> dict:
+    """The JSON shape of DESIGN.md."""
+    return {
+        "env": g.env,
+        "kustomizations": [
+            {
+                "name": k.name,
+                "namespace": k.namespace,
+                "path": k.path,
+                "file": k.file,
+                "line": k.line,
+                "dependsOn": k.depends_on_ids,
+                "layer": g.layer[nid],
+            }
+            for nid, k in sorted(g.nodes.items(), key=lambda kv: (g.layer[kv[0]], kv[0]))
+        ],
+        "layers": g.layers,
+        "cycles": g.cycles,
+        "missing": [{"from": m.source, "to": m.target, "cross_kind": m.cross_kind} for m in g.missing],
+        "critical_path": g.critical_path(),
+    }
+
+
+def to_json(g: Graph) -> str:
+    return json.dumps(to_dict(g), indent=2)
+
+
+def _mermaid_id(nid: str) -> str:
+    return "n_" + "".join(c if c.isalnum() else "_" for c in nid)
+
+
+def to_mermaid(g: Graph) -> str:
+    lines = ["flowchart BT"]
+    for i, layer in enumerate(g.layers):
+        lines.append(f'  subgraph L{i}["layer {i}"]')
+        for nid in layer:
+            lines.append(f'    {_mermaid_id(nid)}["{short_name(nid)}"]')
+        lines.append("  end")
+    for nid in g.nodes:
+        for d in g.deps[nid]:
+            lines.append(f"  {_mermaid_id(nid)} --> {_mermaid_id(d)}")
+    for m in g.missing:
+        lines.append(f'  {_mermaid_id(m.source)} -.-> {_mermaid_id(m.target)}["{short_name(m.target)} (missing)"]')
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(g: Graph) -> str:
+    lines = ["digraph bootstrap {", "  rankdir=BT;", "  node [shape=box];"]
+    for i, layer in enumerate(g.layers):
+        lines.append(f"  subgraph layer_{i} {{ rank=same; " + " ".join(f'"{n}";' for n in layer) + " }")
+    cyc = {n for c in g.cycles for n in c}
+    for nid in g.nodes:
+        attrs = ' [color=red]' if nid in cyc else ""
+        lines.append(f'  "{nid}" [label="{short_name(nid)}"]{attrs};')
+    for nid in g.nodes:
+        for d in g.deps[nid]:
+            lines.append(f'  "{nid}" -> "{d}";')
+    for m in g.missing:
+        lines.append(f'  "{m.target}" [label="{short_name(m.target)} (missing)", style=dashed, color=red];')
+        lines.append(f'  "{m.source}" -> "{m.target}" [style=dashed, color=red];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,452 @@
+"""Reading a Flux repo from disk into the model.
+
+Two shapes are read:
+
+* the **flat** shape of the house patterns: ``clusters/<env>/*.yaml`` hold the env's Flux
+  Kustomizations (``infrastructure.yaml`` first of all), ``namespaces/<component>/`` the
+  components;
+* **any** shape (``--path DIR``): every YAML file below DIR is scanned for Flux Kustomizations and
+  the directory named is one cluster. This is how the public repos of the corpus (per-app
+  ``ks.yaml`` files, nested kustomizations) are read.
+
+Reading never stops at the first bad file: every problem becomes a ``Problem`` (file, line, what
+to do) and the rest still loads. Pure: no Textual, no subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra_tui.core import yamlio
+from infra_tui.core.model import (
+    DEFAULT_FLUX_NAMESPACE,
+    FLUX_KS_GROUP,
+    KUSTOMIZE_GROUP,
+    Component,
+    DependsOn,
+    Env,
+    FluxKustomization,
+    Problem,
+    Repo,
+    Resource,
+    ks_id,
+)
+from infra_tui.errors import UserError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+SKIP_DIRS = {".git", ".github", "node_modules", ".venv", "__pycache__"}
+
+
+def is_flux_kustomization(doc: Any) -> bool:
+    return (
+        isinstance(doc, dict)
+        and doc.get("kind") == "Kustomization"
+        and str(doc.get("apiVersion", "")).startswith(FLUX_KS_GROUP + "/")
+    )
+
+
+def is_kustomize_file(doc: Any) -> bool:
+    """kustomize's own ``kind: Kustomization`` (kustomize.config.k8s.io), not Flux's."""
+    return isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(KUSTOMIZE_GROUP + "/")
+
+
+def find_root(start: Path) -> Path:
+    """Walk up from ``start`` to the directory holding ``clusters/*/infrastructure.yaml``."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        clusters = candidate / "clusters"
+        if clusters.is_dir() and any(clusters.glob("*/infrastructure.yaml")):
+            return candidate
+    raise UserError(
+        f"{start} is not inside a flat Flux repo (no clusters/<env>/infrastructure.yaml found here or above); "
+        "pass --repo PATH, or --path DIR to read another repo shape"
+    )
+
+
+# --------------------------------------------------------------------------- file cache
+
+
+@dataclass
+class _Reader:
+    """Reads and parses each file once per load."""
+
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    _cache: dict[str, list[yamlio.LoadedDocument]] = field(default_factory=dict)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def docs(self, path: Path) -> list[yamlio.LoadedDocument]:
+        rel = self.rel(path)
+        if rel in self._cache:
+            return self._cache[rel]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(rel, 0, f"cannot read file ({exc.__class__.__name__}); check its permissions and encoding"))
+            self._cache[rel] = []
+            return []
+        docs, errors = yamlio.load_documents(text, rel)
+        self.problems.extend(Problem(e.file, e.line, e.message) for e in errors)
+        self._cache[rel] = docs
+        return docs
+
+
+# --------------------------------------------------------------------------- kustomize resolution
+
+
+@dataclass
+class _KustomizeTree:
+    """What a folder's kustomization.yaml (or Flux's generated one) resolves to."""
+
+    files: list[Path] = field(default_factory=list)
+    patch_files: set[Path] = field(default_factory=set)
+    has_kustomization: bool = True
+
+
+def _kustomization_file(folder: Path) -> Path | None:
+    for name in KUSTOMIZATION_FILES:
+        p = folder / name
+        if p.is_file():
+            return p
+    return None
+
+
+def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None) -> _KustomizeTree:
+    """The manifest files kustomize would read for ``folder``.
+
+    Follows ``resources`` and ``components`` (files and folders, recursively); remote URLs are
+    skipped. A folder without kustomization.yaml is read as Flux does: every YAML file below it.
+    """
+    seen = _seen if _seen is not None else set()
+    folder = folder.resolve()
+    tree = _KustomizeTree()
+    if folder in seen:
+        return tree
+    seen.add(folder)
+    kfile = _kustomization_file(folder)
+    if kfile is None:
+        tree.has_kustomization = False
+        for p in sorted(_walk_yaml(folder)):
+            tree.files.append(p)
+        return tree
+    docs = reader.docs(kfile)
+    kdoc = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
+    for p in _patch_paths(kdoc, folder):
+        tree.patch_files.add(p)
+    for key in ("resources", "components", "bases"):
+        entries = kdoc.get(key) or []
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
+                continue
+            target = (folder / entry).resolve()
+            if target.is_dir():
+                sub = resolve_folder(reader, target, seen)
+                tree.files.extend(sub.files)
+                tree.patch_files |= sub.patch_files
+            elif target.is_file():
+                tree.files.append(target)
+            else:
+                reader.problems.append(
+                    Problem(reader.rel(kfile), _entry_line(kfile, entry), f"'{entry}' listed in {key} does not exist; fix the path or remove it")
+                )
+    return tree
+
+
+def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:
+    for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+        for entry in kdoc.get(key) or []:
+            path = entry.get("path") if isinstance(entry, dict) else entry if key == "patchesStrategicMerge" else None
+            if isinstance(path, str) and "\n" not in path:
+                yield (folder / path).resolve()
+
+
+def _entry_line(path: Path, entry: str) -> int:
+    try:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if entry in line:
+                return n
+    except OSError:
+        pass
+    return 0
+
+
+def _walk_yaml(folder: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if name.endswith(YAML_SUFFIXES):
+                yield Path(dirpath) / name
+
+
+def _resources_of(reader: _Reader, files: Iterable[Path], skip: set[Path]) -> list[Resource]:
+    out: list[Resource] = []
+    for path in files:
+        if path in skip or path.name in KUSTOMIZATION_FILES:
+            continue
+        rel = reader.rel(path)
+        for d in reader.docs(path):
+            out.extend(_as_resources(d.data, rel, d.line))
+    return out
+
+
+def _as_resources(data: Any, rel: str, line: int) -> list[Resource]:
+    if not isinstance(data, dict) or "kind" not in data:
+        return []
+    if data.get("kind") == "List" and isinstance(data.get("items"), list):
+        return [r for item in data["items"] for r in _as_resources(item, rel, line)]
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    return [
+        Resource(
+            kind=str(data.get("kind")),
+            api_version=str(data.get("apiVersion", "")),
+            name=str(meta.get("name", "")),
+            namespace=meta.get("namespace") if isinstance(meta.get("namespace"), str) else None,
+            file=rel,
+            line=line,
+            data=data,
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- Flux Kustomizations
+
+
+def _find_key_line(text_lines: list[str], start: int, key: str) -> int:
+    """1-based line of ``key:`` at or after line ``start`` (1-based) in the same document."""
+    for i in range(max(start - 1, 0), len(text_lines)):
+        stripped = text_lines[i].lstrip()
+        if i > start - 1 and text_lines[i].startswith("---"):
+            break
+        if stripped.startswith(key + ":"):
+            return i + 1
+    return start
+
+
+def parse_flux_kustomization(
+    data: dict[str, Any], *, file: str, line: int, env: str, default_namespace: str, doc_index: int,
+    lines: list[str] | None = None, problems: list[Problem],
+) -> FluxKustomization | None:
+    """Build a ``FluxKustomization`` from one parsed document, reporting bad fields as problems."""
+    lines = lines or []
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not meta.get("name"):
+        problems.append(Problem(file, line, "Flux Kustomization without metadata.name; add a name"))
+        return None
+    name = str(meta["name"])
+    namespace = str(meta.get("namespace") or default_namespace)
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    deps: list[DependsOn] = []
+    raw_deps = spec.get("dependsOn") or []
+    deps_line = _find_key_line(lines, line, "dependsOn") if raw_deps else line
+    if not isinstance(raw_deps, list):
+        problems.append(Problem(file, deps_line, f"{name}: spec.dependsOn must be a list of {{name, namespace}} mappings"))
+        raw_deps = []
+    for offset, entry in enumerate(raw_deps):
+        if not isinstance(entry, dict) or not entry.get("name"):
+            problems.append(
+                Problem(file, deps_line + 1 + offset, f"{name}: dependsOn entry {entry!r} is not a mapping with a name; write '- name: <kustomization>'")
+            )
+            continue
+        deps.append(DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), deps_line + 1 + offset))
+    patches = spec.get("patches") if isinstance(spec.get("patches"), list) else []
+    return FluxKustomization(
+        name=name,
+        namespace=namespace,
+        file=file,
+        line=line,
+        api_version=str(data.get("apiVersion")),
+        env=env,
+        path=spec.get("path") if isinstance(spec.get("path"), str) else None,
+        depends_on=deps,
+        wait=spec.get("wait") if isinstance(spec.get("wait"), bool) else None,
+        timeout=str(spec["timeout"]) if spec.get("timeout") is not None else None,
+        interval=str(spec["interval"]) if spec.get("interval") is not None else None,
+        retry_interval=str(spec["retryInterval"]) if spec.get("retryInterval") is not None else None,
+        prune=spec.get("prune") if isinstance(spec.get("prune"), bool) else None,
+        suspend=bool(spec.get("suspend", False)),
+        source_ref=spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else None,
+        patches=patches,
+        doc_index=doc_index,
+        data=data,
+    )
+
+
+def _read_flux_kustomizations(
+    reader: _Reader, files: Iterable[Path], env: str, namespace_of: dict[Path, str], skip: set[Path]
+) -> list[FluxKustomization]:
+    out: list[FluxKustomization] = []
+    for path in files:
+        if path in skip:
+            continue
+        docs = reader.docs(path)
+        if not any(is_flux_kustomization(d.data) for d in docs):
+            continue
+        rel = reader.rel(path)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        default_ns = namespace_of.get(path.resolve(), DEFAULT_FLUX_NAMESPACE)
+        for d in docs:
+            if is_flux_kustomization(d.data):
+                ks = parse_flux_kustomization(
+                    d.data, file=rel, line=d.line, env=env, default_namespace=default_ns,
+                    doc_index=d.index, lines=lines, problems=reader.problems,
+                )
+                if ks is not None:
+                    out.append(ks)
+    return out
+
+
+def _namespace_map(reader: _Reader, scan_files: list[Path]) -> tuple[dict[Path, str], set[Path]]:
+    """File -> namespace from enclosing kustomization.yaml ``namespace:``; and patch-only files.
+
+    kustomize applies an outer kustomization's namespace over inner ones, so outer folders win.
+    """
+    kfiles = sorted((p for p in scan_files if p.name in KUSTOMIZATION_FILES), key=lambda p: len(p.parts), reverse=True)
+    namespace_of: dict[Path, str] = {}
+    patch_files: set[Path] = set()
+    for kfile in kfiles:  # innermost first, so outer assignments overwrite
+        docs = reader.docs(kfile)
+        kdoc = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
+        if not is_kustomize_file(kdoc) and kdoc.get("kind") != "Kustomization":
+            continue
+        tree = resolve_folder(reader, kfile.parent)
+        patch_files |= tree.patch_files
+        ns = kdoc.get("namespace")
+        if isinstance(ns, str) and ns:
+            for f in tree.files:
+                namespace_of[f.resolve()] = ns
+    return namespace_of, patch_files
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(root: Path | str | None = None, *, paths: list[Path | str] | None = None, with_components: bool = True) -> Repo:
+    """Read a repo.
+
+    ``load(root)``: the flat shape, every env under ``clusters/``. ``load(paths=[DIR, ...])``: any
+    shape; all YAML below the given directories is one cluster named after the first directory.
+    """
+    if paths:
+        return _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
+    base = find_root(Path(root) if root else Path.cwd())
+    reader = _Reader(base.resolve())
+    envs: dict[str, Env] = {}
+    clusters = base / "clusters"
+    env_dirs = sorted(d for d in clusters.iterdir() if d.is_dir() and not d.name.startswith("."))
+    # infrastructure.yaml is the env's file; other YAML directly in clusters/<env>/ may hold more.
+    for env_dir in env_dirs:
+        files = sorted(env_dir.glob("*.y*ml"), key=lambda p: (p.name != "infrastructure.yaml", p.name))
+        kss = _read_flux_kustomizations(reader, files, env_dir.name, {}, set())
+        if not kss and not (env_dir / "infrastructure.yaml").exists():
+            continue
+        envs[env_dir.name] = Env(env_dir.name, kss, [reader.rel(f) for f in files if reader._cache.get(reader.rel(f))])
+    components: dict[str, Component] = {}
+    if with_components:
+        ns_root = base / "namespaces"
+        if ns_root.is_dir():
+            for d in sorted(p for p in ns_root.iterdir() if p.is_dir()):
+                components[reader.rel(d)] = _component(reader, d)
+        for env in envs.values():
+            for ks in env.kustomizations:
+                _attach_component(reader, base, ks, components)
+    repo = Repo(root=base.resolve(), envs=envs, components=components, problems=reader.problems, flat=True)
+    _fill_helmrelease_ids(repo)
+    return repo
+
+
+def _component(reader: _Reader, folder: Path) -> Component:
+    tree = resolve_folder(reader, folder)
+    resources = _resources_of(reader, tree.files, tree.patch_files)
+    return Component(
+        name=folder.name,
+        dir=reader.rel(folder),
+        resources=resources,
+        files=[reader.rel(f) for f in tree.files],
+        has_kustomization=tree.has_kustomization,
+    )
+
+
+def _attach_component(reader: _Reader, root: Path, ks: FluxKustomization, components: dict[str, Component]) -> None:
+    if not ks.path or "${" in ks.path:
+        return
+    rel = ks.path.strip().removeprefix("./").rstrip("/")
+    if rel in components:
+        return
+    folder = (root / rel)
+    if folder.is_dir() and reader.rel(folder) == rel:
+        components[rel] = _component(reader, folder)
+
+
+def _fill_helmrelease_ids(repo: Repo) -> None:
+    for env in repo.envs.values():
+        for ks in env.kustomizations:
+            comp = repo.component_for(ks)
+            if comp is None:
+                continue
+            for r in comp.resources:
+                if r.kind == "HelmRelease":
+                    env.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
+
+
+def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
+    """The directory Flux paths are relative to: the ancestor where most ``spec.path`` exist."""
+    first = dirs[0].resolve()
+    candidates = [first, *first.parents]
+    best, best_hits = None, -1
+    for cand in candidates:
+        if (cand / ".git").exists():
+            return cand
+        hits = sum(1 for k in kss if k.path and (cand / k.path).is_dir())
+        if hits > best_hits:
+            best, best_hits = cand, hits
+        if str(cand) == cand.anchor:
+            break
+    if best_hits <= 0:  # paths relative to something else (an artifact): the repo top, if any
+        for cand in candidates:
+            if (cand / "clusters").is_dir() or (cand / "LICENSE").exists():
+                return cand
+    return best or first
+
+
+def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -> Repo:
+    for d in dirs:
+        if not d.is_dir():
+            raise UserError(f"--path {d}: not a directory; name a folder of the repo to scan")
+    provisional = Path(os.path.commonpath([str(d.resolve()) for d in dirs]))
+    reader = _Reader(provisional)
+    scan: list[Path] = []
+    for d in dirs:
+        scan.extend(p.resolve() for p in _walk_yaml(d))
+    namespace_of, patch_files = _namespace_map(reader, scan)
+    env_name = dirs[0].resolve().name
+    kss = _read_flux_kustomizations(reader, scan, env_name, namespace_of, patch_files)
+    base = (root.resolve() if root else _guess_root(dirs, kss))
+    # re-express file paths relative to the real root
+    for ks in kss:
+        ks.file = Path(os.path.relpath(provisional / ks.file, base)).as_posix()
+    problems = [Problem(Path(os.path.relpath(provisional / p.file, base)).as_posix() if not os.path.isabs(p.file) else p.file, p.line, p.message) for p in reader.problems]
+    env = Env(env_name, kss, sorted({k.file for k in kss}))
+    components: dict[str, Component] = {}
+    repo = Repo(root=base, envs={env_name: env}, components=components, problems=problems, flat=False)
+    if with_components:
+        creader = _Reader(base, problems=[], _cache={})
+        for ks in kss:
+            _attach_component(creader, base, ks, components)
+        _fill_helmrelease_ids(repo)
+        repo.problems.extend(p for p in creader.problems if p not in set(repo.problems))
+    return repo
