@@ -135,9 +135,16 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
     seen.add(folder)
     kfile = _kustomization_file(folder)
     if kfile is None:
+        # Flux generates a kustomization.yaml: every manifest below the folder, except that a
+        # sub-folder holding its own kustomization.yaml is included as that kustomization.
         tree.has_kustomization = False
-        for p in sorted(_walk_yaml(folder)):
-            tree.files.append(p)
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir() and entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                sub = resolve_folder(reader, entry, seen) if _kustomization_file(entry) else _generated(reader, entry, seen)
+                tree.files.extend(sub.files)
+                tree.patch_files |= sub.patch_files
+            elif entry.is_file() and entry.name.endswith(YAML_SUFFIXES):
+                tree.files.append(entry)
         return tree
     docs = reader.docs(kfile)
     kdoc = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
@@ -162,6 +169,11 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
                     Problem(reader.rel(kfile), _entry_line(kfile, entry), f"'{entry}' listed in {key} does not exist; fix the path or remove it")
                 )
     return tree
+
+
+def _generated(reader: _Reader, folder: Path, seen: set[Path]) -> _KustomizeTree:
+    seen.discard(folder.resolve())
+    return resolve_folder(reader, folder, seen)
 
 
 def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:

@@ -1,0 +1,648 @@
+"""House-pattern lint: every rule id of DESIGN.md, driven by the tables of ``templates/rules.yaml``.
+
+``lint(repo, env_name)`` returns ``Finding`` objects (rule, severity, kustomization, file, line,
+message, fixable). The tables can be extended by a repo's ``.infra-tui.yaml`` (``rules:``).
+Pure: no Textual, no subprocess.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from infra_tui.core import graph as graph_mod
+from infra_tui.core import yamlio
+from infra_tui.core.model import Component, Env, FluxKustomization, Repo, Resource, short_name
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # error | warning | info
+    kustomization: str | None  # id (namespace/name) the finding belongs to
+    file: str
+    line: int
+    message: str
+    fixable: bool = False
+    data: tuple[tuple[str, Any], ...] = ()  # what a fix needs (rule-specific), hashable
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "kustomization": self.kustomization,
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "fixable": self.fixable,
+        }
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+# --------------------------------------------------------------------------- rule tables
+
+
+@dataclass(frozen=True)
+class CrdProvider:
+    kinds: tuple[str, ...]
+    group: str
+    provider: str
+
+
+@dataclass(frozen=True)
+class RequiredDependency:
+    component: str
+    depends_on: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AntiPattern:
+    rule: str
+    paths: tuple[tuple[str, ...], ...]
+    value: Any
+    why: str
+
+
+@dataclass
+class Rules:
+    crd_providers: list[CrdProvider]
+    monitoring_kinds: set[str]
+    monitoring_provider: str
+    monitoring_suffix: str
+    monitoring_wait: bool
+    monitoring_timeout: str
+    webhook_components: set[str]
+    required_dependencies: list[RequiredDependency]
+    anti_patterns: list[AntiPattern]
+    servicemonitor_switches: set[str]
+    restart_annotations: set[str]
+    kustomization_shape: dict[str, Any]
+    namespace_labels: dict[str, str]
+    _by_kind: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_kind = {k: p.provider for p in self.crd_providers for k in p.kinds}
+
+    def provider_for_kind(self, kind: str) -> str | None:
+        """Name of the Kustomization that provides the CRD of ``kind`` (``cilium`` for a CNP)."""
+        return self._by_kind.get(kind)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_tables() -> dict[str, Any]:
+    text = resources.files("infra_tui.templates").joinpath("rules.yaml").read_text(encoding="utf-8")
+    return yamlio.load_one(text)
+
+
+def merge_tables(base: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+    """Lists are appended to, mappings merged (recursively), scalars replaced."""
+    out = dict(base)
+    for key, value in (extra or {}).items():
+        if isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = [*out[key], *value]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_tables(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def rules_from_tables(t: dict[str, Any]) -> Rules:
+    mon = t.get("monitoring") or {}
+    return Rules(
+        crd_providers=[CrdProvider(tuple(p["kinds"]), p.get("group", ""), p["provider"]) for p in t.get("crd_providers", [])],
+        monitoring_kinds=set(mon.get("kinds", [])),
+        monitoring_provider=mon.get("provider", "monitoring"),
+        monitoring_suffix=mon.get("suffix", "-monitoring"),
+        monitoring_wait=bool(mon.get("wait", False)),
+        monitoring_timeout=str(mon.get("timeout", "5m")),
+        webhook_components=set(t.get("webhook_components", [])),
+        required_dependencies=[
+            RequiredDependency(r["component"], r["depends_on"], r.get("reason", "")) for r in t.get("required_dependencies", [])
+        ],
+        anti_patterns=[
+            AntiPattern(a["rule"], tuple(tuple(p) for p in a["paths"]), a.get("value"), a.get("why", ""))
+            for a in t.get("anti_patterns", [])
+        ],
+        servicemonitor_switches=set(t.get("servicemonitor_switches", [])),
+        restart_annotations=set(t.get("restart_annotations", [])),
+        kustomization_shape=dict(t.get("kustomization_shape", {})),
+        namespace_labels=dict(t.get("namespace_labels", {})),
+    )
+
+
+def load_rules(repo: Repo | None = None) -> Rules:
+    """The default tables, extended by the repo's ``.infra-tui.yaml`` ``rules:`` section."""
+    extra = None
+    settings = getattr(repo, "settings", None) if repo is not None else None
+    if settings is not None:
+        extra = getattr(settings, "rules", None)
+    return rules_from_tables(merge_tables(_default_tables(), extra))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Lines:
+    """Source lines of repo files, read once, to point findings at the exact key."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._cache: dict[str, list[str]] = {}
+
+    def get(self, rel: str) -> list[str]:
+        if rel not in self._cache:
+            try:
+                self._cache[rel] = (self.root / rel).read_text(encoding="utf-8").splitlines()
+            except OSError:
+                self._cache[rel] = []
+        return self._cache[rel]
+
+    def locate(self, rel: str, start: int, path: Iterable[str]) -> int:
+        """Line of the nested key ``path`` inside the document starting at ``start``.
+
+        Each key is looked for only inside the block of the key before it (deeper indentation),
+        so ``operator.prometheus.enabled`` and ``prometheus.enabled`` point at different lines.
+        """
+        lines = self.get(rel)
+        line, parent_indent, i = start, -1, start - 1
+        for key in path:
+            found = False
+            child_indent: int | None = None
+            while i < len(lines):
+                text = lines[i]
+                if i >= start and text.startswith("---"):
+                    return line
+                body = text.lstrip(" ")
+                if not body or body.startswith("#"):
+                    i += 1
+                    continue
+                item = body.lstrip("- ")
+                indent = len(text) - len(item)
+                if indent <= parent_indent:
+                    return line  # left the parent's block
+                if child_indent is None:
+                    child_indent = indent
+                if indent == child_indent and item.startswith(f"{key}:"):
+                    parent_indent, line, found = indent, i + 1, True
+                    i += 1
+                    break
+                i += 1
+            if not found:
+                return line
+        return line
+
+
+    def locate_in_order(self, rel: str, start: int, path: Iterable[str]) -> int:
+        """Line of the last key of ``path``, finding each key after the one before it.
+
+        For text nested in block scalars (a Flux patch string), where indentation is relative.
+        """
+        lines = self.get(rel)
+        line, i = start, start - 1
+        for key in path:
+            while i < len(lines):
+                if i >= start and lines[i].startswith("---"):
+                    return line
+                if lines[i].lstrip(" -").startswith(f"{key}:"):
+                    line = i + 1
+                    i += 1
+                    break
+                i += 1
+            else:
+                return line
+        return line
+
+
+def _get(d: Any, path: Iterable[str]) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _walk_values(values: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(values, dict):
+        for k, v in values.items():
+            yield from _walk_values(v, (*prefix, str(k)))
+    else:
+        yield prefix, values
+
+
+def _patch_documents(patches: list[Any], want_kind: str) -> Iterator[tuple[dict[str, Any], int]]:
+    """Documents inside Flux ``patches`` strings that target ``want_kind``, recursively.
+
+    A patch may itself be a Flux Kustomization whose own ``patches`` target HelmReleases (the
+    corpus has real ones): those are followed too. Yields (document, index of the top patch).
+    """
+    for index, patch in enumerate(patches or []):
+        if not isinstance(patch, dict) or not isinstance(patch.get("patch"), str):
+            continue
+        target = patch.get("target") if isinstance(patch.get("target"), dict) else {}
+        try:
+            docs, errors = yamlio.load_documents(patch["patch"], "<patch>")
+        except Exception:  # noqa: BLE001 - a patch string is not ours to crash on
+            continue
+        for d in docs:
+            data = d.data
+            if isinstance(data, list):  # JSON6902 ops: not a document
+                continue
+            kind = (data or {}).get("kind") or target.get("kind")
+            if kind == want_kind:
+                yield data, index
+            if kind == "Kustomization" and isinstance(_get(data, ("spec", "patches")), list):
+                for inner, _ in _patch_documents(data["spec"]["patches"], want_kind):
+                    yield inner, index
+
+
+# --------------------------------------------------------------------------- the linter
+
+
+@dataclass
+class _Ctx:
+    repo: Repo
+    env: Env
+    graph: graph_mod.Graph
+    rules: Rules
+    lines: _Lines
+    by_name: dict[str, list[str]]  # short name -> ids
+    out: list[Finding] = field(default_factory=list)
+
+    def add(self, rule: str, severity: str, ks: str | None, file: str, line: int, message: str, fixable: bool = False, **data: Any) -> None:
+        self.out.append(Finding(rule, severity, ks, file, line, message, fixable, tuple(sorted(data.items()))))
+
+    def provider_id(self, name: str, near: FluxKustomization | None = None) -> str | None:
+        ids = self.by_name.get(name) or []
+        if not ids:
+            return None
+        if near is not None:
+            for i in ids:
+                if i.startswith(near.namespace + "/"):
+                    return i
+        return ids[0]
+
+
+def lint(repo: Repo, env_name: str | None = None, rules: Rules | None = None, graph: graph_mod.Graph | None = None) -> list[Finding]:
+    """Every finding for one env (the primary one by default), sorted by file and line."""
+    env = repo.env(env_name)
+    rules = rules or load_rules(repo)
+    g = graph or graph_mod.build(env)
+    by_name: dict[str, list[str]] = {}
+    for nid in g.nodes:
+        by_name.setdefault(short_name(nid), []).append(nid)
+    ctx = _Ctx(repo, env, g, rules, _Lines(repo.root), by_name)
+    _check_graph(ctx)
+    seen_components: set[str] = set()
+    for ks in env.kustomizations:
+        comp = repo.component_for(ks)
+        _check_required(ctx, ks)
+        _check_ks_shape(ctx, ks)
+        _check_patches(ctx, ks)
+        _check_webhook_dependency(ctx, ks)
+        if comp is None:
+            continue
+        _check_crd_dependencies(ctx, ks, comp)
+        _check_monitoring(ctx, ks, comp)
+        _check_webhook_cnp(ctx, ks, comp)
+        if comp.dir in seen_components:
+            continue
+        seen_components.add(comp.dir)
+        for res in comp.resources:
+            _check_resource(ctx, ks, res)
+    _check_base_overlays(ctx)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    unique = list(dict.fromkeys(ctx.out))
+    return sorted(unique, key=lambda f: (f.file, f.line, order.get(f.severity, 9), f.rule))
+
+
+def _check_graph(ctx: _Ctx) -> None:
+    g = ctx.graph
+    for cycle in g.cycles:
+        first = g.nodes[cycle[0]]
+        ctx.add(
+            "dependency-cycle", "error", cycle[0], first.file, first.line,
+            "dependsOn cycle: " + " -> ".join(short_name(n) for n in cycle) + "; remove one of these edges",
+        )
+    for m in g.missing:
+        ks = g.nodes[m.source]
+        line = next((d.line for d in ks.depends_on if d.target == m.target), ks.line)
+        if m.cross_kind:
+            ctx.add(
+                "dependency-cross-kind", "error", m.source, ks.file, line,
+                f"{ks.name} dependsOn '{m.target}', which is a HelmRelease, not a Flux Kustomization; "
+                "depend on the Kustomization that deploys it",
+            )
+        else:
+            names = sorted(g.nodes)
+            close = difflib.get_close_matches(m.target, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; add it or remove the entry"
+            ctx.add("dependency-missing", "error", m.source, ks.file, line, f"{ks.name} dependsOn '{m.target}', which does not exist in env {ctx.env.name}{hint}")
+
+
+def _check_required(ctx: _Ctx, ks: FluxKustomization) -> None:
+    for req in ctx.rules.required_dependencies:
+        if ks.name != req.component:
+            continue
+        target = ctx.provider_id(req.depends_on, ks)
+        if target is None or target in ks.depends_on_ids:
+            continue
+        ctx.add(
+            "required-dependency", "error", ks.id, ks.file, ks.line,
+            f"{ks.name} must dependsOn {req.depends_on}: {req.reason}", fixable=True, add=target,
+        )
+
+
+def _providers_needed(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> dict[str, list[Resource]]:
+    need: dict[str, list[Resource]] = {}
+    for res in comp.resources:
+        provider = ctx.rules.provider_for_kind(res.kind)
+        if provider:
+            need.setdefault(provider, []).append(res)
+    return need
+
+
+def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None:
+    ancestors = ctx.graph.ancestors(ks.id)
+    for provider, res_list in _providers_needed(ctx, ks, comp).items():
+        pid = ctx.provider_id(provider, ks)
+        if pid is None or pid == ks.id:
+            continue  # no such provider in this env (another naming), or the provider itself
+        kinds = sorted({r.kind for r in res_list})
+        first = res_list[0]
+        if pid in ks.depends_on_ids:
+            continue
+        if pid in ancestors:
+            ctx.add(
+                "crd-dependency", "warning", ks.id, ks.file, ks.line,
+                f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) and reaches {provider} only indirectly; "
+                f"add a direct dependsOn {provider}",
+                fixable=True, add=pid,
+            )
+        else:
+            ctx.add(
+                "crd-dependency", "error", ks.id, ks.file, ks.line,
+                f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) but does not dependsOn {provider}, "
+                f"which provides the CRD; add dependsOn {provider}",
+                fixable=True, add=pid,
+            )
+
+
+def _monitoring_resources(ctx: _Ctx, comp: Component) -> list[Resource]:
+    return [r for r in comp.resources if r.kind in ctx.rules.monitoring_kinds]
+
+
+def _is_monitoring_split(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> bool:
+    if ks.name.endswith(ctx.rules.monitoring_suffix):
+        return True
+    return bool(comp.resources) and all(r.kind in ctx.rules.monitoring_kinds for r in comp.resources)
+
+
+def _parent_of_split(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> str | None:
+    """The Kustomization that creates the namespace the split's resources live in."""
+    namespaces = {r.namespace for r in comp.resources if r.namespace}
+    if namespaces:
+        for other in ctx.env.kustomizations:
+            if other.id == ks.id:
+                continue
+            oc = ctx.repo.component_for(other)
+            if oc and any(r.kind == "Namespace" and r.name in namespaces for r in oc.resources):
+                return other.id
+    base = ks.name.removesuffix(ctx.rules.monitoring_suffix)
+    if base != ks.name:
+        return ctx.provider_id(base, ks)
+    return None
+
+
+def _check_monitoring(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None:
+    mon = _monitoring_resources(ctx, comp)
+    if not _is_monitoring_split(ctx, ks, comp):
+        for r in mon:
+            ctx.add(
+                "monitoring-split", "error", ks.id, r.file, r.line,
+                f"{r.kind} {r.name} sits in {ks.name}'s own kustomization; move it to {ks.name}{ctx.rules.monitoring_suffix} "
+                "(its CRD may not exist yet when this bootstraps)",
+                fixable=True, resource_file=r.file,
+            )
+        return
+    if not ks.name.endswith(ctx.rules.monitoring_suffix):
+        return
+    provider = ctx.provider_id(ctx.rules.monitoring_provider, ks)
+    parent = _parent_of_split(ctx, ks, comp)
+    missing = [d for d in (provider, parent) if d and d not in ks.depends_on_ids]
+    if missing:
+        ctx.add(
+            "monitoring-deps", "error", ks.id, ks.file, ks.line,
+            f"{ks.name} must dependsOn both {ctx.rules.monitoring_provider} and its parent; add "
+            + ", ".join(short_name(m) for m in missing),
+            fixable=True, add=tuple(missing),
+        )
+    if ctx.repo.flat and (ks.wait is not ctx.rules.monitoring_wait or (ks.timeout or "") != ctx.rules.monitoring_timeout):
+        ctx.add(
+            "monitoring-deps", "warning", ks.id, ks.file, ks.line,
+            f"{ks.name} should have wait: {str(ctx.rules.monitoring_wait).lower()} and timeout: {ctx.rules.monitoring_timeout} "
+            "(monitoring add-ons block nothing)",
+            fixable=True, shape="monitoring",
+        )
+
+
+def _is_webhook_component(ctx: _Ctx, ks: FluxKustomization, comp: Component | None) -> bool:
+    if ks.name in ctx.rules.webhook_components:
+        return True
+    return bool(comp) and any(
+        r.kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration") for r in comp.resources
+    )
+
+
+def _allows_apiserver(res: Resource) -> bool:
+    for rule in _get(res.data, ("spec", "egress")) or []:
+        if isinstance(rule, dict) and "kube-apiserver" in (rule.get("toEntities") or []):
+            return True
+    return False
+
+
+def _check_webhook_cnp(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None:
+    if not ctx.repo.flat or not _is_webhook_component(ctx, ks, comp):
+        return
+    if ctx.provider_id("cilium", ks) is None:
+        return  # not a Cilium cluster
+    if not any(r.kind == "HelmRelease" for r in comp.resources):
+        return  # a config-only Kustomization of a webhook component
+    if any(r.kind == "CiliumNetworkPolicy" and _allows_apiserver(r) for r in comp.resources):
+        return
+    ctx.add(
+        "webhook-cnp", "warning", ks.id, ks.file, ks.line,
+        f"{ks.name} registers admission webhooks but has no CiliumNetworkPolicy allowing kube-apiserver; "
+        "add cilium-network-policies/allow-k8s-api.yaml",
+        fixable=True, component=comp.dir,
+    )
+
+
+def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
+    comp = ctx.repo.component_for(ks)
+    for dep in ks.depends_on_ids:
+        name = short_name(dep)
+        if name not in ctx.rules.webhook_components or dep not in ctx.graph.nodes:
+            continue
+        provided = {k for p in ctx.rules.crd_providers if p.provider == name for k in p.kinds}
+        if comp is not None and any(r.kind in provided for r in comp.resources):
+            continue
+        if comp is None or not comp.resources:
+            continue
+        # a webhook component's own config (kyverno-config) consumes its CRDs; anything else only waits
+        if ks.name.startswith(name):
+            continue
+        line = next((d.line for d in ks.depends_on if d.target == dep), ks.line)
+        ctx.add(
+            "webhook-dependency", "warning", ks.id, ks.file, line,
+            f"{ks.name} dependsOn {name}, a webhook component, without using its CRDs; let them start in parallel "
+            "and let Flux retry (remove the dependsOn)",
+        )
+
+
+def _check_ks_shape(ctx: _Ctx, ks: FluxKustomization) -> None:
+    if not ctx.repo.flat or not (ks.path or "").removeprefix("./").startswith("namespaces/"):
+        return
+    shape = ctx.rules.kustomization_shape
+    split = ks.name.endswith(ctx.rules.monitoring_suffix)
+    wrong = []
+    if "prune" in shape and ks.prune is not shape["prune"]:
+        wrong.append(f"prune: {str(shape['prune']).lower()}")
+    if "wait" in shape and not split and ks.wait is not shape["wait"]:
+        wrong.append(f"wait: {str(shape['wait']).lower()}")
+    if "timeout" in shape and not split and not ks.timeout:
+        wrong.append(f"timeout: {shape['timeout']}")
+    want_ref = shape.get("sourceRef") or {}
+    ref = ks.source_ref or {}
+    if want_ref and any(ref.get(k) != v for k, v in want_ref.items()):
+        wrong.append(f"sourceRef: {want_ref.get('kind')}/{want_ref.get('name')}")
+    if wrong:
+        ctx.add(
+            "ks-shape", "warning", ks.id, ks.file, ks.line,
+            f"{ks.name} differs from the house Kustomization shape; set " + ", ".join(wrong),
+            fixable=True,
+        )
+
+
+def _check_patches(ctx: _Ctx, ks: FluxKustomization) -> None:
+    for doc, index in _patch_documents(ks.patches, "HelmRelease"):
+        for finding in _helm_antipatterns(ctx, doc):
+            rule, key_path, why = finding
+            line = ctx.lines.locate_in_order(ks.file, ks.line, ("patches", *key_path))
+            ctx.add(
+                rule, "error", ks.id, ks.file, line,
+                f"{ks.name}: a patch targeting HelmReleases sets spec.{'.'.join(key_path)}: {why}",
+                fixable=True, patch_index=index, path=tuple(key_path),
+            )
+
+
+def _helm_antipatterns(ctx: _Ctx, hr: dict[str, Any]) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    spec = hr.get("spec") if isinstance(hr, dict) else None
+    if not isinstance(spec, dict):
+        return
+    for ap in ctx.rules.anti_patterns:
+        for path in ap.paths:
+            value = _get(spec, path)
+            if value is not None and (value == ap.value or str(value).lower() == str(ap.value).lower()):
+                yield ap.rule, path, ap.why
+
+
+def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
+    if res.kind == "HelmRelease":
+        for rule, path, why in _helm_antipatterns(ctx, res.data):
+            line = ctx.lines.locate(res.file, res.line, ("spec", *path))
+            ctx.add(rule, "error", ks.id, res.file, line, f"HelmRelease {res.name} sets spec.{'.'.join(path)}: {why}",
+                    fixable=True, path=tuple(path))
+        spec = res.data.get("spec") if isinstance(res.data.get("spec"), dict) else {}
+        missing = [p for p in ("install", "upgrade") if not isinstance(_get(spec, (p, "remediation", "retries")), int)]
+        if missing and ctx.repo.flat:
+            ctx.add(
+                "helm-remediation-retries", "warning", ks.id, res.file, res.line,
+                f"HelmRelease {res.name} has no {' or '.join(m + '.remediation.retries' for m in missing)}; set 3",
+                fixable=True,
+            )
+        values = spec.get("values")
+        for key_path, value in _walk_values(values):
+            if (
+                len(key_path) >= 2 and key_path[-1] == "enabled" and key_path[-2] in ctx.rules.servicemonitor_switches
+                and value is True
+            ):
+                line = ctx.lines.locate(res.file, res.line, ("spec", "values", *key_path))
+                ctx.add(
+                    "chart-servicemonitor", "warning", ks.id, res.file, line,
+                    f"HelmRelease {res.name} enables the chart's own ServiceMonitor (values.{'.'.join(key_path)}); "
+                    f"set it to false and put the ServiceMonitor in {ks.name}{ctx.rules.monitoring_suffix}",
+                    fixable=True, values_path=key_path,
+                )
+    elif res.kind == "Namespace" and ctx.repo.flat:
+        labels = _get(res.data, ("metadata", "labels")) or {}
+        if "pod-security.kubernetes.io/enforce" not in labels:
+            ctx.add(
+                "namespace-pss", "warning", ks.id, res.file, res.line,
+                f"Namespace {res.name} has no pod-security.kubernetes.io/enforce label; add enforce: restricted (and enforce-version: latest)",
+                fixable=True,
+            )
+    elif res.kind == "NetworkPolicy" and res.api_version.startswith("networking.k8s.io"):
+        if _targets_apiserver(res):
+            ctx.add(
+                "networkpolicy-apiserver", "warning", ks.id, res.file, res.line,
+                f"NetworkPolicy {res.name} allows API-server egress with ipBlock/443/6443, which Cilium's service DNAT "
+                "breaks; use a CiliumNetworkPolicy with toEntities: [kube-apiserver]",
+            )
+    _check_restart_annotations(ctx, ks, res)
+
+
+def _targets_apiserver(res: Resource) -> bool:
+    for rule in _get(res.data, ("spec", "egress")) or []:
+        if not isinstance(rule, dict):
+            continue
+        ports = {str(p.get("port")) for p in rule.get("ports") or [] if isinstance(p, dict)}
+        has_ipblock = any(isinstance(t, dict) and "ipBlock" in t for t in rule.get("to") or [])
+        if has_ipblock and (ports & {"443", "6443"} or not ports):
+            return True
+    return False
+
+
+def _check_restart_annotations(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
+    candidates = [
+        _get(res.data, ("spec", "template", "metadata", "annotations")),
+        _get(res.data, ("spec", "values", "podAnnotations")),
+    ]
+    for ann in candidates:
+        if not isinstance(ann, dict):
+            continue
+        for key in ann:
+            if str(key) in ctx.rules.restart_annotations or str(key).rsplit("/", 1)[-1] in ctx.rules.restart_annotations:
+                ctx.add(
+                    "restart-annotation", "warning", ks.id, res.file, res.line,
+                    f"{res.kind} {res.name} carries annotation '{key}' to force restarts; fix the root cause "
+                    "(e.g. use reloader) and remove it",
+                )
+
+
+def _check_base_overlays(ctx: _Ctx) -> None:
+    if not ctx.repo.flat:
+        return
+    root = ctx.repo.root
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+        if "base" in dirnames and "overlays" in dirnames:
+            rel = Path(dirpath).relative_to(root).as_posix()
+            where = f"{rel}/overlays" if rel != "." else "overlays"
+            ctx.add(
+                "base-overlays", "error", None, where, 0,
+                f"{where} uses base/ + overlays/; this repo is flat: one namespaces/<component>/ folder, env "
+                "differences as Flux patches in clusters/<env>/infrastructure.yaml",
+            )
