@@ -418,6 +418,8 @@ def _fill_helmrelease_ids(repo: Repo) -> None:
 def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
     """The directory Flux paths are relative to: the ancestor where most ``spec.path`` exist."""
     first = dirs[0].resolve()
+    if first.is_file():
+        first = first.parent
     candidates = [first, *first.parents]
     best, best_hits = None, -1
     for cand in candidates:
@@ -437,15 +439,15 @@ def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
 
 def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -> Repo:
     for d in dirs:
-        if not d.is_dir():
-            raise UserError(f"--path {d}: not a directory; name a folder of the repo to scan")
-    provisional = Path(os.path.commonpath([str(d.resolve()) for d in dirs]))
+        if not d.exists():
+            raise UserError(f"--path {d}: no such file or directory; name a folder (or YAML file) of the repo to scan")
+    provisional = Path(os.path.commonpath([str(d.resolve() if d.is_dir() else d.resolve().parent) for d in dirs]))
     reader = _Reader(provisional)
     scan: list[Path] = []
     for d in dirs:
-        scan.extend(p.resolve() for p in _walk_yaml(d))
+        scan.extend([d.resolve()] if d.is_file() else (p.resolve() for p in _walk_yaml(d)))
     namespace_of, patch_files = _namespace_map(reader, scan)
-    env_name = dirs[0].resolve().name
+    env_name = dirs[0].resolve().name.removesuffix(".yaml").removesuffix(".yml")
     kss = _read_flux_kustomizations(reader, scan, env_name, namespace_of, patch_files)
     base = (root.resolve() if root else _guess_root(dirs, kss))
     # re-express file paths relative to the real root

@@ -214,11 +214,39 @@ def rt_load(text: str) -> Any:
     return round_trip_yaml().load(text)
 
 
-def rt_dump(data: Any) -> str:
-    """Round-trip dump of one document."""
+def rt_dump(data: Any, indent: tuple[int, int, int] | None = None) -> str:
+    """Round-trip dump of one document; ``indent`` = (mapping, sequence, offset) to match a file."""
     buf = io.StringIO()
-    round_trip_yaml().dump(data, buf)
+    rt = round_trip_yaml()
+    if indent is not None:
+        rt.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
+    rt.dump(data, buf)
     return buf.getvalue()
+
+
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """The (mapping, sequence, offset) indentation a document is written with.
+
+    Flux repos write lists both ways (``- a`` under its key, or indented by two); keeping the
+    file's own style is what makes an edited document differ only where it was edited.
+    """
+    mapping, offset = None, None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    for prev, cur in zip(lines, lines[1:], strict=False):
+        p_ind = len(prev) - len(prev.lstrip(" "))
+        c_ind = len(cur) - len(cur.lstrip(" "))
+        if prev.rstrip().endswith(":") and not prev.lstrip().startswith("- "):
+            if cur.lstrip().startswith("- "):
+                offset = c_ind - p_ind if offset is None else offset
+            elif c_ind > p_ind and mapping is None:
+                mapping = c_ind - p_ind
+        if mapping is not None and offset is not None:
+            break
+    if lines and lines[0].startswith("- "):
+        offset = 0  # a top-level list is written flush left, and so are its nested ones
+    mapping = mapping or 2
+    offset = 2 if offset is None else max(offset, 0)
+    return mapping, offset + 2, offset
 
 
 def dump_plain(data: Any) -> str:
@@ -235,6 +263,7 @@ class MultiDocFile:
     """
 
     chunks: list[Chunk] = field(default_factory=list)
+    _indent: dict[int, tuple[int, int, int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> MultiDocFile:
@@ -249,8 +278,10 @@ class MultiDocFile:
 
     def load(self, index: int) -> Any:
         """Round-trip load chunk ``index`` for editing."""
+        body = self.chunks[index].body
+        self._indent[index] = guess_indent(body)
         try:
-            return rt_load(self.chunks[index].body)
+            return rt_load(body)
         except RuamelError as exc:  # pragma: no cover - the fast loader reports these first
             raise ValueError(str(exc)) from exc
 
@@ -261,10 +292,12 @@ class MultiDocFile:
         introduce the next document) are kept when ruamel does not carry them itself.
         """
         old = self.chunks[index]
-        new_body = rt_dump(data)
+        new_body = rt_dump(data, self._indent.get(index) or guess_indent(old.body))
         trailing = _trailing_comment_block(old.body)
         if trailing and not new_body.endswith(trailing):
             new_body = new_body.rstrip("\n") + "\n" + trailing
+        if not old.body.endswith("\n"):
+            new_body = new_body.rstrip("\n")
         self.chunks[index] = Chunk(old.marker, new_body, old.start_line)
 
     def append(self, body: str, comment: str | None = None) -> None:
