@@ -491,6 +491,8 @@ def _check_webhook_cnp(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> Non
 
 
 def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
+    if ks.name.endswith(ctx.rules.monitoring_suffix):
+        return  # a split must depend on its parent (monitoring-deps), webhook component or not
     comp = ctx.repo.component_for(ks)
     for dep in ks.depends_on_ids:
         name = short_name(dep)

@@ -1,0 +1,71 @@
+"""Bootstrap layers, cycles, missing and cross-kind dependencies, queries and output formats."""
+
+from __future__ import annotations
+
+from infra_tui.core import graph
+from infra_tui.core.model import DependsOn, Env, FluxKustomization
+
+
+def ks(name: str, *deps: str, ns: str = "flux-system") -> FluxKustomization:
+    return FluxKustomization(
+        name=name, namespace=ns, file="clusters/t/infrastructure.yaml", line=1, api_version="kustomize.toolkit.fluxcd.io/v1",
+        env="t", path=f"./namespaces/{name}", depends_on=[DependsOn(d if "/" in d else f"{ns}/{d}", 2) for d in deps],
+    )
+
+
+def env(*kss: FluxKustomization, helmreleases: set[str] | None = None) -> Env:
+    return Env("t", list(kss), helmrelease_ids=helmreleases or set())
+
+
+def test_layers_are_longest_chains():
+    g = graph.build(env(ks("secrets"), ks("cilium"), ks("longhorn", "secrets", "cilium"), ks("db", "longhorn"), ks("app", "db", "cilium")))
+    assert g.layers == [["flux-system/cilium", "flux-system/secrets"], ["flux-system/longhorn"], ["flux-system/db"], ["flux-system/app"]]
+    assert g.layer["flux-system/app"] == 3  # not 1, although it depends on cilium directly
+    assert g.critical_path() == ["flux-system/cilium", "flux-system/longhorn", "flux-system/db", "flux-system/app"]
+
+
+def test_ancestors_and_descendants():
+    g = graph.build(env(ks("a"), ks("b", "a"), ks("c", "b"), ks("d", "a"), ks("e")))
+    assert g.ancestors("flux-system/c") == {"flux-system/a", "flux-system/b"}
+    assert g.descendants("flux-system/a") == {"flux-system/b", "flux-system/c", "flux-system/d"}
+    assert g.descendants("flux-system/e") == set()
+
+
+def test_cycle_is_reported_as_its_full_path_and_layering_still_finishes():
+    g = graph.build(env(ks("a", "c"), ks("b", "a"), ks("c", "b"), ks("d", "c"), ks("x")))
+    assert g.cycles == [["flux-system/a", "flux-system/c", "flux-system/b", "flux-system/a"]]
+    assert g.layer["flux-system/a"] == g.layer["flux-system/b"] == g.layer["flux-system/c"] == 0
+    assert g.layer["flux-system/d"] == 1
+    assert g.in_cycle("flux-system/b") and not g.in_cycle("flux-system/d")
+
+
+def test_self_dependency_is_a_cycle():
+    g = graph.build(env(ks("a", "a")))
+    assert g.cycles == [["flux-system/a", "flux-system/a"]]
+
+
+def test_missing_and_cross_kind_dependencies():
+    g = graph.build(env(ks("app", "redis", "nope"), helmreleases={"flux-system/redis"}))
+    assert [(m.target, m.cross_kind) for m in g.missing] == [("flux-system/redis", True), ("flux-system/nope", False)]
+
+
+def test_dependency_namespace_defaults_to_the_dependants():
+    g = graph.build(env(ks("a", ns="apps"), ks("b", "a", ns="apps")))
+    assert g.deps["apps/b"] == ["apps/a"] and not g.missing
+
+
+def test_deep_chain_needs_no_recursion():
+    chain = [ks("n0")] + [ks(f"n{i}", f"n{i-1}") for i in range(1, 3000)]
+    g = graph.build(env(*chain))
+    assert g.depth == 2999
+
+
+def test_output_formats():
+    g = graph.build(env(ks("cilium"), ks("cilium-config", "cilium"), ks("app", "gone")))
+    d = graph.to_dict(g)
+    assert d["layers"] == [["flux-system/app", "flux-system/cilium"], ["flux-system/cilium-config"]]
+    assert d["missing"] == [{"from": "flux-system/app", "to": "flux-system/gone", "cross_kind": False}]
+    mermaid = graph.to_mermaid(g)
+    assert mermaid.startswith("flowchart BT") and "n_flux_system_cilium_config --> n_flux_system_cilium" in mermaid
+    dot = graph.to_dot(g)
+    assert '"flux-system/cilium-config" -> "flux-system/cilium";' in dot and "style=dashed" in dot
