@@ -155,7 +155,9 @@ class LoadedDocument:
 
 
 def _error_line(exc: yaml.YAMLError, chunk: Chunk) -> int:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    # the context mark (where the unclosed '[' or the key started) beats the problem mark,
+    # which for an unclosed construct is the end of the document
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
     if mark is None:
         return chunk.first_content_line()
     return chunk.body_line + mark.line
