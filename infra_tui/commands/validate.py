@@ -30,12 +30,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _load_repo(args: argparse.Namespace) -> Any:
-    from infra_tui.core import repo as repo_mod
+    from infra_tui.commands.context import load_repo, pick_env
 
-    try:
-        return repo_mod.load(Path(args.repo) if args.repo else None)
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise UserError(f"no flat Flux repo found ({exc}); pass --repo PATH") from exc
+    repo = load_repo(args)
+    pick_env(repo, args.env)  # a wrong --env is one clear line
+    return repo
 
 
 def _crd_providers(repo: Any) -> list[Any]:
@@ -47,16 +46,25 @@ def _crd_providers(repo: Any) -> list[Any]:
         return []
 
 
+def _cluster(args: argparse.Namespace, repo: Any) -> Any:
+    settings = getattr(repo, "settings", None)
+    if settings is None:
+        return None
+    return settings.cluster(args.env).override(host=args.host)
+
+
 def _transport(args: argparse.Namespace, repo: Any) -> Any:
     """The read-only SSH transport for ``--dry-run ssh``, or None (then the dry-run is skipped)."""
+    from infra_tui.services import ssh
+
+    cluster = _cluster(args, repo)
+    if cluster is None or not cluster.host:
+        return None
     try:
-        from infra_tui.services import ssh
-    except ImportError:
-        return None
-    factory = getattr(ssh, "transport_for", None)
-    if factory is None:
-        return None
-    return factory(host=args.host, repo=repo, env=args.env)
+        target = ssh.SshTarget.from_settings(cluster, password=ssh.password_from(prompt=False))
+    except ValueError as exc:
+        raise UserError(f"--host: {exc}") from exc
+    return ssh.SshTransport(target)
 
 
 def _progress(total: int, enabled: bool):
@@ -109,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         kubectl=kustomize.kubectl_path() or "kubectl",
         transport=_transport(args, repo) if args.dry_run == "ssh" else None,
     )
+    if options.transport is not None:
+        options.remote_kubectl = _cluster(args, repo).kubectl
     show = not args.no_progress and sys.stderr.isatty()
     progress = _progress(len(targets), show)
 
@@ -120,11 +130,15 @@ def run(args: argparse.Namespace) -> int:
         return await dryrun.validate_many(repo.root, targets, options, jobs=args.jobs or os.cpu_count(),
                                           on_result=on_result)  # fmt: skip
 
-    if progress is not None:
-        with progress:
+    try:
+        if progress is not None:
+            with progress:
+                report = asyncio.run(main())
+        else:
             report = asyncio.run(main())
-    else:
-        report = asyncio.run(main())
+    finally:
+        if options.transport is not None:
+            options.transport.close_sync()
     order = {t.component: i for i, t in enumerate(targets)}
     report.results.sort(key=lambda r: order.get(r.component, 0))
     if args.format == "json":

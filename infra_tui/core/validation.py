@@ -296,7 +296,7 @@ def classify_build_error(
     With ``kustomization_text`` a missing entry is placed on the line that lists it.
     """
     kfile = f"{component_dir}/kustomization.yaml"
-    text = " ".join(stderr.split())
+    text = _unklog(stderr)
     text = re.sub(r"^(Error|error): ", "", text)
     root = scratch_root.rstrip("/") + "/"
     m = _MISSING_PATH.search(stderr)
@@ -309,7 +309,21 @@ def classify_build_error(
             kfile,
             _line_listing(kustomization_text, rel.rsplit("/", 1)[-1]),
         )
-    return Issue(BUILD, f"kustomize build failed: {text.replace(root, '')}", kfile)
+    entry = re.search(r"accumulating resources from '([^']+)'", text)
+    line = _line_listing(kustomization_text, entry[1].rstrip("/").rsplit("/", 1)[-1]) if entry else None
+    return Issue(BUILD, f"kustomize build failed: {text.replace(root, '')}", kfile, line)
+
+
+_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(?P<err>.*)"\s*$')
+
+
+def _unklog(stderr: str) -> str:
+    """kubectl wraps kustomize's error in a klog line; keep only the error text, on one line."""
+    lines = []
+    for raw in stderr.strip().splitlines():
+        m = _KLOG.match(raw.strip())
+        lines.append(m["err"].replace('\\"', '"') if m else raw.strip())
+    return " ".join(" ".join(lines).split())
 
 
 def _line_listing(text: str | None, basename: str) -> int | None:

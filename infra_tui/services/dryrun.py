@@ -413,9 +413,11 @@ def locator(docs: Iterable[SourceDoc]) -> dict[tuple[str, str], tuple[str, int]]
 
 
 class KubectlTransport(Protocol):
-    """What the ``ssh`` strategy needs from the SSH transport (services.ssh)."""
+    """What the ``ssh`` strategy needs from the SSH transport (``services.ssh.SshTransport``):
+    ``async run(argv, *, stdin, timeout) -> Result`` with ``argv`` starting with the remote kubectl.
+    An object with ``async run_kubectl(args, stdin) -> Result`` works too."""
 
-    async def run_kubectl(self, args: list[str], stdin: bytes | None = None) -> Any: ...
+    async def run(self, argv: list[str], *, stdin: bytes | None = None, timeout: float | None = 30.0) -> Any: ...
 
 
 @dataclass
@@ -498,6 +500,8 @@ async def dry_run_ssh(
     locate: Any = None,
     self_id: str | None = None,
     mode: str = "server",
+    remote_kubectl: str = "kubectl",
+    timeout: float = 60.0,
 ) -> ClusterOutcome:
     """The same through the SSH transport, manifests on stdin."""
     if transport is None:
@@ -505,7 +509,10 @@ async def dry_run_ssh(
     args = ["apply", f"--dry-run={mode}", "-f", "-"]
     _assert_dry_run(args)
     try:
-        result = await transport.run_kubectl(args, manifests.encode())
+        if hasattr(transport, "run_kubectl"):
+            result = await transport.run_kubectl(args, manifests.encode())
+        else:
+            result = await transport.run([*remote_kubectl.split(), *args], stdin=manifests.encode(), timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - a transport failure is a skipped dry-run, said plainly
         return ClusterOutcome("skipped", notes=[f"ssh dry-run skipped: {exc}"])
     return _outcome(result, ancestor_ids, crd_providers, locate, self_id)
@@ -523,6 +530,7 @@ class Options:
     kustomize_argv: list[str] | None = None  # resolved once per run (kustomize.kustomize_argv)
     kubectl: str = "kubectl"
     transport: KubectlTransport | None = None  # for ``ssh``
+    remote_kubectl: str = "kubectl"  # for ``ssh``: ``kubectl``, a path, ``k3s kubectl``
     build_timeout: float = 60.0
     dry_run_timeout: float = 60.0
 
@@ -562,7 +570,8 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
         if options.strategy == "local":
             out = await dry_run_local(built.manifests, kubectl=options.kubectl, timeout=options.dry_run_timeout, **kw)
         elif options.strategy == "ssh":
-            out = await dry_run_ssh(built.manifests, options.transport, **kw)
+            out = await dry_run_ssh(built.manifests, options.transport, remote_kubectl=options.remote_kubectl,
+                                    timeout=options.dry_run_timeout, **kw)  # fmt: skip
         else:
             raise ValueError(f"unknown dry-run strategy {options.strategy!r}; use one of {', '.join(STRATEGIES)}")
         issues.extend(out.issues)
