@@ -1,0 +1,836 @@
+"""``plan(repo, spec) -> ChangePlan``: a new component in the house patterns, before anything is written.
+
+The wizard re-runs this on every keystroke, so it is built to stay within one frame on a
+300-component repo:
+
+* generated files come from the YAML skeletons in ``templates/skeletons/`` (loaded once, copied,
+  filled as data with ruamel.yaml); each rendered file is memoised on exactly the inputs it depends
+  on, so a keystroke that changes one value re-renders one file;
+* ``infrastructure.yaml`` is never round-tripped as a whole: the new Kustomizations are dumped on
+  their own and appended with ``MultiDocFile.append``, every other byte stays;
+* the lint of the repo "as it would be" runs on an in-memory copy of the model (nothing re-read
+  from disk) restricted to what the plan adds; the graph is built with ``graph.build(env, extra)``.
+
+Every default the user did not state becomes a ``# REVIEW: ...`` comment at its line and an entry
+of ``plan.assumptions``. Refusals (``plan.refusals``) leave ``plan.files`` empty.
+
+Pure: reads the files it changes, writes nothing, no Textual, no subprocess.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
+from infra_tui.core import graph as graph_mod
+from infra_tui.core import repo as repo_mod
+from infra_tui.core import rules as rules_mod
+from infra_tui.core import yamlio
+from infra_tui.core.model import (
+    DEFAULT_FLUX_NAMESPACE,
+    ChangePlan,
+    Component,
+    Env,
+    FileChange,
+    FluxKustomization,
+    Placement,
+    Repo,
+    Resource,
+    ks_id,
+    short_name,
+)
+from infra_tui.core.spec import ComponentSpec, closest
+
+FLUX_NS = DEFAULT_FLUX_NAMESPACE
+CNP_FILE = "cilium-network-policies/allow-k8s-api.yaml"
+CREATES_ANNOTATION = "infra-tui.io/creates"
+"""Flux Kustomization annotation listing the CRD kinds its charts create (spec ``creates``), so
+that lint and later edits know why it depends on their providers."""
+PLACEHOLDERS = ("COMPONENT", "NAMESPACE")
+
+# --------------------------------------------------------------------------- skeletons
+
+
+@lru_cache(maxsize=None)
+def _skeleton_text(name: str) -> str:
+    try:
+        return resources.files("infra_tui.templates").joinpath("skeletons", name).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:  # a broken install, not a user error
+        raise RuntimeError(f"skeleton templates/skeletons/{name} is missing from the infra-tui install") from exc
+
+
+@lru_cache(maxsize=None)
+def _skeleton_data(name: str) -> Any:
+    return yamlio.rt_load(_skeleton_text(name))
+
+
+def skeleton(name: str, fill: dict[str, str] | None = None) -> Any:
+    """A fresh round-trip copy of ``templates/skeletons/<name>``, placeholders replaced in every
+    string scalar (as data: keys and values, never the text)."""
+    data = copy.deepcopy(_skeleton_data(name))
+    if fill:
+        _fill(data, fill)
+    return data
+
+
+def _fill(node: Any, fill: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        for key in list(node):
+            value = node[key]
+            if isinstance(value, str):
+                node[key] = _subst(value, fill)
+            else:
+                _fill(value, fill)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, str):
+                node[i] = _subst(value, fill)
+            else:
+                _fill(value, fill)
+
+
+def _subst(value: str, fill: dict[str, str]) -> str:
+    out = value
+    for k, v in fill.items():
+        if k in out:
+            out = out.replace(k, v)
+    if out == value:
+        return value
+    # keep the scalar style (quoted / literal) of the skeleton
+    return type(value)(out) if type(value) is not str else out
+
+
+# --------------------------------------------------------------------------- rendering helpers
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One generated YAML text, its plain data (for the in-memory lint) and its REVIEW notes."""
+
+    text: str
+    docs: tuple[Any, ...]
+    reviews: tuple[str, ...]
+
+
+_MEMO: dict[tuple[Any, ...], Rendered] = {}
+_MEMO_MAX = 512
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("[", tuple(_freeze(v) for v in value))
+    if isinstance(value, set):
+        return ("s", tuple(sorted(_freeze(v) for v in value)))
+    return (type(value).__name__, value)
+
+
+def _memo(fn: Any, *args: Any) -> Rendered:
+    key = (fn.__name__, _freeze(args))
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        hit = _MEMO[key] = fn(*args)
+    return hit
+
+
+def clear_cache() -> None:
+    """Forget memoised renders and file reads (benchmarks use it to time a cold plan)."""
+    _MEMO.clear()
+    _READ_CACHE.clear()
+
+
+def _review(cm: Any, key: Any, text: str, notes: list[str]) -> None:
+    """``# REVIEW: text`` at the end of ``key``'s line, and the note for the summary."""
+    cm.yaml_add_eol_comment(f"# REVIEW: {text}", key)
+    notes.append(text)
+
+
+def _set(cm: CommentedMap, key: str, value: Any, *, after: str | None = None) -> None:
+    """Set ``key``; a new key goes right after ``after`` (skeleton key order is kept)."""
+    if key in cm or after is None or after not in cm:
+        cm[key] = value
+        return
+    cm.insert(list(cm).index(after) + 1, key, value)
+
+
+def _cm(value: Any) -> Any:
+    """Plain dicts/lists -> ruamel containers (so comments can attach and the style is block)."""
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = _cm(v)
+        return out
+    if isinstance(value, list):
+        seq = CommentedSeq()
+        seq.extend(_cm(v) for v in value)
+        return seq
+    return value
+
+
+def _dump(data: Any, notes: list[str]) -> Rendered:
+    text = yamlio.rt_dump(data)
+    docs, _ = yamlio.load_documents(text, "<generated>")
+    return Rendered(text, tuple(d.data for d in docs), tuple(notes))
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-.]", name) if part)
+
+
+# --------------------------------------------------------------------------- the generated files
+
+
+def render_namespace(namespace: str, stated: bool, labels: dict[str, str]) -> Rendered:
+    notes: list[str] = []
+    data = skeleton("namespace.yaml", {"NAMESPACE": namespace, "COMPONENT": namespace})
+    meta = data["metadata"]
+    meta["name"] = namespace
+    lab = meta.get("labels")
+    if not isinstance(lab, dict):
+        lab = meta["labels"] = CommentedMap()
+    for k, v in labels.items():
+        lab[k] = v
+    if not stated:
+        _review(meta, "name", "namespace not stated: it defaults to the component name", notes)
+    return _dump(data, notes)
+
+
+def render_helm_repository(name: str, url: str, name_stated: bool) -> Rendered:
+    notes: list[str] = []
+    oci = url.startswith("oci://")
+    data = skeleton("helm-repository-oci.yaml" if oci else "helm-repository.yaml", {"REPO_NAME": name, "REPO_URL": url})
+    meta = data["metadata"]
+    meta["name"] = name
+    meta["namespace"] = FLUX_NS
+    spec = data["spec"]
+    if oci:
+        _set(spec, "type", "oci", after="interval")
+    else:
+        spec.pop("type", None)
+    spec["url"] = url
+    spec.ca.items.pop("url", None)  # the skeleton's hint comment
+    if not name_stated:
+        _review(meta, "name", "chart repository name not stated: it defaults to the component name", notes)
+    return _dump(data, notes)
+
+
+def render_helm_release(
+    name: str, namespace: str, chart: str, version: str | None, repository: str, values: dict[str, Any],
+    timeout: str | None, disable_service_monitor: bool,
+) -> Rendered:
+    notes: list[str] = []
+    data = skeleton("helm-release.yaml", {"COMPONENT": name, "NAMESPACE": namespace, "CHART": chart, "REPO_NAME": repository})
+    meta = data["metadata"]
+    meta["name"] = name
+    meta["namespace"] = namespace
+    spec = data["spec"]
+    cspec = spec["chart"]["spec"]
+    cspec["chart"] = chart
+    cspec["version"] = DoubleQuotedScalarString(version or "*")
+    if version is None:
+        _review(cspec, "version", 'chart version not stated: "*" takes any version; pin a constraint such as "1.x"', notes)
+    cspec["sourceRef"]["name"] = repository
+    cspec["sourceRef"]["namespace"] = FLUX_NS
+    _set(spec, "timeout", timeout or "5m", after="interval")
+    if timeout is None:
+        _review(spec, "timeout", "timeout not stated: 5m (the Helm default); raise it for slow installs", notes)
+    skeleton_sm = (spec.get("values") or {}).get("serviceMonitor") if isinstance(spec.get("values"), dict) else None
+    vals = _cm(values)
+    if disable_service_monitor:
+        sm = vals.get("serviceMonitor")
+        if isinstance(sm, dict):
+            sm["enabled"] = False
+        else:
+            sm = skeleton_sm if isinstance(skeleton_sm, CommentedMap) else CommentedMap(enabled=False)
+            vals["serviceMonitor"] = sm
+            _review(vals, "serviceMonitor", "the chart's ServiceMonitor switch is assumed to be values.serviceMonitor.enabled; check the chart", notes)
+        sm.yaml_add_eol_comment(f"# Managed separately in {name}-monitoring", "enabled")
+    if vals:
+        spec["values"] = vals
+    else:
+        spec.pop("values", None)
+    return _dump(data, notes)
+
+
+def render_kustomization(resources_list: tuple[str, ...]) -> Rendered:
+    data = skeleton("kustomization.yaml")
+    seq = data.get("resources")
+    if not isinstance(seq, CommentedSeq):
+        seq = data["resources"] = CommentedSeq()
+    # keep the skeleton's comments (attached to the last item), replace the items
+    comments = copy.deepcopy(seq.ca.items)
+    del seq[:]
+    seq.extend(resources_list)
+    if comments:
+        last_old = max(comments)
+        seq.ca.items.clear()
+        seq.ca.items[len(seq) - 1] = comments[last_old]
+    return _dump(data, [])
+
+
+def render_cnp(namespace: str) -> Rendered:
+    notes: list[str] = []
+    data = skeleton("allow-k8s-api.yaml", {"NAMESPACE": namespace, "COMPONENT": namespace})
+    data["metadata"]["namespace"] = namespace
+    if "ingress" in data["spec"]:
+        _review(data["spec"], "ingress", "webhook ports 443/8443 assumed; match the chart's webhook service port", notes)
+    return _dump(data, notes)
+
+
+def render_monitoring_kustomization(resources_list: tuple[str, ...]) -> Rendered:
+    data = skeleton("monitoring-kustomization.yaml")
+    seq = data.get("resources")
+    if not isinstance(seq, CommentedSeq):
+        seq = data["resources"] = CommentedSeq()
+    del seq[:]
+    seq.extend(resources_list)
+    return _dump(data, [])
+
+
+def render_prometheus_rules(name: str, namespace: str, has_service_monitor: bool) -> Rendered:
+    notes: list[str] = []
+    data = skeleton("prometheus-rules.yaml", {"COMPONENT": name, "NAMESPACE": namespace})
+    data["metadata"]["name"] = name
+    data["metadata"]["namespace"] = namespace
+    group = data["spec"]["groups"][0]
+    template = group["rules"][0]
+    camel = _camel(name)
+    alerts: list[tuple[str, str, str, str, str]] = []  # alert, expr, for, severity, summary
+    if has_service_monitor:
+        alerts.append((
+            f"{camel}TargetDown", f'up{{namespace="{namespace}"}} == 0', "5m", "warning",
+            f"{name}: Prometheus cannot scrape {{{{ $labels.instance }}}} for 5 minutes",
+        ))
+    alerts.append((
+        f"{camel}PodsNotReady", f'sum(kube_pod_status_ready{{namespace="{namespace}", condition="true"}}) == 0', "10m",
+        "critical", f"{name}: no pod in namespace {namespace} has been ready for 10 minutes",
+    ))
+    rules = CommentedSeq()
+    for alert, expr, for_, severity, summary in alerts:
+        rule = copy.deepcopy(template)
+        rule["alert"] = alert
+        rule["expr"] = expr
+        rule["for"] = for_
+        rule["labels"]["severity"] = severity
+        rule["annotations"]["summary"] = summary
+        rules.append(rule)
+    group["rules"] = rules
+    _review(group, "rules", "starter alerts (pods not ready, target down); tune thresholds and add the component's own", notes)
+    return _dump(data, notes)
+
+
+def render_service_monitor(name: str, namespace: str) -> Rendered:
+    notes: list[str] = []
+    data = skeleton("servicemonitor.yaml", {"COMPONENT": name, "NAMESPACE": namespace})
+    data["metadata"]["name"] = name
+    data["metadata"]["namespace"] = namespace
+    spec = data["spec"]
+    labels = spec["selector"]["matchLabels"]
+    key = next(iter(labels))
+    _review(labels, key, f"selects the Services labelled {key}: {labels[key]}; match the chart's labels", notes)
+    spec["namespaceSelector"]["matchNames"] = CommentedSeq([namespace])
+    ep = spec["endpoints"][0]
+    _review(ep, "port", f"metrics port name assumed to be '{ep['port']}'; match the chart's Service", notes)
+    return _dump(data, notes)
+
+
+def render_flux_kustomization(
+    name: str, path: str, depends_on: tuple[tuple[str, str | None, str | None], ...],
+    monitoring: bool, patches: tuple[tuple[dict[str, Any], str], ...], env_note: str | None,
+    creates: tuple[str, ...] = (),
+) -> Rendered:
+    """One Flux Kustomization. ``depends_on``: (name, namespace or None, REVIEW note or None)."""
+    notes: list[str] = []
+    data = skeleton(
+        "flux-kustomization-monitoring.yaml" if monitoring else "flux-kustomization.yaml",
+        {"COMPONENT": name.removesuffix("-monitoring") if monitoring else name, "NAMESPACE": FLUX_NS},
+    )
+    meta = data["metadata"]
+    meta["name"] = name
+    meta["namespace"] = FLUX_NS
+    if creates:
+        meta["annotations"] = CommentedMap({CREATES_ANNOTATION: ", ".join(creates)})
+    spec = data["spec"]
+    spec["path"] = path
+    if monitoring and isinstance(spec.get("dependsOn"), CommentedSeq) and len(spec["dependsOn"]) == len(depends_on):
+        # keep the skeleton's comments (what each dependency provides)
+        for entry, (dep, ns, _) in zip(spec["dependsOn"], depends_on, strict=True):
+            entry["name"] = dep
+            if ns and ns != FLUX_NS:
+                entry["namespace"] = ns
+    elif depends_on:
+        seq = CommentedSeq()
+        for dep, ns, note in depends_on:
+            entry = CommentedMap(name=dep)
+            if ns and ns != FLUX_NS:
+                entry["namespace"] = ns
+            seq.append(entry)
+            if note:
+                _review(entry, "namespace" if "namespace" in entry else "name", note, notes)
+        if "dependsOn" in spec:
+            spec["dependsOn"] = seq
+        else:
+            spec.insert(0, "dependsOn", seq)
+    else:
+        spec.pop("dependsOn", None)
+    if patches:
+        seq = CommentedSeq()
+        for target, patch_text in patches:
+            seq.append(_cm({"patch": LiteralScalarString(patch_text), "target": target}))
+        spec["patches"] = seq
+    if env_note:
+        _review(meta, "name", env_note, notes)
+    return _dump(data, notes)
+
+
+# --------------------------------------------------------------------------- reading the files a plan changes
+
+_READ_CACHE: dict[str, tuple[int, int, str]] = {}
+
+
+def _read(path: Path) -> str | None:
+    """File text, cached on (mtime, size): the preview re-plans on every keystroke."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    key = str(path)
+    hit = _READ_CACHE.get(key)
+    if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+        return hit[2]
+    text = path.read_text(encoding="utf-8")
+    _READ_CACHE[key] = (st.st_mtime_ns, st.st_size, text)
+    return text
+
+
+# --------------------------------------------------------------------------- rules (one load per repo)
+
+_RULES: dict[int, tuple[Repo, rules_mod.Rules]] = {}
+
+
+def rules_for(repo: Repo) -> rules_mod.Rules:
+    hit = _RULES.get(id(repo))
+    if hit is not None and hit[0] is repo:
+        return hit[1]
+    r = rules_mod.load_rules(repo)
+    _RULES.clear()
+    _RULES[id(repo)] = (repo, r)
+    return r
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class _EnvPlan:
+    env: str
+    file: str
+    before: str | None
+    after: str
+    new_kss: list[FluxKustomization]
+
+
+def _resolve_dep(env: Env, name: str) -> FluxKustomization | None:
+    if "/" in name:
+        return env.by_id().get(name)
+    return env.find(name)
+
+
+def _existing_names(repo: Repo) -> dict[str, str]:
+    """Kustomization name -> where it is defined (file:line), over every env."""
+    out: dict[str, str] = {}
+    for env in repo.envs.values():
+        for k in env.kustomizations:
+            out.setdefault(k.name, f"{k.file}:{k.line}")
+    return out
+
+
+def _namespaces_in_use(repo: Repo) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for comp in repo.components.values():
+        for r in comp.resources:
+            if r.kind == "Namespace":
+                out.setdefault(r.name, f"{r.file}")
+    return out
+
+
+def _helm_repositories(repo: Repo) -> dict[str, tuple[str, str]]:
+    """flux-system HelmRepository name -> (url, file)."""
+    out: dict[str, tuple[str, str]] = {}
+    for comp in repo.components.values():
+        for r in comp.resources:
+            if r.kind == "HelmRepository" and (r.namespace or FLUX_NS) == FLUX_NS:
+                url = (r.data.get("spec") or {}).get("url") if isinstance(r.data.get("spec"), dict) else None
+                out.setdefault(r.name, (str(url or ""), r.file))
+    return out
+
+
+def _servicemonitor_switches_on(values: Any, switches: set[str], prefix: tuple[str, ...] = ()) -> list[str]:
+    hits: list[str] = []
+    if isinstance(values, dict):
+        for k, v in values.items():
+            path = (*prefix, str(k))
+            if str(k) == "enabled" and prefix and prefix[-1] in switches and v is True:
+                hits.append(".".join(path))
+            hits.extend(_servicemonitor_switches_on(v, switches, path))
+    return hits
+
+
+def _patch_for(spec: ComponentSpec, values: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    doc = {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": spec.name, "namespace": spec.target_namespace},
+        "spec": {"values": values},
+    }
+    target = {"kind": "HelmRelease", "name": spec.name, "namespace": spec.target_namespace}
+    return target, yamlio.dump_plain(_cm(doc))
+
+
+def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rules_mod.Rules | None = None) -> ChangePlan:
+    """What adding ``spec`` to ``repo`` would change. Never writes; refusals leave ``files`` empty."""
+    result = ChangePlan()
+    refuse = result.refusals.append
+    for p in spec.problems:
+        refuse(f"spec {p}")
+    if not repo.flat:
+        refuse("new writes the flat layout (clusters/<env>/infrastructure.yaml + namespaces/<name>/); this repo was read with --path")
+    if result.refusals and not spec.name:
+        return result
+    rules = rules or rules_for(repo)
+    mon_suffix = rules.monitoring_suffix
+
+    # ---- where: envs
+    env_names = list(spec.envs) or [env or repo.primary_env]
+    for e in env_names:
+        if e not in repo.envs:
+            hint = closest(e, list(repo.envs))
+            refuse(f"env '{e}' does not exist (no clusters/{e}/infrastructure.yaml)" + (f"; did you mean '{hint}'?" if hint else f"; envs: {', '.join(repo.envs)}"))
+    primary = repo.primary_env
+    for e in spec.env_values:
+        if e not in env_names:
+            refuse(f"spec env_values.{e}: {e} is not one of the component's envs ({', '.join(env_names)}); add it to envs or remove the overrides")
+        elif e == primary:
+            refuse(f"spec env_values.{e}: {e} is the primary env; put its values under values")
+
+    # ---- what exists already
+    name = spec.name
+    ns = spec.target_namespace
+    mon_name = name + mon_suffix
+    existing = _existing_names(repo)
+    comp_dir = f"namespaces/{name}"
+    mon_dir = f"namespaces/{mon_name}"
+    if name in existing:
+        refuse(f"Kustomization '{name}' already exists ({existing[name]}); change it with `infra-tui edit {name}`")
+    elif comp_dir in repo.components or (repo.root / comp_dir).exists():
+        refuse(f"{comp_dir}/ already exists; change the component with `infra-tui edit {name}` or pick another name")
+    if spec.monitoring.enabled:
+        if mon_name in existing:
+            refuse(f"Kustomization '{mon_name}' already exists ({existing[mon_name]}); change it with `infra-tui edit {name}`")
+        elif mon_dir in repo.components or (repo.root / mon_dir).exists():
+            refuse(f"{mon_dir}/ already exists; change it with `infra-tui edit {name}`")
+    used_ns = _namespaces_in_use(repo)
+    if ns in used_ns and name not in existing:
+        refuse(f"namespace '{ns}' is already created by {used_ns[ns]}; one namespace per component: set another namespace")
+    repo_name = spec.repository_name
+    helm_repos = _helm_repositories(repo)
+    if repo_name in helm_repos:
+        url, where = helm_repos[repo_name]
+        if url.rstrip("/") != spec.chart.repository.url.rstrip("/"):
+            refuse(
+                f"HelmRepository flux-system/{repo_name} already exists with url {url} ({where}); "
+                "set chart.repository.name to another name"
+            )
+        else:
+            result.warnings.append(f"HelmRepository flux-system/{repo_name} is also defined in {where} with the same url; both Kustomizations apply it")
+    for kind in spec.creates:
+        if kind in rules.monitoring_kinds:
+            refuse(f"spec creates: {kind} belongs in the {mon_name} split; use monitoring: {{serviceMonitor: true}} / {{prometheusRule: true}} instead")
+    switched_on = _servicemonitor_switches_on(spec.values, rules.servicemonitor_switches)
+    for path in switched_on:
+        refuse(
+            f"spec values.{path}: true turns on the chart's own ServiceMonitor; set monitoring.serviceMonitor: true instead "
+            f"(the chart's is disabled and one is written to {mon_dir}/)"
+        )
+    if result.refusals:
+        return result
+
+    # ---- what the plan contains
+    webhook = spec.webhook if spec.webhook is not None else name in rules.webhook_components
+    notes_extra: list[str] = []
+    if spec.webhook is None and webhook:
+        notes_extra.append(f"{name} is a known webhook component: CiliumNetworkPolicy allow-k8s-api added for webhook admission")
+    own_kinds: list[str] = ["Namespace", "HelmRepository", "HelmRelease"]
+    has_cilium = {e: repo.envs[e].find(rules.provider_for_kind("CiliumNetworkPolicy") or "cilium") is not None for e in env_names}
+    if webhook and not all(has_cilium.values()):
+        missing_in = [e for e, ok in has_cilium.items() if not ok]
+        if spec.webhook:
+            refuse(f"webhook: true needs a CiliumNetworkPolicy, whose CRD comes from cilium, which env {', '.join(missing_in)} does not have")
+            return result
+        webhook = False
+        result.warnings.append(f"{name} registers webhooks but env {', '.join(missing_in)} has no cilium: no CiliumNetworkPolicy added")
+    if webhook:
+        own_kinds.append("CiliumNetworkPolicy")
+    for kind in spec.creates:
+        if kind not in own_kinds:
+            own_kinds.append(kind)
+        if rules.provider_for_kind(kind) is None and kind not in ("Namespace", "HelmRepository", "HelmRelease"):
+            result.warnings.append(f"no CRD provider is known for {kind}; if it needs one, add it to rules.crd_providers in .infra-tui.yaml")
+
+    files: list[FileChange] = []
+    notes: list[str] = []
+    gen: dict[str, Rendered] = {}
+
+    gen[f"{comp_dir}/namespace.yaml"] = _memo(render_namespace, ns, spec.namespace is not None, dict(rules.namespace_labels))
+    gen[f"{comp_dir}/helm-repository.yaml"] = _memo(
+        render_helm_repository, repo_name, spec.chart.repository.url, spec.chart.repository.name is not None
+    )
+    gen[f"{comp_dir}/helm-release.yaml"] = _memo(
+        render_helm_release, name, ns, spec.chart.name, spec.chart.version, repo_name, spec.values, spec.timeout,
+        spec.monitoring.service_monitor,
+    )
+    kres = ["namespace.yaml", "helm-repository.yaml", "helm-release.yaml"]
+    if webhook:
+        gen[f"{comp_dir}/{CNP_FILE}"] = _memo(render_cnp, ns)
+        kres.append(CNP_FILE)
+    gen[f"{comp_dir}/kustomization.yaml"] = _memo(render_kustomization, tuple(kres))
+    if spec.monitoring.enabled:
+        mres: list[str] = []
+        if spec.monitoring.prometheus_rule:
+            gen[f"{mon_dir}/prometheus-rules.yaml"] = _memo(render_prometheus_rules, name, ns, spec.monitoring.service_monitor)
+            mres.append("prometheus-rules.yaml")
+        if spec.monitoring.service_monitor:
+            gen[f"{mon_dir}/servicemonitor-{name}.yaml"] = _memo(render_service_monitor, name, ns)
+            mres.append(f"servicemonitor-{name}.yaml")
+        gen[f"{mon_dir}/kustomization.yaml"] = _memo(render_monitoring_kustomization, tuple(mres))
+    order = [p for p in gen if p.startswith(comp_dir + "/") and p.count("/") == 2] + [
+        p for p in gen if p.startswith(comp_dir + "/") and p.count("/") > 2] + [p for p in gen if p.startswith(mon_dir + "/")]
+    for path in order:
+        r = gen[path]
+        files.append(FileChange(path, None, r.text))
+        notes.extend(r.reviews)
+
+    # ---- the Flux Kustomizations, per env
+    env_plans: list[_EnvPlan] = []
+    placements: list[Placement] = []
+    for e in env_names:
+        env_obj = repo.envs[e]
+        deps: list[tuple[str, str | None, str | None]] = []
+        inferred: dict[str, str] = {}
+        dep_ids: list[str] = []
+
+        def add(target: FluxKustomization, note: str | None, reason: str | None) -> None:
+            if target.id in dep_ids or target.name == name:
+                return
+            dep_ids.append(target.id)
+            deps.append((target.name, target.namespace, note))
+            if reason:
+                inferred[target.id] = reason
+
+        for dep in spec.depends_on:
+            target = _resolve_dep(env_obj, dep)
+            if target is None:
+                hint = closest(dep, [k.name for k in env_obj.kustomizations])
+                refuse(
+                    f"dependsOn '{dep}' does not exist in env {e}"
+                    + (f"; did you mean '{hint}'?" if hint else "; add that Kustomization first or remove the entry")
+                )
+                continue
+            add(target, None, None)
+        by_provider: dict[str, list[str]] = {}
+        for kind in own_kinds:
+            provider = rules.provider_for_kind(kind)
+            if provider and provider != name:
+                by_provider.setdefault(provider, []).append(kind)
+        for provider, kinds in by_provider.items():
+            target = env_obj.find(provider)
+            if target is None:
+                refuse(
+                    f"{name} creates {', '.join(kinds)}, whose CRD comes from {provider}, but env {e} has no Kustomization "
+                    f"'{provider}'; add it first, or remove {', '.join(kinds)} from the spec"
+                )
+                continue
+            reason = ", ".join(kinds)
+            add(target, f"dependsOn {provider} inferred: {reason} needs its CRDs", reason)
+        for req in rules.required_dependencies:
+            if req.component != name:
+                continue
+            target = env_obj.find(req.depends_on)
+            if target is None:
+                refuse(f"{name} must depend on {req.depends_on} ({req.reason}), which env {e} does not have")
+                continue
+            add(target, f"dependsOn {req.depends_on} required: {req.reason}", req.reason)
+
+        patches: tuple[tuple[dict[str, Any], str], ...] = ()
+        if e in spec.env_values and e != primary:
+            patches = (_patch_for(spec, spec.env_values[e]),)
+        env_note = None
+        if not spec.envs:
+            env_note = f"envs not stated: added to {e} only"
+        ks_r = _memo(render_flux_kustomization, name, f"./{comp_dir}", tuple(deps), False, patches, env_note, tuple(spec.creates))
+        bodies = [ks_r]
+        new_specs = [(name, dep_ids, inferred)]
+        if spec.monitoring.enabled:
+            mon_provider = env_obj.find(rules.monitoring_provider)
+            if mon_provider is None:
+                refuse(f"monitoring needs the Kustomization '{rules.monitoring_provider}' (PrometheusRule/ServiceMonitor CRDs), which env {e} does not have")
+            else:
+                mdeps = ((mon_provider.name, mon_provider.namespace, None), (name, FLUX_NS, None))
+                mr = _memo(render_flux_kustomization, mon_name, f"./{mon_dir}", mdeps, True, (), None)
+                bodies.append(mr)
+                kinds = [k for k, on in (("PrometheusRule", spec.monitoring.prometheus_rule), ("ServiceMonitor", spec.monitoring.service_monitor)) if on]
+                new_specs.append((mon_name, [mon_provider.id, ks_id(FLUX_NS, name)], {
+                    mon_provider.id: ", ".join(kinds), ks_id(FLUX_NS, name): "parent component (namespace and endpoints)",
+                }))
+        rel = f"clusters/{e}/infrastructure.yaml"
+        before = _read(repo.root / rel)
+        mdf = yamlio.MultiDocFile.parse(before or "")
+        first_new = len(mdf.chunks)
+        for b in bodies:
+            mdf.append(b.text)
+            notes.extend(b.reviews)
+        after = str(mdf)
+        new_kss: list[FluxKustomization] = []
+        probs: list[Any] = []
+        for offset, (b, (ks_name, _, _)) in enumerate(zip(bodies, new_specs, strict=True)):
+            chunk = mdf.chunks[first_new + offset] if before else mdf.chunks[offset]
+            ks = repo_mod.parse_flux_kustomization(
+                b.docs[0], file=rel, line=chunk.first_content_line(), env=e, default_namespace=FLUX_NS,
+                doc_index=first_new + offset, problems=probs,
+            )
+            if ks is not None:
+                new_kss.append(ks)
+        env_plans.append(_EnvPlan(e, rel, before, after, new_kss))
+        for ks_name, ids, inf in new_specs:
+            placements.append(Placement(ks_name, 0, list(ids), env=e, inferred=dict(inf)))
+    if result.refusals:
+        return result
+    notes.extend(notes_extra)
+
+    # ---- graph, cycles, placement layers
+    new_ids = {k.id for ep in env_plans for k in ep.new_kss}
+    graphs: dict[str, graph_mod.Graph] = {}
+    for ep in env_plans:
+        g = graph_mod.build(repo.envs[ep.env], extra=ep.new_kss)
+        graphs[ep.env] = g
+        for cycle in g.cycles:
+            if new_ids & set(cycle):
+                refuse(f"the plan would make a dependsOn cycle in env {ep.env}: " + " -> ".join(short_name(n) for n in cycle))
+        for p in placements:
+            if p.env == ep.env:
+                p.layer = g.layer.get(ks_id(FLUX_NS, p.name), 0)
+    if result.refusals:
+        return result
+
+    # ---- the repo as it would be, and what lint says about what the plan adds
+    created_files = {f.path for f in files}
+    components = _components_after(gen, comp_dir, mon_dir if spec.monitoring.enabled else None)
+    findings = []
+    for ep in env_plans:
+        findings.extend(_lint_added(repo, ep, components, graphs[ep.env], rules, created_files))
+    result.findings = findings
+    for f in findings:
+        refuse(f"the plan would add lint finding {f.rule} ({f.severity}) at {f.file}:{f.line}: {f.message}")
+    if result.refusals:
+        result.findings = findings
+        return result
+
+    for ep in env_plans:
+        files.append(FileChange(ep.file, ep.before, ep.after))
+    result.files = files
+    result.placement = placements
+    result.assumptions = list(dict.fromkeys(notes))
+    result.recreate_required = False
+    result.recreate_reason = None
+    return result
+
+
+def _components_after(gen: dict[str, Rendered], comp_dir: str, mon_dir: str | None) -> dict[str, Component]:
+    out: dict[str, Component] = {}
+    for folder in (comp_dir, mon_dir):
+        if folder is None:
+            continue
+        comp = Component(name=folder.rsplit("/", 1)[-1], dir=folder)
+        for path, r in gen.items():
+            if not path.startswith(folder + "/") or path.endswith("/kustomization.yaml"):
+                continue
+            comp.files.append(path)
+            for data in r.docs:
+                if not isinstance(data, dict) or "kind" not in data:
+                    continue
+                meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+                comp.resources.append(Resource(
+                    kind=str(data["kind"]), api_version=str(data.get("apiVersion", "")), name=str(meta.get("name", "")),
+                    namespace=meta.get("namespace"), file=path, line=1, data=data,
+                ))
+        out[folder] = comp
+    return out
+
+
+def _lint_added(
+    repo: Repo, ep: _EnvPlan, components: dict[str, Component], g: graph_mod.Graph, rules: rules_mod.Rules,
+    created: set[str],
+) -> list[Any]:
+    """Lint findings the plan adds in one env.
+
+    Adding Kustomizations can only add findings about themselves, their new files, or a cycle through
+    them (existing Kustomizations keep their manifests and dependsOn), so lint runs on an env that
+    holds only the new Kustomizations, over the full graph of the env after the plan.
+    """
+    old_env = repo.envs[ep.env]
+    env_after = Env(ep.env, list(ep.new_kss), list(old_env.files), set(old_env.helmrelease_ids))
+    for ks in ep.new_kss:
+        comp = components.get((ks.path or "").removeprefix("./"))
+        if comp:
+            for r in comp.resources:
+                if r.kind == "HelmRelease":
+                    env_after.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
+    after = Repo(
+        root=repo.root, envs={ep.env: env_after}, components={**repo.components, **components},
+        problems=[], flat=repo.flat, settings=repo.settings,
+    )
+    new_ids = {k.id for k in ep.new_kss}
+    by_id = {k.id: k for k in ep.new_kss}
+    out = []
+    for f in rules_mod.lint(after, ep.env, rules, graph=g):
+        if f.kustomization not in new_ids and f.file not in created:
+            continue
+        if f.rule == "webhook-dependency" and _uses_declared_crds(by_id.get(f.kustomization or ""), f, rules):
+            continue
+        out.append(f)
+    return out
+
+
+def declared_creates(ks: FluxKustomization | None) -> list[str]:
+    """Kinds a Kustomization declares its charts create (``infra-tui.io/creates`` annotation)."""
+    if ks is None:
+        return []
+    meta = ks.data.get("metadata") if isinstance(ks.data, dict) else None
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    value = ann.get(CREATES_ANNOTATION) if isinstance(ann, dict) else None
+    return [k.strip() for k in str(value).split(",") if k.strip()] if value else []
+
+
+def _uses_declared_crds(ks: FluxKustomization | None, finding: Any, rules: rules_mod.Rules) -> bool:
+    """A webhook-dependency warning is wrong when the chart creates that webhook component's CRDs
+    (``creates: [Certificate]`` -> cert-manager): the manifests in Git do not show them."""
+    kinds = set(declared_creates(ks))
+    if not kinds or ks is None:
+        return False
+    for dep in ks.depends_on:
+        if dep.line == finding.line or short_name(dep.target) in finding.message:
+            provided = {k for p in rules.crd_providers if p.provider == short_name(dep.target) for k in p.kinds}
+            if provided & kinds:
+                return True
+    return False
