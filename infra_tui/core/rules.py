@@ -332,8 +332,10 @@ def _check_graph(ctx: _Ctx) -> None:
     g = ctx.graph
     for cycle in g.cycles:
         first = g.nodes[cycle[0]]
+        # point at the dependsOn entry that opens the cycle (cycle[0] -> cycle[1])
+        line = next((d.line for d in first.depends_on if d.target == cycle[1]), first.line)
         ctx.add(
-            "dependency-cycle", "error", cycle[0], first.file, first.line,
+            "dependency-cycle", "error", cycle[0], first.file, line,
             "dependsOn cycle: " + " -> ".join(short_name(n) for n in cycle) + "; remove one of these edges",
         )
     for m in g.missing:
