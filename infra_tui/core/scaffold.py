@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ PLACEHOLDERS = ("COMPONENT", "NAMESPACE")
 # --------------------------------------------------------------------------- skeletons
 
 
-@lru_cache(maxsize=None)
+@cache
 def _skeleton_text(name: str) -> str:
     try:
         return resources.files("infra_tui.templates").joinpath("skeletons", name).read_text(encoding="utf-8")
@@ -67,7 +67,7 @@ def _skeleton_text(name: str) -> str:
         raise RuntimeError(f"skeleton templates/skeletons/{name} is missing from the infra-tui install") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def _skeleton_data(name: str) -> Any:
     return yamlio.rt_load(_skeleton_text(name))
 
@@ -498,6 +498,62 @@ def _patch_for(spec: ComponentSpec, values: dict[str, Any]) -> tuple[dict[str, A
     return target, yamlio.dump_plain(_cm(doc))
 
 
+def _dependencies(
+    env: Env, spec: ComponentSpec, own_kinds: list[str], rules: rules_mod.Rules, refuse: Any,
+) -> tuple[list[tuple[str, str | None, str | None]], list[str], dict[str, str]]:
+    """dependsOn of the component's Kustomization in ``env``: the explicit ones, then CRD providers
+    of what it creates, then required dependencies. Returns (entries for the renderer, ids, reasons
+    of the inferred ones)."""
+    name = spec.name
+    deps: list[tuple[str, str | None, str | None]] = []
+    dep_ids: list[str] = []
+    inferred: dict[str, str] = {}
+
+    def add(target: FluxKustomization, note: str | None, reason: str | None) -> None:
+        if target.id in dep_ids or target.name == name:
+            return
+        dep_ids.append(target.id)
+        deps.append((target.name, target.namespace, note))
+        if reason:
+            inferred[target.id] = reason
+
+    for dep in spec.depends_on:
+        target = _resolve_dep(env, dep)
+        if target is None:
+            hint = closest(dep, [k.name for k in env.kustomizations])
+            refuse(
+                f"dependsOn '{dep}' does not exist in env {env.name}"
+                + (f"; did you mean '{hint}'?" if hint else "; add that Kustomization first or remove the entry")
+            )
+            continue
+        add(target, None, None)
+    by_provider: dict[str, list[str]] = {}
+    for kind in own_kinds:
+        provider = rules.provider_for_kind(kind)
+        if provider and provider != name:
+            by_provider.setdefault(provider, []).append(kind)
+    for provider, kinds in by_provider.items():
+        target = env.find(provider)
+        if target is None:
+            refuse(
+                f"{name} creates {', '.join(kinds)}, whose CRD comes from {provider}, but env {env.name} has no Kustomization "
+                f"'{provider}'; add it first, or remove {', '.join(kinds)} from the spec"
+            )
+            continue
+        reason = ", ".join(kinds)
+        add(target, f"dependsOn {provider} inferred: {reason} needs its CRDs", reason)
+    for req in rules.required_dependencies:
+        if req.component != name:
+            continue
+        target = env.find(req.depends_on)
+        if target is None:
+            refuse(f"{name} must depend on {req.depends_on} ({req.reason}), which env {env.name} does not have")
+            continue
+        add(target, f"dependsOn {req.depends_on} required: {req.reason}", req.reason)
+    return deps, dep_ids, inferred
+
+
+
 def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rules_mod.Rules | None = None) -> ChangePlan:
     """What adding ``spec`` to ``repo`` would change. Never writes; refusals leave ``files`` empty."""
     result = ChangePlan()
@@ -626,51 +682,7 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     placements: list[Placement] = []
     for e in env_names:
         env_obj = repo.envs[e]
-        deps: list[tuple[str, str | None, str | None]] = []
-        inferred: dict[str, str] = {}
-        dep_ids: list[str] = []
-
-        def add(target: FluxKustomization, note: str | None, reason: str | None) -> None:
-            if target.id in dep_ids or target.name == name:
-                return
-            dep_ids.append(target.id)
-            deps.append((target.name, target.namespace, note))
-            if reason:
-                inferred[target.id] = reason
-
-        for dep in spec.depends_on:
-            target = _resolve_dep(env_obj, dep)
-            if target is None:
-                hint = closest(dep, [k.name for k in env_obj.kustomizations])
-                refuse(
-                    f"dependsOn '{dep}' does not exist in env {e}"
-                    + (f"; did you mean '{hint}'?" if hint else "; add that Kustomization first or remove the entry")
-                )
-                continue
-            add(target, None, None)
-        by_provider: dict[str, list[str]] = {}
-        for kind in own_kinds:
-            provider = rules.provider_for_kind(kind)
-            if provider and provider != name:
-                by_provider.setdefault(provider, []).append(kind)
-        for provider, kinds in by_provider.items():
-            target = env_obj.find(provider)
-            if target is None:
-                refuse(
-                    f"{name} creates {', '.join(kinds)}, whose CRD comes from {provider}, but env {e} has no Kustomization "
-                    f"'{provider}'; add it first, or remove {', '.join(kinds)} from the spec"
-                )
-                continue
-            reason = ", ".join(kinds)
-            add(target, f"dependsOn {provider} inferred: {reason} needs its CRDs", reason)
-        for req in rules.required_dependencies:
-            if req.component != name:
-                continue
-            target = env_obj.find(req.depends_on)
-            if target is None:
-                refuse(f"{name} must depend on {req.depends_on} ({req.reason}), which env {e} does not have")
-                continue
-            add(target, f"dependsOn {req.depends_on} required: {req.reason}", req.reason)
+        deps, dep_ids, inferred = _dependencies(env_obj, spec, own_kinds, rules, refuse)
 
         patches: tuple[tuple[dict[str, Any], str], ...] = ()
         if e in spec.env_values and e != primary:
@@ -696,15 +708,15 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
         rel = f"clusters/{e}/infrastructure.yaml"
         before = _read(repo.root / rel)
         mdf = yamlio.MultiDocFile.parse(before or "")
-        first_new = len(mdf.chunks)
         for b in bodies:
             mdf.append(b.text)
             notes.extend(b.reviews)
         after = str(mdf)
         new_kss: list[FluxKustomization] = []
         probs: list[Any] = []
-        for offset, (b, (ks_name, _, _)) in enumerate(zip(bodies, new_specs, strict=True)):
-            chunk = mdf.chunks[first_new + offset] if before else mdf.chunks[offset]
+        first_new = len(mdf.chunks) - len(bodies)
+        for offset, b in enumerate(bodies):
+            chunk = mdf.chunks[first_new + offset]
             ks = repo_mod.parse_flux_kustomization(
                 b.docs[0], file=rel, line=chunk.first_content_line(), env=e, default_namespace=FLUX_NS,
                 doc_index=first_new + offset, problems=probs,

@@ -1,0 +1,125 @@
+"""Unified diffs of a ``ChangePlan``: one per ``FileChange``, as text or as coloured rich ``Text``.
+
+Appending to a 1,000-document infrastructure.yaml must not cost a frame, so the common head and
+tail of a file are cut off before ``difflib`` sees it and the hunk line numbers are shifted back:
+the output is exactly what ``difflib.unified_diff`` gives on the whole file.
+Pure: no Textual, no subprocess.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from rich.text import Text
+
+from infra_tui.core.model import ChangePlan, FileChange
+
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    # binary search on slices: list equality is a fast C loop
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: list[str], b: list[str], limit: int) -> int:
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def unified(change: FileChange, context: int = 3) -> str:
+    """The unified diff of one file (``--- /dev/null`` for a created file); "" when unchanged."""
+    before = change.before or ""
+    if before == change.after and change.before is not None:
+        return ""
+    a = before.splitlines(keepends=True)
+    b = change.after.splitlines(keepends=True)
+    head = _common_prefix(a, b)
+    tail = _common_suffix(a, b, min(len(a), len(b)) - head)
+    start = max(0, head - context)
+    keep_tail = max(0, tail - context)
+    a_mid = a[start:len(a) - keep_tail]
+    b_mid = b[start:len(b) - keep_tail]
+    fromfile = "/dev/null" if change.before is None else f"a/{change.path}"
+    out: list[str] = []
+    for line in difflib.unified_diff(a_mid, b_mid, fromfile, f"b/{change.path}", n=context):
+        if start and line.startswith("@@"):
+            m = _HUNK.match(line)
+            if m:
+                line = (
+                    f"@@ -{int(m.group(1)) + start}{m.group(2) or ''} +{int(m.group(3)) + start}{m.group(4) or ''} @@"
+                    + line[m.end():]
+                )
+        if line.startswith(("---", "+++")) and not line.endswith("\n"):
+            line += "\n"
+        if not line.endswith("\n"):
+            line += "\n" + NO_NEWLINE
+        out.append(line)
+    return "".join(out)
+
+
+def plan_diff(plan: ChangePlan, context: int = 3) -> str:
+    """Every file's diff, created files first in plan order."""
+    return "".join(unified(f, context) for f in plan.files)
+
+
+def stat(change: FileChange) -> tuple[int, int]:
+    """(lines added, lines removed)."""
+    added = removed = 0
+    for line in unified(change, 0).splitlines()[2:]:  # after the ---/+++ header
+        if line.startswith("+"):
+            added += 1
+        elif line.startswith("-"):
+            removed += 1
+    return added, removed
+
+
+STYLES = {
+    "header": "bold",
+    "hunk": "cyan",
+    "add": "green",
+    "remove": "red",
+    "review": "bold yellow",
+    "context": "",
+}
+
+
+def to_text(diff: str | Iterable[str]) -> Text:
+    """Colour a unified diff for a terminal or a Textual ``Static``: additions green, removals red,
+    hunk headers cyan, ``# REVIEW:`` comments highlighted."""
+    text = Text()
+    lines = diff.splitlines(keepends=True) if isinstance(diff, str) else list(diff)
+    for line in lines:
+        if line.startswith(("--- ", "+++ ")):
+            text.append(line, STYLES["header"])
+        elif line.startswith("@@"):
+            text.append(line, STYLES["hunk"])
+        elif line.startswith("+"):
+            idx = line.find("# REVIEW:")
+            if idx >= 0:
+                text.append(line[:idx], STYLES["add"])
+                text.append(line[idx:], STYLES["review"])
+            else:
+                text.append(line, STYLES["add"])
+        elif line.startswith("-"):
+            text.append(line, STYLES["remove"])
+        else:
+            text.append(line, STYLES["context"])
+    return text
