@@ -55,9 +55,14 @@ def is_kustomize_file(doc: Any) -> bool:
     return isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(KUSTOMIZE_GROUP + "/")
 
 
+def _norm(path: Path) -> Path:
+    """Absolute and normalised, without resolving symlinks (resolve() costs a syscall per part)."""
+    return Path(os.path.normpath(os.path.abspath(path)))
+
+
 def find_root(start: Path) -> Path:
     """Walk up from ``start`` to the directory holding ``clusters/*/infrastructure.yaml``."""
-    start = start.resolve()
+    start = _norm(start)
     for candidate in (start, *start.parents):
         clusters = candidate / "clusters"
         if clusters.is_dir() and any(clusters.glob("*/infrastructure.yaml")):
@@ -80,10 +85,11 @@ class _Reader:
     _cache: dict[str, list[yamlio.LoadedDocument]] = field(default_factory=dict)
 
     def rel(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        full = os.path.normpath(os.path.abspath(path))
+        root = str(self.root)
+        if full.startswith(root + os.sep):
+            return full[len(root) + 1:].replace(os.sep, "/")
+        return Path(full).as_posix()
 
     def docs(self, path: Path) -> list[yamlio.LoadedDocument]:
         rel = self.rel(path)
@@ -128,7 +134,7 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
     skipped. A folder without kustomization.yaml is read as Flux does: every YAML file below it.
     """
     seen = _seen if _seen is not None else set()
-    folder = folder.resolve()
+    folder = _norm(folder)
     tree = _KustomizeTree()
     if folder in seen:
         return tree
@@ -157,7 +163,7 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
         for entry in entries:
             if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
                 continue
-            target = (folder / entry).resolve()
+            target = _norm(folder / entry)
             if target.is_dir():
                 sub = resolve_folder(reader, target, seen)
                 tree.files.extend(sub.files)
@@ -172,7 +178,7 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
 
 
 def _generated(reader: _Reader, folder: Path, seen: set[Path]) -> _KustomizeTree:
-    seen.discard(folder.resolve())
+    seen.discard(_norm(folder))
     return resolve_folder(reader, folder, seen)
 
 
@@ -181,7 +187,7 @@ def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:
         for entry in kdoc.get(key) or []:
             path = entry.get("path") if isinstance(entry, dict) else entry if key == "patchesStrategicMerge" else None
             if isinstance(path, str) and "\n" not in path:
-                yield (folder / path).resolve()
+                yield _norm(folder / path)
 
 
 def _entry_line(path: Path, entry: str) -> int:
@@ -310,7 +316,7 @@ def _read_flux_kustomizations(
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError:
             lines = []
-        default_ns = namespace_of.get(path.resolve(), DEFAULT_FLUX_NAMESPACE)
+        default_ns = namespace_of.get(_norm(path), DEFAULT_FLUX_NAMESPACE)
         for d in docs:
             if is_flux_kustomization(d.data):
                 ks = parse_flux_kustomization(
@@ -340,7 +346,7 @@ def _namespace_map(reader: _Reader, scan_files: list[Path]) -> tuple[dict[Path, 
         ns = kdoc.get("namespace")
         if isinstance(ns, str) and ns:
             for f in tree.files:
-                namespace_of[f.resolve()] = ns
+                namespace_of[_norm(f)] = ns
     return namespace_of, patch_files
 
 
@@ -356,7 +362,7 @@ def load(root: Path | str | None = None, *, paths: list[Path | str] | None = Non
     if paths:
         return _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
     base = find_root(Path(root) if root else Path.cwd())
-    reader = _Reader(base.resolve())
+    reader = _Reader(_norm(base))
     envs: dict[str, Env] = {}
     clusters = base / "clusters"
     env_dirs = sorted(d for d in clusters.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -376,7 +382,7 @@ def load(root: Path | str | None = None, *, paths: list[Path | str] | None = Non
         for env in envs.values():
             for ks in env.kustomizations:
                 _attach_component(reader, base, ks, components)
-    repo = Repo(root=base.resolve(), envs=envs, components=components, problems=reader.problems, flat=True)
+    repo = Repo(root=_norm(base), envs=envs, components=components, problems=reader.problems, flat=True)
     _fill_helmrelease_ids(repo)
     return repo
 
@@ -417,7 +423,7 @@ def _fill_helmrelease_ids(repo: Repo) -> None:
 
 def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
     """The directory Flux paths are relative to: the ancestor where most ``spec.path`` exist."""
-    first = dirs[0].resolve()
+    first = _norm(dirs[0])
     if first.is_file():
         first = first.parent
     candidates = [first, *first.parents]
@@ -441,15 +447,15 @@ def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -
     for d in dirs:
         if not d.exists():
             raise UserError(f"--path {d}: no such file or directory; name a folder (or YAML file) of the repo to scan")
-    provisional = Path(os.path.commonpath([str(d.resolve() if d.is_dir() else d.resolve().parent) for d in dirs]))
+    provisional = Path(os.path.commonpath([str(_norm(d) if d.is_dir() else _norm(d).parent) for d in dirs]))
     reader = _Reader(provisional)
     scan: list[Path] = []
     for d in dirs:
-        scan.extend([d.resolve()] if d.is_file() else (p.resolve() for p in _walk_yaml(d)))
+        scan.extend([_norm(d)] if d.is_file() else (_norm(p) for p in _walk_yaml(d)))
     namespace_of, patch_files = _namespace_map(reader, scan)
-    env_name = dirs[0].resolve().name.removesuffix(".yaml").removesuffix(".yml")
+    env_name = _norm(dirs[0]).name.removesuffix(".yaml").removesuffix(".yml")
     kss = _read_flux_kustomizations(reader, scan, env_name, namespace_of, patch_files)
-    base = (root.resolve() if root else _guess_root(dirs, kss))
+    base = (_norm(root) if root else _guess_root(dirs, kss))
     # re-express file paths relative to the real root
     for ks in kss:
         ks.file = Path(os.path.relpath(provisional / ks.file, base)).as_posix()

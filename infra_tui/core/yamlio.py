@@ -13,6 +13,7 @@ Two readers, for two jobs:
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 from dataclasses import dataclass, field
@@ -37,8 +38,26 @@ def _construct_unknown_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.
     return loader.construct_scalar(node)
 
 
+_SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
 class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
-    """C safe loader that tolerates application tags and the ``=`` value key."""
+    """C safe loader that tolerates application tags and the ``=`` value key.
+
+    Implicit tag resolution runs a regex per scalar in Python; manifests repeat the same
+    scalars (``apiVersion``, ``name``, ``true``) thousands of times, so results are memoised.
+    """
+
+    def resolve(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+        if kind is yaml.ScalarNode:
+            key = (value, implicit)
+            tag = _SCALAR_TAGS.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_SCALAR_TAGS) < 200_000:
+                    _SCALAR_TAGS[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 class _LenientLoader(yaml.SafeLoader):
@@ -169,12 +188,82 @@ def _error_text(exc: yaml.YAMLError) -> str:
     return f"{context} {problem}" if context else str(problem)
 
 
+_MARKER_RE = re.compile(r"^---(?:[ \t].*)?$", re.M)
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _construct(node: yaml.Node, loader: Any) -> Any:
+    """Node -> Python, faster than PyYAML's generic constructor for the common cases.
+
+    Strings, mappings and sequences are built directly; every other tag (ints, bools, nulls,
+    timestamps, merge keys, application tags) goes through the loader's own constructors.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR_TAG else loader.construct_object(node, deep=True)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key, value in node.value:
+            if key.tag == _MERGE_TAG:
+                return loader.construct_object(node, deep=True)
+            k = _construct(key, loader)
+            try:
+                out[k] = _construct(value, loader)
+            except TypeError:  # an unhashable key: let PyYAML say so
+                return loader.construct_object(node, deep=True)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, loader) for item in node.value]
+    return loader.construct_object(node, deep=True)  # pragma: no cover
+
+
+def _chunk_index_of(text: str) -> Any:
+    """A function: 0-based line of a node -> index of its chunk in split_documents(text)."""
+    starts: list[int] = []
+    line, pos = 0, 0
+    for m in _MARKER_RE.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        starts.append(line)
+    if not starts:
+        return lambda line0: 0
+    leading = 1 if starts[0] > 0 else 0  # text before the first marker is a chunk of its own
+
+    def index(line0: int) -> int:
+        return max(bisect.bisect_right(starts, line0) - 1 + leading, 0)
+
+    return index
+
+
 def load_documents(text: str, file: str) -> tuple[list[LoadedDocument], list[YamlError]]:
     """Parse every document of ``text`` with the C safe loader.
 
     Returns the documents that parsed (empty ones skipped) and one ``YamlError`` per document
-    that did not, so that one bad document never hides the others.
+    that did not, so that one bad document never hides the others. The whole file is parsed in
+    one pass; only a file with an error is parsed again document by document.
     """
+    docs: list[LoadedDocument] = []
+    loader = _FastLoader(text)
+    try:
+        index_of = None
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            data = _construct(node, loader)
+            if data is None:
+                continue
+            if index_of is None:
+                index_of = _chunk_index_of(text)
+            docs.append(LoadedDocument(data, node.start_mark.line + 1, index_of(node.start_mark.line)))
+        return docs, []
+    except yaml.YAMLError:
+        return _load_documents_one_by_one(text, file)
+    finally:
+        loader.dispose()
+
+
+def _load_documents_one_by_one(text: str, file: str) -> tuple[list[LoadedDocument], list[YamlError]]:
     docs: list[LoadedDocument] = []
     errors: list[YamlError] = []
     for index, chunk in enumerate(split_documents(text)):
