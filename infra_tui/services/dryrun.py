@@ -15,11 +15,14 @@ Nothing here ever runs ``kubectl apply`` without ``--dry-run``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib.resources
 import json
 import os
 import re
+import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,7 @@ import yaml
 
 from infra_tui.core import validation as v
 from infra_tui.core.yamlio import load_documents, split_documents
+from infra_tui.services import kustomize, proc
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -438,8 +442,6 @@ def _assert_dry_run(args: Sequence[str]) -> None:
 
 async def local_context(kubectl: str, timeout: float = 5.0) -> tuple[bool, str]:
     """(usable, reason): a current kube context is configured and its API server answers."""
-    from infra_tui.services import proc
-
     try:
         ctx = await proc.run_command(proc.Command([kubectl, "config", "current-context"], timeout=timeout))
     except proc.CommandNotFound:
@@ -480,8 +482,6 @@ async def dry_run_local(
     mode: str = "server",
 ) -> ClusterOutcome:
     """``kubectl apply --dry-run=server -f -`` against the current context, or skipped with reason."""
-    from infra_tui.services import proc
-
     usable, reason = await local_context(kubectl)
     if not usable:
         return ClusterOutcome("skipped", notes=[f"local dry-run skipped: {reason}"])
@@ -537,18 +537,21 @@ class Options:
 
 async def validate_component(root: Path, target: v.Target, options: Options) -> v.ComponentResult:
     """Build ``target.component`` under ``root`` and dry-run it with ``options.strategy``."""
-    import time
-
-    from infra_tui.services import kustomize
-
     start = time.monotonic()
     result = v.ComponentResult(target.component, strategy=options.strategy)
-    files = component_files(root, target.component)
-    docs, syntax = load_sources(root, files)
+    # The build runs while the sources are parsed in a thread: the event loop (the TUI's) never
+    # spends a frame on YAML or schemas.
+    building = asyncio.ensure_future(
+        kustomize.build(root / target.component, argv=options.kustomize_argv, timeout=options.build_timeout)
+    )
+    try:
+        docs, syntax = await asyncio.to_thread(lambda: load_sources(root, component_files(root, target.component)))
+        built = await building
+    finally:
+        if not building.done():
+            building.cancel()
+            await asyncio.gather(building, return_exceptions=True)
     issues: list[v.Issue] = list(syntax)
-
-    built = await kustomize.build(root / target.component, argv=options.kustomize_argv,
-                                  timeout=options.build_timeout)  # fmt: skip
     if not built.ok:
         result.build = "fail"
         ktext = _read(root, f"{target.component}/kustomization.yaml", None)
@@ -556,8 +559,8 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
 
     ancestors = sorted(target.ancestors) if target.ancestors is not None else None
     if options.strategy == "offline":
-        off = validate_documents(docs, ancestor_ids=ancestors, crd_providers=options.crd_providers,
-                                 self_id=target.ks_id)  # fmt: skip
+        off = await asyncio.to_thread(validate_documents, docs, ancestor_ids=ancestors,
+                                      crd_providers=options.crd_providers, self_id=target.ks_id)  # fmt: skip
         issues.extend(off.issues)
         result.notes.extend(off.notes)
         result.dry_run = v.dry_run_state(i for i in issues if i.kind != v.BUILD)
@@ -595,8 +598,6 @@ async def validate_many(
     Cancelling the awaiting task cancels every running build / kubectl, whose process groups
     ``proc.run_command`` kills: no child outlives a cancel.
     """
-    import asyncio
-
     limit = asyncio.Semaphore(max(1, jobs or os.cpu_count() or 1))
 
     async def one(t: v.Target) -> v.ComponentResult:
@@ -621,11 +622,6 @@ async def validate_plan(
     repo_root: Path, plan_files: dict[str, str], targets: Sequence[v.Target], options: Options, **kw: Any
 ) -> v.ValidationReport:
     """Validate ``targets`` with the plan's files rendered into a scratch copy (never the user's tree)."""
-    import asyncio
-    import shutil
-
-    from infra_tui.services import kustomize
-
     scratch = await asyncio.to_thread(kustomize.render_scratch, repo_root, plan_files)
     try:
         return await validate_many(scratch, targets, options, **kw)
