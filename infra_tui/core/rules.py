@@ -338,14 +338,25 @@ def _check_graph(ctx: _Ctx) -> None:
             "dependency-cycle", "error", cycle[0], first.file, line,
             "dependsOn cycle: " + " -> ".join(short_name(n) for n in cycle) + "; remove one of these edges",
         )
+    # HelmRelease name -> (its id, the Kustomization deploying it): a dependsOn that names a
+    # HelmRelease usually names it without its namespace (the Kustomization's is assumed)
+    releases: dict[str, tuple[str, str]] = {}
+    for k in ctx.env.kustomizations:
+        comp = ctx.repo.component_for(k)
+        for r in comp.resources if comp else ():
+            if r.kind == "HelmRelease":
+                releases.setdefault(r.name, (f"{r.namespace or k.namespace}/{r.name}", k.id))
     for m in g.missing:
         ks = g.nodes[m.source]
         line = next((d.line for d in ks.depends_on if d.target == m.target), ks.line)
-        if m.cross_kind:
+        # by name only when no Kustomization has that name (then it is a typo'd namespace)
+        release = None if short_name(m.target) in ctx.by_name else releases.get(short_name(m.target))
+        if m.cross_kind or release:
+            owner = f" ({short_name(release[1])})" if release else ""
             ctx.add(
                 "dependency-cross-kind", "error", m.source, ks.file, line,
-                f"{ks.name} dependsOn '{m.target}', which is a HelmRelease, not a Flux Kustomization; "
-                "depend on the Kustomization that deploys it",
+                f"{ks.name} dependsOn '{m.target}', which is a HelmRelease{' ' + release[0] if release else ''}, "
+                f"not a Flux Kustomization; depend on the Kustomization that deploys it{owner}",
             )
         else:
             names = sorted(g.nodes)
