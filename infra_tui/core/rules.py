@@ -463,8 +463,10 @@ def _check_monitoring(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None
             fixable=True, add=tuple(missing),
         )
     if ctx.repo.flat and (ks.wait is not ctx.rules.monitoring_wait or (ks.timeout or "") != ctx.rules.monitoring_timeout):
+        wrong = [k for k, bad in (("wait", ks.wait is not ctx.rules.monitoring_wait),
+                                  ("timeout", (ks.timeout or "") != ctx.rules.monitoring_timeout)) if bad]
         ctx.add(
-            "monitoring-deps", "warning", ks.id, ks.file, ks.line,
+            "monitoring-deps", "warning", ks.id, ks.file, _key_line(ctx, ks, wrong),
             f"{ks.name} should have wait: {str(ctx.rules.monitoring_wait).lower()} and timeout: {ctx.rules.monitoring_timeout} "
             "(monitoring add-ons block nothing)",
             fixable=True, shape="monitoring",
@@ -527,6 +529,15 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
         )
 
 
+def _key_line(ctx: _Ctx, ks: FluxKustomization, keys: list[str]) -> int:
+    """Line of the first of ``keys`` that ``ks`` sets under spec (the document's line if none)."""
+    spec = ks.data.get("spec") if isinstance(ks.data.get("spec"), dict) else {}
+    for key in keys:
+        if key in spec:
+            return ctx.lines.locate(ks.file, ks.line, ("spec", key))
+    return ks.line
+
+
 def _check_ks_shape(ctx: _Ctx, ks: FluxKustomization) -> None:
     if not ctx.repo.flat or not (ks.path or "").removeprefix("./").startswith("namespaces/"):
         return
@@ -545,7 +556,7 @@ def _check_ks_shape(ctx: _Ctx, ks: FluxKustomization) -> None:
         wrong.append(f"sourceRef: {want_ref.get('kind')}/{want_ref.get('name')}")
     if wrong:
         ctx.add(
-            "ks-shape", "warning", ks.id, ks.file, ks.line,
+            "ks-shape", "warning", ks.id, ks.file, _key_line(ctx, ks, [w.split(":")[0] for w in wrong]),
             f"{ks.name} differs from the house Kustomization shape; set " + ", ".join(wrong),
             fixable=True,
         )
