@@ -562,11 +562,47 @@ def _check_ks_shape(ctx: _Ctx, ks: FluxKustomization) -> None:
         )
 
 
+def _patch_item(ctx: _Ctx, ks: FluxKustomization, index: int) -> tuple[int, int]:
+    """Lines [first, end) of item ``index`` of ``spec.patches`` in ``ks``'s document (1-based)."""
+    lines = ctx.lines.get(ks.file)
+    key = ctx.lines.locate(ks.file, ks.line, ("spec", "patches"))
+    items: list[int] = []
+    item_indent: int | None = None
+    end = len(lines) + 1
+    for i in range(key, len(lines)):  # 0-based i is the line after ``patches:``
+        text = lines[i]
+        if text.startswith("---"):
+            end = i + 1
+            break
+        body = text.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        indent = len(text) - len(body)
+        if item_indent is None:
+            if not body.startswith("-"):
+                break
+            item_indent = indent
+        if indent < item_indent or (indent == item_indent and not body.startswith("-")):
+            end = i + 1
+            break
+        if indent == item_indent:
+            items.append(i + 1)
+    if index >= len(items):
+        return key, end
+    return items[index], items[index + 1] if index + 1 < len(items) else end
+
+
+def _patch_line(ctx: _Ctx, ks: FluxKustomization, index: int, key_path: tuple[str, ...]) -> int:
+    """Line of ``spec.<key_path>`` inside patch ``index`` of ``ks`` (a patch of a patch included)."""
+    first, _end = _patch_item(ctx, ks, index)
+    return ctx.lines.locate_in_order(ks.file, first, key_path)
+
+
 def _check_patches(ctx: _Ctx, ks: FluxKustomization) -> None:
     for doc, index in _patch_documents(ks.patches, "HelmRelease"):
         for finding in _helm_antipatterns(ctx, doc):
             rule, key_path, why = finding
-            line = ctx.lines.locate_in_order(ks.file, ks.line, ("patches", *key_path))
+            line = _patch_line(ctx, ks, index, key_path)
             ctx.add(
                 rule, "error", ks.id, ks.file, line,
                 f"{ks.name}: a patch targeting HelmReleases sets spec.{'.'.join(key_path)}: {why}",
