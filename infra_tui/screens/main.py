@@ -1,0 +1,63 @@
+"""The main screen: the wizard on the left, the live preview on the right."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from infra_tui.core.model import Repo
+from infra_tui.widgets.component_form import ComponentForm
+from infra_tui.widgets.preview_pane import PreviewPane
+from infra_tui.widgets.validation_panel import ValidationPanel
+
+
+class MainScreen(Screen):
+    """Wizard + preview. The app drives it through ``set_repo``."""
+
+    CSS_PATH = "main.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    def __init__(self, hint: str | None = None) -> None:
+        super().__init__()
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⎈")
+        with Horizontal(id="body"):
+            yield ComponentForm(id="form")
+            yield PreviewPane(id="preview")
+        yield Static(self.hint or "", id="hint", classes="-shown" if self.hint else "")
+        yield Footer()
+
+    @property
+    def form(self) -> ComponentForm:
+        return self.query_one(ComponentForm)
+
+    @property
+    def preview_pane(self) -> PreviewPane:
+        return self.query_one(PreviewPane)
+
+    def set_repo(self, repo: Repo, env: str | None) -> None:
+        self.form.set_repo(repo, env)
+        self.preview_pane.set_repo(repo, env)
+
+    def dismiss_hint(self) -> None:
+        self.query_one("#hint").remove_class("-shown")
+
+    @on(ComponentForm.Changed)
+    def _form_changed(self, event: ComponentForm.Changed) -> None:
+        self.preview_pane.request(event.state.fields if event.state.fields.get("name") else None)
+
+    @on(PreviewPane.Updated)
+    def _preview_updated(self, event: PreviewPane.Updated) -> None:
+        preview = event.preview
+        plan = preview.plan
+        self.form.set_plan_problems(preview.problems, len(plan.files) if plan else 0)
+        self.query_one(ValidationPanel).plan_changed(self.app.repo, plan if preview.writable else None)
+
+    @on(ComponentForm.WriteRequested)
+    def _write(self) -> None:
+        self.app.action_write()

@@ -1,0 +1,138 @@
+"""A small flat Flux repo for the TUI's tests, snapshots, screenshots and benches.
+
+Its bootstrap order is the one of the cluster the brief was written for (spec/patterns.md), so
+the graph looks like the real thing; ``extra`` adds generated components for the 300-component
+benchmark. Deterministic: the same arguments write the same bytes.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+# name -> dependsOn (names in flux-system); the brief's bootstrap order
+BRIEF_ORDER: dict[str, list[str]] = {
+    "cluster-secrets": [],
+    "nfs-provisioner": ["cluster-secrets"],
+    "cert-manager": ["cluster-secrets"],
+    "reloader": ["cluster-secrets"],
+    "cilium": ["cluster-secrets"],
+    "gateway-api-crds": ["cluster-secrets"],
+    "kyverno": ["cluster-secrets"],
+    "trivy-system": ["cluster-secrets"],
+    "gatekeeper-system": ["cilium"],
+    "longhorn-system": ["cluster-secrets", "cilium"],
+    "velero": ["cluster-secrets", "cilium"],
+    "database-operators": ["nfs-provisioner"],
+    "kyverno-config": ["kyverno"],
+    "cilium-config": ["cilium"],
+    "envoy-gateway": ["gateway-api-crds"],
+    "cert-manager-config": ["cert-manager"],
+    "linkerd": ["cert-manager", "cilium"],
+    "gatekeeper-constraint-templates": ["gatekeeper-system"],
+    "gatekeeper-config": ["gatekeeper-constraint-templates"],
+    "local-cert-manager-config": ["cert-manager-config"],
+    "envoy-gateway-config": ["envoy-gateway"],
+    "linkerd-config": ["linkerd"],
+    "linkerd-viz": ["linkerd"],
+    "monitoring": ["nfs-provisioner", "cluster-secrets"],
+    "backup": ["cluster-secrets", "nfs-provisioner"],
+    "postgre": ["database-operators", "longhorn-system"],
+    "redis": ["database-operators"],
+    "rabbitmq": ["database-operators"],
+    "netcorp-app": ["postgre", "redis", "rabbitmq"],
+    "cilium-monitoring": ["monitoring", "cilium"],
+    "kyverno-monitoring": ["monitoring", "kyverno"],
+}
+
+# extra manifests for a few components, so inferred dependencies have something to find
+CNP = """apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: allow-dns
+  namespace: {ns}
+spec:
+  endpointSelector: {{}}
+  egress:
+    - toEndpoints:
+        - matchLabels:
+            k8s:io.kubernetes.pod.namespace: kube-system
+"""
+
+
+def _ks(name: str, deps: list[str], *, wait: bool = True, timeout: str = "10m") -> str:
+    lines = [
+        "---",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+        "kind: Kustomization",
+        "metadata:",
+        f"  name: {name}",
+        "  namespace: flux-system",
+        "spec:",
+        "  interval: 5m",
+        f"  path: ./namespaces/{name}",
+        "  prune: false",
+        "  sourceRef:",
+        "    kind: GitRepository",
+        "    name: flux-system",
+        f"  wait: {'true' if wait else 'false'}",
+        f"  timeout: {timeout}",
+    ]
+    if deps:
+        lines.append("  dependsOn:")
+        lines.extend(f"    - name: {d}" for d in deps)
+    return "\n".join(lines) + "\n"
+
+
+def _component(root: Path, name: str) -> None:
+    d = root / "namespaces" / name
+    d.mkdir(parents=True, exist_ok=True)
+    resources = ["namespace.yaml", "helm-repository.yaml", "helm-release.yaml"]
+    (d / "namespace.yaml").write_text(
+        f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n"
+        "    pod-security.kubernetes.io/enforce: restricted\n"
+        "    pod-security.kubernetes.io/enforce-version: latest\n"
+    )
+    (d / "helm-repository.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n"
+        f"  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://charts.example.com/{name}\n"
+    )
+    (d / "helm-release.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
+        f"  name: {name}\n  namespace: {name}\nspec:\n  interval: 1h\n  chart:\n    spec:\n"
+        f"      chart: {name}\n      version: \"1.x\"\n      sourceRef:\n        kind: HelmRepository\n"
+        f"        name: {name}\n        namespace: flux-system\n"
+        "  install:\n    remediation:\n      retries: 3\n  upgrade:\n    remediation:\n      retries: 3\n"
+    )
+    if name == "cilium-config":
+        (d / "cilium-network-policies").mkdir(exist_ok=True)
+        (d / "cilium-network-policies" / "allow-dns.yaml").write_text(CNP.format(ns=name))
+        resources.append("cilium-network-policies/allow-dns.yaml")
+    (d / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        + "".join(f"  - {r}\n" for r in resources)
+    )
+
+
+def make_repo(root: Path, *, extra: int = 0, envs: tuple[str, ...] = ("local-kube", "staging"), seed: int = 7) -> Path:
+    """Write the repo under ``root`` and return it."""
+    root.mkdir(parents=True, exist_ok=True)
+    order = dict(BRIEF_ORDER)
+    rnd = random.Random(seed)
+    names = list(order)
+    for i in range(extra):
+        name = f"app-{i:03d}"
+        k = rnd.randint(1, 3)
+        order[name] = sorted(set(rnd.sample(names, k)))
+        names.append(name)
+    docs = []
+    for name, deps in order.items():
+        mon = name.endswith("-monitoring")
+        docs.append(_ks(name, deps, wait=not mon, timeout="5m" if mon else "10m"))
+        if not mon:
+            _component(root, name)
+    for env in envs:
+        env_dir = root / "clusters" / env
+        env_dir.mkdir(parents=True, exist_ok=True)
+        (env_dir / "infrastructure.yaml").write_text("".join(docs))
+    return root

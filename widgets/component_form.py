@@ -1,0 +1,398 @@
+"""The wizard: one form for a new component, every field checked in place.
+
+The form owns only input and field-level checks (a DNS-1123 name, a URL, a duration, values that
+parse as a YAML mapping). Everything else (placement, files, refusals) comes from the plan, which
+the preview pane computes from ``ComponentForm.Changed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static, TextArea
+from textual.widgets.selection_list import Selection
+
+from infra_tui.core import spec as spec_mod
+from infra_tui.core.model import Repo
+
+REQUIRED = {"name": "name", "chart": "chart", "repo-url": "repo url"}
+"""Form fields the spec cannot do without (form id -> label)."""
+
+FIELD_OF_KEY = {
+    "name": "name",
+    "namespace": "namespace",
+    "chart": "chart",
+    "chart.name": "chart",
+    "chart.repository": "repo-url",
+    "chart.repository.url": "repo-url",
+    "chart.repository.name": "repo-name",
+    "chart.version": "version",
+    "timeout": "timeout",
+    "values": "values",
+}
+"""``SpecProblem.key`` -> the form field that shows it."""
+
+DEFAULT_KINDS = [
+    "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "RecurringJob",
+    "Certificate",
+    "ClusterIssuer",
+    "Issuer",
+    "ConstraintTemplate",
+    "ClusterPolicy",
+    "Policy",
+]
+"""CRD kinds a component may create, when the rule tables cannot be read."""
+
+
+def parse_values(text: str) -> tuple[dict[str, Any], str | None]:
+    """The values editor's text as a mapping, or the parse error with its line."""
+    if not text.strip():
+        return {}, None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return {}, f"{where}{problem}"
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, f"values must be a mapping (key: value), not a {type(data).__name__}"
+    return data, None
+
+
+@dataclass
+class FormState:
+    """What the form holds: the spec fields (DESIGN.md shape) and the reasons per invalid field."""
+
+    fields: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and not self.missing
+
+
+class DependencyPicker(Vertical):
+    """Extra dependencies chosen from the env's Kustomizations, with fuzzy search."""
+
+    DEFAULT_CSS = """
+    DependencyPicker {
+        height: auto;
+        #deps-search { width: 1fr; }
+        #deps-list { height: auto; max-height: 6; border: none; padding: 0; }
+        #deps-chosen { color: $text-muted; height: auto; }
+    }
+    """
+
+    class Changed(Message):
+        def __init__(self, picker: DependencyPicker) -> None:
+            super().__init__()
+            self.picker = picker
+
+        @property
+        def control(self) -> DependencyPicker:
+            return self.picker
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.names: list[str] = []
+        self.chosen: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="type to search Kustomizations", id="deps-search", compact=True)
+        yield SelectionList[str](id="deps-list", compact=True)
+        yield Static("", id="deps-chosen")
+
+    def set_names(self, names: list[str]) -> None:
+        self.names = sorted(names)
+        self.chosen = [c for c in self.chosen if c in self.names]
+        self._refresh_options()
+
+    def _refresh_options(self) -> None:
+        query = self.query_one("#deps-search", Input).value.strip()
+        lst = self.query_one("#deps-list", SelectionList)
+        if query:
+            matcher = Matcher(query)
+            scored = sorted(
+                ((matcher.match(n), n) for n in self.names), key=lambda s: (-s[0], s[1])
+            )
+            options = [Selection(matcher.highlight(n), n, n in self.chosen) for score, n in scored if score > 0]
+        else:
+            options = [Selection(Content(n), n, True) for n in self.chosen]
+        with lst.prevent(SelectionList.SelectedChanged):
+            lst.clear_options()
+            lst.add_options(options[:50])
+        self.query_one("#deps-chosen", Static).update(
+            ("after: " + ", ".join(self.chosen)) if self.chosen else "after: nothing extra (inferred ones are added)"
+        )
+
+    @on(Input.Changed, "#deps-search")
+    def _search(self, event: Input.Changed) -> None:
+        event.stop()
+        self._refresh_options()
+
+    @on(Input.Submitted, "#deps-search")
+    def _pick_first(self, event: Input.Submitted) -> None:
+        event.stop()
+        lst = self.query_one("#deps-list", SelectionList)
+        if lst.option_count:
+            first = lst.get_option_at_index(0).value
+            if first not in self.chosen:
+                self.chosen.append(first)
+                self.query_one("#deps-search", Input).value = ""
+                self._refresh_options()
+                self.post_message(self.Changed(self))
+
+    @on(SelectionList.SelectedChanged, "#deps-list")
+    def _toggled(self, event: SelectionList.SelectedChanged) -> None:
+        event.stop()
+        lst = event.selection_list
+        shown = {lst.get_option_at_index(i).value for i in range(lst.option_count)}
+        selected = set(lst.selected)
+        chosen = [c for c in self.chosen if c not in shown or c in selected]
+        chosen += [s for s in lst.selected if s not in chosen]
+        self.chosen = chosen
+        self.query_one("#deps-chosen", Static).update(
+            ("after: " + ", ".join(self.chosen)) if self.chosen else "after: nothing extra (inferred ones are added)"
+        )
+        self.post_message(self.Changed(self))
+
+
+class ComponentForm(VerticalScroll):
+    """Name, namespace, envs, chart, values, webhook, monitoring, CRD kinds, dependencies."""
+
+    DEFAULT_CSS = """
+    ComponentForm {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+        .form--title { text-style: bold; color: $accent; margin-bottom: 1; }
+        .form--row { height: auto; }
+        .form--label { width: 11; color: $text-muted; }
+        .form--row > Input { width: 1fr; }
+        .form--row > Horizontal { height: auto; width: 1fr; }
+        .form--error { color: $error; padding-left: 11; height: auto; display: none; }
+        .form--error.-shown { display: block; }
+        Input.-invalid { color: $error; text-style: bold; }
+        Checkbox { border: none; padding: 0; height: 1; background: transparent; }
+        #creates { height: auto; max-height: 5; border: none; padding: 0; width: 1fr; }
+        #envs { height: auto; max-height: 3; border: none; padding: 0; width: 1fr; }
+        #values { height: 8; margin-left: 0; }
+        #form-status { height: auto; margin-top: 1; }
+        #form-status.-ok { color: $success; }
+        #form-status.-blocked { color: $warning; }
+        #write { width: 100%; margin-top: 0; }
+    }
+    """
+
+    class Changed(Message):
+        """Any field changed; ``state`` holds the fields and the reasons they are invalid."""
+
+        def __init__(self, form: ComponentForm, state: FormState) -> None:
+            super().__init__()
+            self.form = form
+            self.state = state
+
+        @property
+        def control(self) -> ComponentForm:
+            return self.form
+
+    class WriteRequested(Message):
+        """The Write button was pressed."""
+
+    def __init__(self, *, kinds: list[str] | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kinds = kinds or DEFAULT_KINDS
+        self.existing: set[str] = set()
+        self.primary_env = ""
+        self.state = FormState({})
+        self._plan_problems: list[str] = []
+        self._files = 0
+
+    # -- layout ------------------------------------------------------------------------
+
+    def _row(self, label: str, widget, error_id: str | None = None):
+        with Horizontal(classes="form--row"):
+            yield Label(label, classes="form--label")
+            yield widget
+        if error_id:
+            yield Static("", id=error_id, classes="form--error", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield Static("New component", classes="form--title")
+        yield from self._row("name", Input(placeholder="redis-cache", id="name", compact=True), "name-error")
+        yield from self._row("namespace", Input(placeholder="(same as name)", id="namespace", compact=True), "namespace-error")
+        yield from self._row("envs", SelectionList[str](id="envs", compact=True))
+        yield from self._row("chart", Input(placeholder="redis", id="chart", compact=True), "chart-error")
+        yield from self._row("repository", Input(placeholder="bitnami", id="repo-name", compact=True), "repo-name-error")
+        yield from self._row("repo url", Input(placeholder="https://charts.bitnami.com/bitnami", id="repo-url", compact=True), "repo-url-error")
+        yield from self._row("version", Input(placeholder='"1.x" (semver constraint)', id="version", compact=True), "version-error")
+        yield from self._row("timeout", Input(placeholder="5m (Helm default)", id="timeout", compact=True), "timeout-error")
+        yield from self._row("webhook", Checkbox("registers an admission webhook", id="webhook", compact=True))
+        with Horizontal(classes="form--row"):
+            yield Label("monitoring", classes="form--label")
+            with Horizontal():
+                yield Checkbox("ServiceMonitor", id="sm", compact=True)
+                yield Checkbox("PrometheusRule", id="pr", compact=True)
+        yield from self._row("creates", SelectionList[str](*[(k, k) for k in self.kinds], id="creates", compact=True))
+        yield from self._row("depends on", DependencyPicker(id="deps"))
+        yield Label("values (YAML)", classes="form--label")
+        yield self._values_editor()
+        yield Static("", id="values-error", classes="form--error", markup=False)
+        yield Static("", id="form-status", markup=False)
+        yield Button("Write  ctrl+s", id="write", variant="success", disabled=True, compact=True)
+
+    def _values_editor(self) -> TextArea:
+        area = TextArea(id="values", show_line_numbers=True, tab_behavior="indent", soft_wrap=False)
+        area.indent_width = 2
+        try:
+            area.language = "yaml"
+        except Exception:  # no tree-sitter-yaml installed: plain text, still parsed for errors
+            pass
+        return area
+
+    def set_repo(self, repo: Repo, env: str | None = None) -> None:
+        """The envs and Kustomizations to choose from."""
+        env_name = env or repo.primary_env
+        self.primary_env = env_name
+        envs = self.query_one("#envs", SelectionList)
+        with envs.prevent(SelectionList.SelectedChanged):
+            envs.clear_options()
+            envs.add_options([Selection(name, name, name == env_name) for name in repo.envs])
+        names = [k.name for k in repo.env(env_name).kustomizations]
+        self.existing = set(names)
+        self.query_one(DependencyPicker).set_names(names)
+        self._emit()
+
+    def reset(self) -> None:
+        """Empty every field (after a write)."""
+        for inp in self.query(".form--row > Input"):
+            inp.value = ""
+        for box in self.query(Checkbox):
+            box.value = False
+        self.query_one("#creates", SelectionList).deselect_all()
+        picker = self.query_one(DependencyPicker)
+        picker.chosen = []
+        picker.query_one("#deps-search", Input).value = ""
+        self.query_one("#values", TextArea).text = ""
+        self._emit()
+
+    # -- state -------------------------------------------------------------------------
+
+    def _value(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value.strip()
+
+    def read(self) -> FormState:
+        """The fields in the DESIGN.md "Component spec" shape (only what the user stated), and
+        the reasons fields are invalid: ``core.spec.parse`` is the one judge, the form only places
+        its problems next to the field they concern."""
+        text = {key: self._value(key) for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout")}
+        values, values_error = parse_values(self.query_one("#values", TextArea).text)
+        chart: dict[str, Any] = {"name": text["chart"], "repository": {"url": text["repo-url"]}}
+        if text["repo-name"]:
+            chart["repository"]["name"] = text["repo-name"]
+        if text["version"]:
+            chart["version"] = text["version"]
+        fields: dict[str, Any] = {"name": text["name"], "chart": chart}
+        if text["namespace"]:
+            fields["namespace"] = text["namespace"]
+        envs = list(self.query_one("#envs", SelectionList).selected)
+        if envs and envs != [self.primary_env]:
+            fields["envs"] = envs
+        if values:
+            fields["values"] = values
+        if text["timeout"]:
+            fields["timeout"] = text["timeout"]
+        if self.query_one("#webhook", Checkbox).value:
+            fields["webhook"] = True
+        creates = list(self.query_one("#creates", SelectionList).selected)
+        if creates:
+            fields["creates"] = creates
+        sm, pr = self.query_one("#sm", Checkbox).value, self.query_one("#pr", Checkbox).value
+        if sm or pr:
+            fields["monitoring"] = {"serviceMonitor": sm, "prometheusRule": pr}
+        deps = list(self.query_one(DependencyPicker).chosen)
+        if deps:
+            fields["dependsOn"] = deps
+        errors: dict[str, str] = {}
+        missing = [label for key, label in REQUIRED.items() if not text[key]]
+        for problem in spec_mod.parse(fields).problems:
+            key = FIELD_OF_KEY.get(problem.key, "")
+            if key in text and not text[key]:
+                continue  # empty required field: listed under "needs", not red
+            errors.setdefault(key or problem.key or "spec", problem.message)
+        if text["name"] and "name" not in errors and text["name"] in self.existing:
+            errors["name"] = f"'{text['name']}' already exists in this env; pick another name or use `infra-tui edit {text['name']}`"
+        if values_error:
+            errors["values"] = values_error
+        return FormState(fields, errors, missing)
+
+    def _emit(self) -> None:
+        self.state = self.read()
+        for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout", "values"):
+            reason = self.state.errors.get(key)
+            box = self.query_one(f"#{key}-error", Static)
+            box.update(f"✗ {reason}" if reason else "")
+            box.set_class(bool(reason), "-shown")
+            if key != "values":
+                self.query_one(f"#{key}", Input).set_class(bool(reason), "-invalid")
+        self._update_status()
+        self.post_message(self.Changed(self, self.state))
+
+    def set_plan_problems(self, problems: list[str], files: int) -> None:
+        """What the plan says about the form (refusals); enables Write when all is well."""
+        self._plan_problems = list(problems)
+        self._files = files
+        self._update_status()
+
+    @property
+    def writable(self) -> bool:
+        return self.state.complete and not self._plan_problems and self._files > 0
+
+    def _update_status(self) -> None:
+        status = self.query_one("#form-status", Static)
+        state = self.state
+        if state.errors:
+            text = f"✗ fix {len(state.errors)} field{'s' if len(state.errors) > 1 else ''}: " + ", ".join(state.errors)
+        elif state.missing:
+            text = "needs: " + ", ".join(state.missing)
+        elif self._plan_problems:
+            text = "✗ " + "\n✗ ".join(self._plan_problems)
+        elif self._files:
+            text = f"✓ plan valid: {self._files} files"
+        else:
+            text = "planning…"
+        ok = self.writable
+        status.update(text)
+        status.set_class(ok, "-ok")
+        status.set_class(not ok, "-blocked")
+        self.query_one("#write", Button).disabled = not ok
+
+    # -- events ------------------------------------------------------------------------
+
+    @on(Input.Changed, ".form--row > Input")
+    @on(Checkbox.Changed)
+    @on(SelectionList.SelectedChanged, "#envs, #creates")
+    @on(DependencyPicker.Changed)
+    @on(TextArea.Changed, "#values")
+    def _changed(self, event: Message) -> None:
+        event.stop()
+        self._emit()
+
+    @on(Button.Pressed, "#write")
+    def _write(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.WriteRequested())

@@ -1,0 +1,124 @@
+"""What one edit of the wizard recomputes: plan, graph, diff and summary. No Textual here.
+
+``compute(repo, fields, env)`` runs in a worker thread on every edit; it must stay cheap (budget
+in DESIGN.md: p95 under one frame on a 300-component repo). The plan comes from
+``core.scaffold.plan``; the graph from ``core.graph.build`` with the plan's Kustomizations added.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra_tui.core import diff as diff_mod
+from infra_tui.core import scaffold
+from infra_tui.core import spec as spec_mod
+from infra_tui.core import summary as summary_mod
+from infra_tui.core import graph as graph_mod
+from infra_tui.core.model import (
+    DEFAULT_FLUX_NAMESPACE,
+    ChangePlan,
+    DependsOn,
+    FluxKustomization,
+    Repo,
+    ks_id,
+)
+
+@dataclass
+class FileDiff:
+    """One file of the plan, as the diff view shows it."""
+
+    path: str
+    created: bool
+    diff: str  # unified diff text
+    added: int = 0
+    removed: int = 0
+
+
+@dataclass
+class Preview:
+    """Everything the preview pane shows for one state of the form."""
+
+    fields: dict[str, Any]
+    graph: graph_mod.Graph
+    plan: ChangePlan | None = None
+    new_ids: list[str] = field(default_factory=list)
+    inferred: dict[str, str] = field(default_factory=dict)  # dependency id -> reason kind
+    diffs: list[FileDiff] = field(default_factory=list)
+    summary: str = ""
+    problems: list[str] = field(default_factory=list)  # why the plan cannot be written
+    elapsed: float = 0.0
+
+    @property
+    def writable(self) -> bool:
+        return self.plan is not None and self.plan.ok and bool(self.plan.files) and not self.problems
+
+
+def _flux_id(name: str) -> str:
+    return name if "/" in name else ks_id(DEFAULT_FLUX_NAMESPACE, name)
+
+
+def _placement_kustomizations(plan: ChangePlan, env: str) -> list[FluxKustomization]:
+    """The plan's Kustomizations as graph nodes (from its placement)."""
+    out = []
+    for p in plan.placement:
+        if p.env and p.env != env:
+            continue
+        ns, _, name = _flux_id(p.name).partition("/")
+        out.append(
+            FluxKustomization(
+                name=name,
+                namespace=ns,
+                file=f"clusters/{env}/infrastructure.yaml",
+                line=0,
+                api_version="kustomize.toolkit.fluxcd.io/v1",
+                env=env,
+                path=f"./namespaces/{name}",
+                depends_on=[DependsOn(_flux_id(d), 0) for d in p.depends_on],
+            )
+        )
+    return out
+
+
+def make_spec(fields: dict[str, Any]) -> spec_mod.ComponentSpec:
+    """The form's fields (DESIGN.md "Component spec" shape) as a ComponentSpec."""
+    return spec_mod.parse(fields)
+
+
+def compute(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -> Preview:
+    """Plan + graph + diff + summary for the form's current fields."""
+    t0 = time.perf_counter()
+    env_name = env or repo.primary_env
+    base_env = repo.env(env_name)
+    if not fields or not fields.get("name"):
+        return Preview(fields or {}, graph_mod.build(base_env), elapsed=time.perf_counter() - t0)
+    problems: list[str] = []
+    try:
+        plan = scaffold.plan(repo, make_spec(fields), env=env_name)
+    except Exception as exc:  # a half-typed spec must never crash the preview
+        g = graph_mod.build(base_env)
+        return Preview(fields, g, problems=[f"{exc.__class__.__name__}: {exc}"], elapsed=time.perf_counter() - t0)
+    extra = _placement_kustomizations(plan, env_name)
+    g = graph_mod.build(base_env, extra=extra)
+    inferred: dict[str, str] = {}
+    for p in plan.placement:
+        for dep, reason in (p.inferred or {}).items():
+            inferred.setdefault(_flux_id(dep), reason)
+    diffs = []
+    for fc in plan.files:
+        text = diff_mod.unified(fc, context=5 if fc.path.endswith("infrastructure.yaml") else 3)
+        diffs.append(FileDiff(fc.path, fc.created, text, *diff_mod.stat(fc)))
+    summary = summary_mod.to_markdown(plan) if plan.files else ""
+    problems.extend(plan.refusals)
+    return Preview(
+        fields,
+        g,
+        plan=plan,
+        new_ids=[k.id for k in extra],
+        inferred=inferred,
+        diffs=diffs,
+        summary=summary,
+        problems=problems,
+        elapsed=time.perf_counter() - t0,
+    )

@@ -1,0 +1,146 @@
+"""The live preview: graph, diff, summary, validation and cluster, as tabs.
+
+The pane owns the preview worker. Every form change asks for a new preview; the plan + graph +
+diff run in a thread (never on the event loop). One run at a time: while a run is busy, further
+edits only mark the preview stale and the latest fields run as soon as it finishes, so a burst
+of keystrokes costs at most two runs and the first one starts at once (no timer to wait for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.containers import Vertical
+from textual.widgets import TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from infra_tui.core.model import Repo
+from infra_tui.widgets import preview as preview_mod
+from infra_tui.widgets.cluster_panel import ClusterPanel
+from infra_tui.widgets.diff_view import DiffView
+from infra_tui.widgets.graph_view import GraphPanel
+from infra_tui.widgets.summary_view import SummaryView
+from infra_tui.widgets.validation_panel import ValidationPanel
+
+TABS = {
+    "graph": "Graph",
+    "diff": "Diff",
+    "summary": "Summary",
+    "checks": "Checks",
+    "cluster": "Cluster",
+}
+"""Tab id -> label, in order."""
+
+
+class PreviewPane(Vertical):
+    """Tabs over the current preview; ``request(fields)`` recomputes it."""
+
+    DEFAULT_CSS = """
+    PreviewPane {
+        height: 1fr;
+        TabbedContent { height: 1fr; }
+        TabbedContent > ContentSwitcher { height: 1fr; }
+        TabPane { padding: 0; height: 1fr; }
+    }
+    """
+
+    @dataclass
+    class Updated(Message):
+        """A new preview is on screen."""
+
+        preview: preview_mod.Preview
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.repo: Repo | None = None
+        self.env: str | None = None
+        self.preview: preview_mod.Preview | None = None
+        self._fields: dict[str, Any] | None = None
+        self._stale = False
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="graph"):
+            yield from self._panes()
+
+    def _panes(self) -> ComposeResult:
+        with TabPane(TABS["graph"], id="graph"):
+            yield GraphPanel(id="graph-panel")
+        with TabPane(TABS["diff"], id="diff"):
+            yield DiffView(id="diff-view")
+        with TabPane(TABS["summary"], id="summary"):
+            yield SummaryView(id="summary-view")
+        with TabPane(TABS["checks"], id="checks"):
+            yield ValidationPanel(id="validation")
+        with TabPane(TABS["cluster"], id="cluster"):
+            yield ClusterPanel(id="cluster-panel")
+
+    @property
+    def active(self) -> str:
+        """The id of the tab on show."""
+        return self.query_one(TabbedContent).active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    @property
+    def busy(self) -> bool:
+        """True while a preview run is pending or running."""
+        return self._busy or self._stale
+
+    def set_repo(self, repo: Repo, env: str | None = None) -> None:
+        """A (re)loaded repo: recompute the preview for the current fields."""
+        self.repo, self.env = repo, env
+        self.request(self._fields)
+
+    def request(self, fields: dict[str, Any] | None) -> None:
+        """Recompute the preview for ``fields`` (the form's spec fields)."""
+        self._fields = fields
+        if self.repo is None:
+            return
+        if self._busy:
+            self._stale = True
+            return
+        self._busy = True
+        self._stale = False
+        self._compute(self.repo, fields, self.env)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
+        result = preview_mod.compute(repo, fields, env)
+        if not get_current_worker().is_cancelled:
+            self.post_message(_Computed(result))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "preview" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._busy = False
+            if event.state == WorkerState.ERROR:
+                self.notify(f"preview failed: {event.worker.error}", severity="error", timeout=8)
+            if self._stale:
+                self.request(self._fields)
+
+    def on__computed(self, message: _Computed) -> None:
+        message.stop()
+        self._busy = False
+        if self._stale:
+            # The fields changed while this ran: show it anyway (typing stays live) and go again.
+            self.request(self._fields)
+        self.show(message.preview)
+
+    def show(self, preview: preview_mod.Preview) -> None:
+        self.preview = preview
+        self.query_one(GraphPanel).show(preview.graph, new=preview.new_ids, inferred=preview.inferred)
+        self.query_one(DiffView).show(preview.diffs)
+        self.query_one(SummaryView).show(preview.summary)
+        self.post_message(self.Updated(preview))
+
+
+@dataclass
+class _Computed(Message):
+    preview: preview_mod.Preview
