@@ -75,6 +75,12 @@ def find_root(start: Path) -> Path:
 
 # --------------------------------------------------------------------------- file cache
 
+# Parsed files of this process, keyed by absolute path and checked against (mtime, size): the
+# TUI reloads the repo after every write, and only the files that changed are parsed again.
+# Parsed data is shared between loads: treat it as read-only.
+_PARSED: dict[str, tuple[tuple[int, int], str, list[yamlio.LoadedDocument], list[yamlio.YamlError]]] = {}
+_PARSED_MAX = 50_000
+
 
 @dataclass
 class _Reader:
@@ -95,13 +101,23 @@ class _Reader:
         rel = self.rel(path)
         if rel in self._cache:
             return self._cache[rel]
+        full = os.path.normpath(os.path.abspath(path))
         try:
-            text = path.read_text(encoding="utf-8")
+            st = os.stat(full)
+            hit = _PARSED.get(full)
+            if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size) and hit[1] == rel:
+                docs, errors = hit[2], hit[3]
+            else:
+                with open(full, encoding="utf-8") as fh:
+                    text = fh.read()
+                docs, errors = yamlio.load_documents(text, rel)
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[full] = ((st.st_mtime_ns, st.st_size), rel, docs, errors)
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(Problem(rel, 0, f"cannot read file ({exc.__class__.__name__}); check its permissions and encoding"))
             self._cache[rel] = []
             return []
-        docs, errors = yamlio.load_documents(text, rel)
         self.problems.extend(Problem(e.file, e.line, e.message) for e in errors)
         self._cache[rel] = docs
         return docs
