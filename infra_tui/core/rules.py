@@ -242,6 +242,24 @@ def _walk_values(values: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tu
         yield prefix, values
 
 
+def _ops_document(ops: list[Any]) -> dict[str, Any]:
+    """What the ``add`` / ``replace`` operations of a JSON6902 patch write, as one nested mapping."""
+    doc: dict[str, Any] = {}
+    for op in ops:
+        if not isinstance(op, dict) or op.get("op") not in ("add", "replace") or not isinstance(op.get("path"), str):
+            continue
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
+        if not parts or any(p == "-" or p.isdigit() for p in parts):
+            continue  # list positions: not a key path
+        cur = doc
+        for p in parts[:-1]:
+            if not isinstance(cur.get(p), dict):
+                cur[p] = {}
+            cur = cur[p]
+        cur[parts[-1]] = op.get("value")
+    return doc
+
+
 def _patch_documents(patches: list[Any], want_kind: str) -> Iterator[tuple[dict[str, Any], int]]:
     """Documents inside Flux ``patches`` strings that target ``want_kind``, recursively.
 
@@ -258,7 +276,9 @@ def _patch_documents(patches: list[Any], want_kind: str) -> Iterator[tuple[dict[
             continue
         for d in docs:
             data = d.data
-            if isinstance(data, list):  # JSON6902 ops: not a document
+            if isinstance(data, list):  # JSON6902 ops: read add/replace as the document they write
+                if target.get("kind") == want_kind:
+                    yield _ops_document(data), index
                 continue
             kind = (data or {}).get("kind") or target.get("kind")
             if kind == want_kind:
@@ -594,7 +614,15 @@ def _patch_item(ctx: _Ctx, ks: FluxKustomization, index: int) -> tuple[int, int]
 
 def _patch_line(ctx: _Ctx, ks: FluxKustomization, index: int, key_path: tuple[str, ...]) -> int:
     """Line of ``spec.<key_path>`` inside patch ``index`` of ``ks`` (a patch of a patch included)."""
-    first, _end = _patch_item(ctx, ks, index)
+    first, end = _patch_item(ctx, ks, index)
+    lines = ctx.lines.get(ks.file)
+    # a JSON6902 op: the ``path: /spec/...`` line naming the longest prefix of key_path
+    for n in range(len(key_path), 0, -1):
+        pointer = "/spec/" + "/".join(k.replace("~", "~0").replace("/", "~1") for k in key_path[:n])
+        for i in range(first - 1, min(end - 1, len(lines))):
+            body = lines[i].lstrip(" -")
+            if body.startswith("path:") and body[5:].split(" #")[0].strip().strip("'\"") == pointer:
+                return ctx.lines.locate_in_order(ks.file, i + 1, key_path[n:]) if n < len(key_path) else i + 1
     return ctx.lines.locate_in_order(ks.file, first, key_path)
 
 
