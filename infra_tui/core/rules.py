@@ -84,6 +84,7 @@ class Rules:
     monitoring_wait: bool
     monitoring_timeout: str
     webhook_components: set[str]
+    intercepting_webhooks: set[str]
     required_dependencies: list[RequiredDependency]
     anti_patterns: list[AntiPattern]
     servicemonitor_switches: set[str]
@@ -129,6 +130,7 @@ def rules_from_tables(t: dict[str, Any]) -> Rules:
         monitoring_wait=bool(mon.get("wait", False)),
         monitoring_timeout=str(mon.get("timeout", "5m")),
         webhook_components=set(t.get("webhook_components", [])),
+        intercepting_webhooks=set(t.get("intercepting_webhooks", [])),
         required_dependencies=[
             RequiredDependency(r["component"], r["depends_on"], r.get("reason", "")) for r in t.get("required_dependencies", [])
         ],
@@ -531,7 +533,7 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
     comp = ctx.repo.component_for(ks)
     for dep in ks.depends_on_ids:
         name = short_name(dep)
-        if name not in ctx.rules.webhook_components or dep not in ctx.graph.nodes:
+        if name not in ctx.rules.intercepting_webhooks or dep not in ctx.graph.nodes:
             continue
         provided = {k for p in ctx.rules.crd_providers if p.provider == name for k in p.kinds}
         if comp is not None and any(r.kind in provided for r in comp.resources):
@@ -705,18 +707,35 @@ def _targets_apiserver(res: Resource) -> bool:
     return False
 
 
-def _check_restart_annotations(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
-    candidates = [
-        _get(res.data, ("spec", "template", "metadata", "annotations")),
-        _get(res.data, ("spec", "values", "podAnnotations")),
-    ]
-    for ann in candidates:
-        if not isinstance(ann, dict):
+def _annotation_maps(res: Resource) -> Iterator[tuple[tuple[str, ...], dict[Any, Any]]]:
+    """(key path, mapping) of every pod-template annotation block of ``res``; for a HelmRelease,
+    every ``*Annotations`` / ``annotations`` mapping in its values (``controller.podAnnotations``)."""
+    for path in (("spec", "template", "metadata", "annotations"),
+                 ("spec", "jobTemplate", "spec", "template", "metadata", "annotations")):
+        ann = _get(res.data, path)
+        if isinstance(ann, dict):
+            yield path, ann
+    if res.kind != "HelmRelease":
+        return
+    stack: list[tuple[tuple[str, ...], Any]] = [(("spec", "values"), _get(res.data, ("spec", "values")))]
+    while stack:
+        path, node = stack.pop()
+        if not isinstance(node, dict):
             continue
+        for k, v in node.items():
+            if isinstance(v, dict) and str(k).lower().endswith("annotations"):
+                yield (*path, str(k)), v
+            elif isinstance(v, dict):
+                stack.append(((*path, str(k)), v))
+
+
+def _check_restart_annotations(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
+    for path, ann in _annotation_maps(res):
         for key in ann:
             if str(key) in ctx.rules.restart_annotations or str(key).rsplit("/", 1)[-1] in ctx.rules.restart_annotations:
+                line = ctx.lines.locate(res.file, res.line, (*path, str(key)))
                 ctx.add(
-                    "restart-annotation", "warning", ks.id, res.file, res.line,
+                    "restart-annotation", "warning", ks.id, res.file, line,
                     f"{res.kind} {res.name} carries annotation '{key}' to force restarts; fix the root cause "
                     "(e.g. use reloader) and remove it",
                 )
