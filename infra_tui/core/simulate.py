@@ -350,7 +350,7 @@ class _Sim:
     def __init__(self, graph: Graph, nodes: dict[str, _Node], seed: int, fail: set[str], revision: str):
         self.graph = graph
         self.nodes = nodes
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.fail = fail
         self.revision = revision
         self.state: dict[str, str] = {}
@@ -367,12 +367,12 @@ class _Sim:
         self.max_retry = max((n.retry for n in nodes.values()), default=DEFAULT_INTERVAL)
         self.seq = 0
         self.last_change = 0.0
-        # Per-node duration draws, made up front in a fixed order, so that a what-if on one node
-        # does not shift the random stream of the others.
+        # Each Kustomization draws from its own stream, seeded by (seed, id): a what-if, or a
+        # component added by the wizard, leaves the durations of all the others as they were.
         self.draws: dict[str, tuple[float, float, float]] = {}
-        for nid in sorted(nodes):
-            self.draws[nid] = (self.rng.random(), self.rng.random(), self.rng.random())
-        self.retry_draws = random.Random(f"{seed}-retry")
+        for nid in nodes:
+            rng = random.Random(f"{seed}:{nid}")
+            self.draws[nid] = (rng.random(), rng.random(), rng.random())
 
     # -- events ----------------------------------------------------------------------
 
@@ -409,7 +409,8 @@ class _Sim:
         """(fetch+build, apply, health) seconds for one run."""
         a, b, c = self.draws[node.id]
         if attempt > 1:  # retries draw again, from their own stream
-            a, b, c = a * 0.5 + self.retry_draws.random() * 0.5, b, c * 0.5 + self.retry_draws.random() * 0.5
+            rng = random.Random(f"{self.seed}:{node.id}:{attempt}")
+            a, c = a * 0.5 + rng.random() * 0.5, c * 0.5 + rng.random() * 0.5
         res = node.resources
         n = len(res) if res is not None else 6
         build = 1.0 + 2.5 * a + 0.05 * n
