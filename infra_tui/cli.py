@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"infra-tui: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `infra-tui graph | head`: the reader left; that is not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("infra-tui: interrupted; no changes were made", file=sys.stderr)
         return 130
