@@ -300,3 +300,19 @@ def test_go_duration(seconds, text):
 def test_timestamps_come_from_the_fixed_epoch():
     assert sim.timestamp(0) == "2025-01-06T09:00:00Z"
     assert sim.timestamp(61.9) == "2025-01-06T09:01:01Z"
+
+
+def test_a_cycle_waits_forever_and_ends(tmp_path):
+    comps = {"a": (True, "5m", ["b"], ["ns"]), "b": (True, "5m", ["a"], ["ns"]), "c": (True, "5m", [], ["ns"])}
+    _, tl = run(repo_mod.load(make_repo(tmp_path / "r", comps)))
+    assert tl.final[ID("a")] == tl.final[ID("b")] == "waiting"
+    assert tl.final[ID("c")] == "ready"
+
+
+def test_suspended_blocks_its_dependants(tmp_path):
+    root = make_repo(tmp_path / "r", {"a": (True, "5m", [], ["ns"]), "b": (True, "5m", ["a"], ["ns"])})
+    infra = root / "clusters/local-kube/infrastructure.yaml"
+    infra.write_text(infra.read_text().replace("  path: ./namespaces/a\n", "  path: ./namespaces/a\n  suspend: true\n"))
+    g, tl = run(repo_mod.load(root))
+    assert tl.final == {ID("a"): "suspended", ID("b"): "waiting"}
+    assert not [r for r in tl.runs if r.name == ID("a")]

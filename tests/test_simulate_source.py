@@ -112,6 +112,16 @@ def test_root_cause_of_waiting_ones_is_the_failed_one(repo):
     assert parsed[ID("cilium")].state == "failed"
 
 
+def test_suspended_round_trips(tmp_path):
+    root = make_repo(tmp_path / "r", {"a": (True, "5m", [], ["ns"]), "b": (True, "5m", ["a"], ["ns"])})
+    infra = root / "clusters/local-kube/infrastructure.yaml"
+    infra.write_text(infra.read_text().replace("  path: ./namespaces/a\n", "  path: ./namespaces/a\n  suspend: true\n"))
+    g, tl = sim.simulate_repo(repo_mod.load(root))
+    parsed = parse(sim.objects_at(tl, g, tl.end_time))
+    assert parsed[ID("a")].state == "suspended"
+    assert parsed[ID("b")].state == "waiting" and parsed[ID("b")].root_cause == ID("a")
+
+
 def test_before_the_start_there_is_no_status(repo):
     g, tl = sim.simulate_repo(repo)
     parsed = parse(sim.objects_at(tl, g, -1))
