@@ -445,9 +445,25 @@ def _is_monitoring_split(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> b
     return bool(comp.resources) and all(r.kind in ctx.rules.monitoring_kinds for r in comp.resources)
 
 
+def _kustomize_namespace(ctx: _Ctx, comp: Component) -> str | None:
+    """``namespace:`` of the component's kustomization.yaml (it overrides the resources' own)."""
+    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        lines = ctx.lines.get(f"{comp.dir}/{name}")
+        if lines:
+            try:
+                data = yamlio.load_one("\n".join(lines))
+            except Exception:  # noqa: BLE001 - repo.load already reported it
+                return None
+            ns = data.get("namespace") if isinstance(data, dict) else None
+            return ns if isinstance(ns, str) else None
+    return None
+
+
 def _parent_of_split(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> str | None:
     """The Kustomization that creates the namespace the split's resources live in."""
-    namespaces = {r.namespace for r in comp.resources if r.namespace}
+    spec = ks.data.get("spec") if isinstance(ks.data.get("spec"), dict) else {}
+    forced = spec.get("targetNamespace") or _kustomize_namespace(ctx, comp)
+    namespaces = {forced} if isinstance(forced, str) and forced else {r.namespace for r in comp.resources if r.namespace}
     if namespaces:
         for other in ctx.env.kustomizations:
             if other.id == ks.id:
