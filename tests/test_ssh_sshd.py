@@ -1,4 +1,5 @@
 """The read-only transport and the status source against a real sshd on 127.0.0.1."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.sshd are parameters here
 
 from __future__ import annotations
 
