@@ -98,6 +98,14 @@ def build(env: Env, extra: list[FluxKustomization] | None = None) -> Graph:
     deps: dict[str, list[str]] = {n: [] for n in nodes}
     dependants: dict[str, list[str]] = {n: [] for n in nodes}
     missing: list[MissingDependency] = []
+    ks_names = {short_name(n) for n in nodes}
+    release_names = {short_name(h) for h in env.helmrelease_ids}
+
+    def names_a_release(target: str) -> bool:
+        # usually written without the release's namespace, so match by name when no
+        # Kustomization carries that name (otherwise it is a typo'd namespace)
+        return target in env.helmrelease_ids or (short_name(target) not in ks_names and short_name(target) in release_names)
+
     for nid, k in nodes.items():
         for target in k.depends_on_ids:
             if target in nodes:
@@ -105,7 +113,7 @@ def build(env: Env, extra: list[FluxKustomization] | None = None) -> Graph:
                     deps[nid].append(target)
                     dependants[target].append(nid)
             else:
-                missing.append(MissingDependency(nid, target, cross_kind=target in env.helmrelease_ids))
+                missing.append(MissingDependency(nid, target, cross_kind=names_a_release(target)))
     sccs = _tarjan(list(nodes), deps)
     comp_of = {n: i for i, comp in enumerate(sccs) for n in comp}
     cycles = [_cycle_path(comp, deps) for comp in sccs if len(comp) > 1 or comp[0] in deps[comp[0]]]
