@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -284,7 +285,38 @@ def start_sshd(base: Path | None = None, *, user: str | None = None) -> SshdServ
 
 def stop_sshd(server: SshdServer) -> None:
     server.stop()
+    kill_strays(server.dir)
     shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def kill_strays(fixture_dir: Path) -> None:
+    """Kill remote-side leftovers of this fixture (a stand-in kubectl still sleeping after its
+    client was killed, and its children): processes whose command line names this fixture's
+    unique directory, found by pid, never by a broad name."""
+    marker = str(fixture_dir).encode()
+    parents: dict[int, int] = {}
+    doomed: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents[int(entry.name)] = ppid
+        if marker in cmdline and int(entry.name) != os.getpid():
+            doomed.add(int(entry.name))
+    grown = True
+    while grown:
+        children = {pid for pid, ppid in parents.items() if ppid in doomed} - doomed
+        grown = bool(children)
+        doomed |= children
+    for pid in doomed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _current_user() -> str:
