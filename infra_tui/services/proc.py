@@ -7,8 +7,8 @@ together with everything it started), and on cancel or timeout the whole group i
 no child outlives the app.
 
 Why asyncio and not ``sh``: the issue asked to build on ``sh`` 2.x (``_async=True``) unless it
-cannot meet these needs. Evaluated with sh 2.4.0 (script and numbers in the commit that added this
-module):
+cannot meet these needs. Evaluated with sh 2.4.0 on this machine (a throwaway script; the findings
+are what matters):
 
 - cancelling ``await sh_cmd(..., _async=True)`` only stops *waiting*; the process keeps running
   (``RunningCommand.__await__`` awaits an ``asyncio.Event`` set by an output thread, nothing is
