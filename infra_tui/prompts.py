@@ -1,0 +1,152 @@
+"""Terminal prompts for ``infra-tui new --plain`` / ``edit --plain`` (questionary).
+
+The answers become the same mapping a spec file holds and go through ``spec.parse``, so prompts and
+``--spec`` produce the same plan. An empty answer means "not stated": the plan picks the default
+and marks it ``# REVIEW:``. Prompts use ``.unsafe_ask()``: Ctrl-C raises ``KeyboardInterrupt``,
+which the command turns into "no changes were made". ``input``/``output`` are for tests
+(prompt_toolkit pipe input).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import questionary
+
+from infra_tui.core import scaffold, yamlio
+from infra_tui.core import spec as spec_mod
+from infra_tui.core.model import Repo
+
+
+def _kw(input: Any, output: Any) -> dict[str, Any]:  # noqa: A002 - prompt_toolkit's names
+    kw: dict[str, Any] = {}
+    if input is not None:
+        kw["input"] = input
+    if output is not None:
+        kw["output"] = output
+    return kw
+
+
+def _mapping(text: str) -> dict[str, Any] | None | str:
+    """Parse a YAML (flow) mapping answer: dict, None for empty, or an error string."""
+    if not text.strip():
+        return None
+    try:
+        data = yamlio.load_one(text)
+    except Exception as exc:  # noqa: BLE001 - any YAML error is an answer to fix
+        return f"not YAML: {str(exc).splitlines()[0]}"
+    if not isinstance(data, dict):
+        return "write a mapping, e.g. {replicas: 2, image: {tag: v1}}"
+    return data
+
+
+def _validate_mapping(text: str) -> bool | str:
+    result = _mapping(text)
+    return result if isinstance(result, str) else True
+
+
+def _list(text: str) -> list[str]:
+    return [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+
+
+def ask_new_spec(repo: Repo, *, env: str | None = None, input: Any = None, output: Any = None) -> spec_mod.ComponentSpec:  # noqa: A002
+    """Ask for a new component, one question at a time, each answer checked as it is typed."""
+    kw = _kw(input, output)
+    rules = scaffold.rules_for(repo)
+    existing = {k.name for e in repo.envs.values() for k in e.kustomizations}
+
+    def valid_name(text: str) -> bool | str:
+        problem = spec_mod.dns1123_problem(text, "name")
+        if problem:
+            return problem
+        if text in existing or f"namespaces/{text}" in repo.components:
+            return f"'{text}' already exists; change it with `infra-tui edit {text}`"
+        return True
+
+    data: dict[str, Any] = {}
+    name = questionary.text("Component name (DNS-1123 label):", validate=valid_name, **kw).unsafe_ask()
+    data["name"] = name
+    namespace = questionary.text(
+        f"Namespace (empty: {name}):",
+        validate=lambda t: True if not t else (spec_mod.dns1123_problem(t, "namespace") or True), **kw,
+    ).unsafe_ask()
+    if namespace:
+        data["namespace"] = namespace
+    env_names = list(repo.envs)
+    primary = env or repo.primary_env
+    if len(env_names) > 1:
+        envs = questionary.checkbox(
+            "Envs (space toggles, enter confirms):",
+            choices=[questionary.Choice(e, checked=e == primary) for e in env_names],
+            validate=lambda chosen: True if chosen else "choose at least one env", **kw,
+        ).unsafe_ask()
+        data["envs"] = envs
+    else:
+        envs = env_names
+    chart: dict[str, Any] = {}
+    chart["name"] = questionary.text(
+        "Chart name:", validate=lambda t: True if spec_mod.CHART_NAME.match(t or "") else "a chart name: lowercase letters, digits, '-'",
+        **kw,
+    ).unsafe_ask()
+    url = questionary.text(
+        "Chart repository URL (https://... or oci://...):", validate=lambda t: spec_mod.url_problem(t) or True, **kw,
+    ).unsafe_ask()
+    repo_name = questionary.text(
+        f"HelmRepository name (empty: {name}):",
+        validate=lambda t: True if not t else (spec_mod.dns1123_problem(t, "repository name") or True), **kw,
+    ).unsafe_ask()
+    chart["repository"] = {"name": repo_name, "url": url} if repo_name else {"url": url}
+    version = questionary.text('Chart version constraint, e.g. "1.x" (empty: "*", any):', **kw).unsafe_ask()
+    if version.strip():
+        chart["version"] = version.strip()
+    data["chart"] = chart
+    values = questionary.text(
+        "Helm values as a YAML mapping, e.g. {replicas: 2} (empty: none):", validate=_validate_mapping, **kw,
+    ).unsafe_ask()
+    if (parsed := _mapping(values)) and isinstance(parsed, dict):
+        data["values"] = parsed
+    for e in envs:
+        if e == repo.primary_env:
+            continue
+        over = questionary.text(
+            f"Value overrides for {e} (a Flux patch there; empty: none):", validate=_validate_mapping, **kw,
+        ).unsafe_ask()
+        if (parsed := _mapping(over)) and isinstance(parsed, dict):
+            data.setdefault("env_values", {})[e] = parsed
+    timeout = questionary.text(
+        "HelmRelease timeout, e.g. 10m (empty: 5m):",
+        validate=lambda t: True if not t or spec_mod.DURATION.match(t) else "a duration such as 10m or 1h30m", **kw,
+    ).unsafe_ask()
+    if timeout:
+        data["timeout"] = timeout
+    data["webhook"] = questionary.confirm(
+        "Does it register admission webhooks (adds the allow-k8s-api CiliumNetworkPolicy)?",
+        default=name in rules.webhook_components, **kw,
+    ).unsafe_ask()
+    kinds = sorted({k for p in rules.crd_providers for k in p.kinds} - rules.monitoring_kinds)
+    creates = questionary.text(
+        f"CRD kinds its manifests create, comma-separated (known: {', '.join(kinds)}; empty: none):",
+        validate=lambda t: next((f"'{k}' is not a kind (CamelCase)" for k in _list(t) if not spec_mod.KIND.match(k)), True), **kw,
+    ).unsafe_ask()
+    if _list(creates):
+        data["creates"] = _list(creates)
+    sm = questionary.confirm(f"ServiceMonitor in {name}-monitoring?", default=False, **kw).unsafe_ask()
+    pr = questionary.confirm(f"PrometheusRule in {name}-monitoring?", default=False, **kw).unsafe_ask()
+    if sm or pr:
+        data["monitoring"] = {"serviceMonitor": sm, "prometheusRule": pr}
+    names = sorted({k.name for e in envs for k in repo.envs[e].kustomizations})
+
+    def valid_deps(text: str) -> bool | str:
+        for dep in _list(text):
+            if dep.rsplit("/", 1)[-1] not in names:
+                hint = spec_mod.closest(dep, names)
+                return f"'{dep}' does not exist" + (f"; did you mean '{hint}'?" if hint else "")
+        return True
+
+    deps = questionary.text(
+        "Extra dependsOn, comma-separated (CRD providers are added for you; empty: none):",
+        validate=valid_deps, **kw,
+    ).unsafe_ask()
+    if _list(deps):
+        data["dependsOn"] = _list(deps)
+    return spec_mod.parse(data)
