@@ -410,7 +410,7 @@ def _providers_needed(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> dict
 
 
 def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None:
-    ancestors = ctx.graph.ancestors(ks.id)
+    ancestors: set[str] | None = None  # computed only when a provider is not a direct dependency
     for provider, res_list in _providers_needed(ctx, ks, comp).items():
         pid = ctx.provider_id(provider, ks)
         if pid is None or pid == ks.id:
@@ -419,6 +419,8 @@ def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component) -
         first = res_list[0]
         if pid in ks.depends_on_ids:
             continue
+        if ancestors is None:
+            ancestors = ctx.graph.ancestors(ks.id)
         if pid in ancestors:
             ctx.add(
                 "crd-dependency", "warning", ks.id, ks.file, ks.line,
