@@ -6,12 +6,10 @@ across widgets (write, summary copy/save, tabs, theme). Widgets own their own wo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import App
@@ -19,7 +17,9 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
 
+from infra_tui.core import apply as apply_mod
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.screens.main import MainScreen
@@ -151,6 +151,12 @@ class InfraApp(App[int]):
         self.main.set_repo(self.repo, self.env)
         self.repo_changed(self.repo)
 
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """One place for worker failures: say what failed, keep the app running."""
+        if event.state == WorkerState.ERROR:
+            self.notify(f"{event.worker.name or event.worker.group} failed: {event.worker.error}", severity="error", timeout=15)
+
     def repo_changed(self, repo: Repo) -> None:
         """Hook for subclasses (the demo replays with the new repo)."""
 
@@ -228,11 +234,18 @@ class InfraApp(App[int]):
         """Write the plan's files, then show the repo's git status."""
         import asyncio
 
-        written = await asyncio.to_thread(write_files, self.root, plan)
+        try:
+            result = await asyncio.to_thread(apply_mod.apply, plan, self.root)
+        except apply_mod.ApplyRefused as exc:
+            self.notify("\n".join(exc.reasons), title="Nothing was written", severity="error", timeout=15)
+            self.load_repo()
+            return
+        for warning in result.warnings:
+            self.notify(warning, severity="warning", timeout=10)
         status = await git_status(self.root)
         self.main.form.reset()
         self.load_repo()
-        await self.push_screen(WrittenScreen(written, status))
+        await self.push_screen(WrittenScreen(result.written, status))
 
     def _summary_text(self) -> str:
         preview = self._preview_pane().preview
@@ -265,26 +278,6 @@ class InfraApp(App[int]):
             self.notify(f"cannot save {path}: {exc.strerror}", severity="error")
         else:
             self.notify(f"summary saved to {path}", timeout=4)
-
-
-def write_files(root: Path, plan: ChangePlan) -> list[str]:
-    """Write the plan (``core.apply`` when installed; else each file atomically)."""
-    try:
-        from infra_tui.core import apply as apply_mod  # noqa: PLC0415 - lands with the apply issue
-    except ImportError:
-        apply_mod = None
-    if apply_mod is not None and hasattr(apply_mod, "apply"):
-        result: Any = apply_mod.apply(root, plan)
-        return list(getattr(result, "written", None) or [f.path for f in plan.files])
-    written = []
-    for change in plan.files:
-        target = root / change.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.infra-tui.tmp")
-        tmp.write_text(change.after, encoding="utf-8")
-        os.replace(tmp, target)
-        written.append(change.path)
-    return written
 
 
 async def git_status(root: Path) -> str:

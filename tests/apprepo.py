@@ -136,3 +136,52 @@ def make_repo(root: Path, *, extra: int = 0, envs: tuple[str, ...] = ("local-kub
         env_dir.mkdir(parents=True, exist_ok=True)
         (env_dir / "infrastructure.yaml").write_text("".join(docs))
     return root
+
+
+# --------------------------------------------------------------------------- driving the app
+
+
+async def settle(pilot, rounds: int = 50) -> None:
+    """Wait until the repo is loaded and the preview is up to date (workers done, no pending run)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        try:
+            pane = app.main.preview_pane
+        except StopIteration:
+            continue
+        if app.repo is not None and not pane.busy and pane.preview is not None:
+            form = app.main.form
+            if pane.preview.fields == form.state.fields or not form.state.fields.get("name"):
+                return
+    raise AssertionError("the preview did not settle")
+
+
+async def type_into(pilot, selector: str, text: str) -> None:
+    """Focus a field and type ``text`` key by key, as a user would."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    await pilot.pause()
+    await pilot.press(*["space" if c == " " else c for c in text])
+
+
+async def type_component(pilot, name: str = "redis-cache", chart: str = "redis",
+                         url: str = "https://charts.bitnami.com/bitnami") -> None:
+    await type_into(pilot, "#name", name)
+    await type_into(pilot, "#chart", chart)
+    await type_into(pilot, "#repo-url", url)
+    await settle(pilot)
+
+
+def run_async(fn):
+    """Run an ``async def`` test with asyncio.run (the project has no asyncio pytest plugin)."""
+    import asyncio
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-
-from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 
 
 class ClusterPanel(Vertical):

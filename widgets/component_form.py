@@ -191,7 +191,7 @@ class ComponentForm(VerticalScroll):
         #creates { height: auto; max-height: 5; border: none; padding: 0; width: 1fr; }
         #envs { height: auto; max-height: 3; border: none; padding: 0; width: 1fr; }
         #values { height: 8; margin-left: 0; }
-        #form-status { height: auto; margin-top: 1; }
+        #form-status { height: 3; margin-top: 1; }
         #form-status.-ok { color: $success; }
         #form-status.-blocked { color: $warning; }
         #write { width: 100%; margin-top: 0; }
@@ -345,7 +345,9 @@ class ComponentForm(VerticalScroll):
         for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout", "values"):
             reason = self.state.errors.get(key)
             box = self.query_one(f"#{key}-error", Static)
-            box.update(f"✗ {reason}" if reason else "")
+            text = f"✗ {reason}" if reason else ""
+            if str(box.content) != text:
+                box.update(text)
             box.set_class(bool(reason), "-shown")
             if key != "values":
                 self.query_one(f"#{key}", Input).set_class(bool(reason), "-invalid")
@@ -376,7 +378,8 @@ class ComponentForm(VerticalScroll):
         else:
             text = "planning…"
         ok = self.writable
-        status.update(text)
+        if str(status.content) != text:
+            status.update(text, layout=False)
         status.set_class(ok, "-ok")
         status.set_class(not ok, "-blocked")
         self.query_one("#write", Button).disabled = not ok

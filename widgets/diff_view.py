@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from infra_tui.widgets.preview import FileDiff
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from infra_tui.core import diff as diff_mod
-from infra_tui.widgets.preview import FileDiff
 
 
 def render_diff(diff: str) -> Text:
@@ -36,12 +36,23 @@ class DiffView(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: list[tuple[str, str]] = []
+        self._pending: list[FileDiff] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.EMPTY, style="dim"), id="diff-body")
 
     def show(self, diffs: list[FileDiff]) -> None:
-        """Replace the files shown (no-op when nothing changed)."""
+        """Keep the latest files; render them while the view is on screen (a hidden tab costs
+        nothing per keystroke)."""
+        self._pending = list(diffs)
+        if self.is_mounted and self.display and self.region.area > 0:
+            self._render_diffs()
+
+    def on_show(self) -> None:
+        self._render_diffs()
+
+    def _render_diffs(self) -> None:
+        diffs = self._pending
         key = [(d.path, d.diff) for d in diffs]
         if key == self._shown:
             return

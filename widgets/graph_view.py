@@ -25,6 +25,7 @@ from textual.containers import Vertical
 from textual.events import Click
 from textual.fuzzy import Matcher
 from textual.geometry import Region, Size
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -422,16 +423,17 @@ class GraphPanel(Vertical):
     DEFAULT_CSS = """
     GraphPanel {
         height: 1fr;
-        #graph-banner { height: auto; max-height: 5; padding: 0 1; background: $boost; }
+        #graph-banner { height: 3; padding: 0 1; background: $boost; }
         #graph-filter { display: none; height: 1; border: none; padding: 0 1; }
         #graph-filter.-open { display: block; }
-        #graph-details { height: auto; max-height: 7; padding: 0 1; border-top: hkey $foreground 20%; }
+        #graph-details { height: 4; padding: 0 1; border-top: hkey $foreground 20%; }
     }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.root_cause: str = ""
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="graph-banner")
@@ -514,9 +516,6 @@ class GraphPanel(Vertical):
             lines.append(
                 f"[b]{graph.env}[/] · {len(graph.nodes)} Kustomizations · {len(graph.layers)} layers"
             )
-        critical = graph.critical_path()
-        if len(critical) > 1:
-            lines.append("[$warning]critical path:[/] " + " → ".join(display_name(n) for n in critical))
         for cycle in graph.cycles:
             lines.append("[b $error]cycle:[/] " + " → ".join(display_name(n) for n in cycle))
         for miss in graph.missing[:3]:
@@ -524,14 +523,16 @@ class GraphPanel(Vertical):
         if len(graph.missing) > 3:
             lines.append(f"[$error]… {len(graph.missing) - 3} more missing dependencies[/]")
         if self.root_cause:
-            lines.append(f"[b $error]{self.root_cause}[/]")
-        self.query_one("#graph-banner", Static).update("\n".join(lines))
+            lines.append(f"[b $error]{escape(self.root_cause)}[/]")
+        critical = graph.critical_path()
+        if len(critical) > 1:
+            lines.append("[$warning]critical path:[/] " + " → ".join(display_name(n) for n in critical))
+        self._set("#graph-banner", "\n".join(lines))
 
     def _update_details(self, node: str | None) -> None:
         graph = self.view.graph
-        details = self.query_one("#graph-details", Static)
         if graph is None or node not in graph.nodes:
-            details.update("")
+            self._set("#graph-details", "")
             return
         ks = graph.nodes[node]
         head = f"[b]{display_name(node)}[/]  layer {graph.layer[node]}"
@@ -557,7 +558,13 @@ class GraphPanel(Vertical):
             f"[$secondary]dependants:[/] {shown or '[dim]none[/]'}"
             + (f"  [b]blast radius {len(blast)}[/]" if blast else ""),
         ]
-        self.query_one("#graph-details", Static).update("\n".join(lines))
+        self._set("#graph-details", "\n".join(lines))
+
+    def _set(self, selector: str, markup: str) -> None:
+        """Update a fixed-height box only when its text changed (no layout pass: sizes are fixed)."""
+        if self._texts.get(selector) != markup:
+            self._texts[selector] = markup
+            self.query_one(selector, Static).update(markup, layout=False)
 
 
 __all__ = ["GraphPanel", "GraphView", "STATE_GLYPHS", "display_name", "short_name"]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra_tui.core import diff as diff_mod
+from infra_tui.core import graph as graph_mod
 from infra_tui.core import scaffold
 from infra_tui.core import spec as spec_mod
 from infra_tui.core import summary as summary_mod
-from infra_tui.core import graph as graph_mod
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     ChangePlan,
@@ -24,6 +24,7 @@ from infra_tui.core.model import (
     Repo,
     ks_id,
 )
+
 
 @dataclass
 class FileDiff:

@@ -11,20 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
-from textual.app import ComposeResult
-from textual.message import Message
-from textual.containers import Vertical
-from textual.widgets import TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
-
-from infra_tui.core.model import Repo
 from infra_tui.widgets import preview as preview_mod
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.diff_view import DiffView
 from infra_tui.widgets.graph_view import GraphPanel
 from infra_tui.widgets.summary_view import SummaryView
 from infra_tui.widgets.validation_panel import ValidationPanel
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from infra_tui.core.model import Repo
 
 TABS = {
     "graph": "Graph",

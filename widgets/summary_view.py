@@ -22,12 +22,27 @@ class SummaryView(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.markdown: str = ""
+        self._rendered = self.EMPTY
 
     def compose(self):
         yield Markdown(self.EMPTY)
 
     def show(self, markdown: str) -> None:
-        if markdown == self.markdown:
-            return
+        """Keep the latest summary; render it only while the view is on screen (the Markdown
+        widget mounts a widget per block: too heavy for every keystroke behind a hidden tab)."""
         self.markdown = markdown
-        self.query_one(Markdown).update(markdown or self.EMPTY)
+        if self.is_on_screen:
+            self._render_markdown()
+
+    @property
+    def is_on_screen(self) -> bool:
+        return self.is_mounted and self.display and self.screen.is_active and self.region.area > 0
+
+    def _render_markdown(self) -> None:
+        text = self.markdown or self.EMPTY
+        if text != self._rendered:
+            self._rendered = text
+            self.query_one(Markdown).update(text)
+
+    def on_show(self) -> None:
+        self._render_markdown()

@@ -17,6 +17,8 @@ from infra_tui.core.model import ChangePlan
 class WriteConfirmScreen(ModalScreen[bool]):
     """Lists every file the plan writes; Write or Cancel."""
 
+    CSS_PATH = "modals.tcss"
+
     BINDINGS = [
         Binding("escape,n", "dismiss(False)", "Cancel"),
         Binding("y", "dismiss(True)", "Write"),
@@ -49,6 +51,8 @@ class WriteConfirmScreen(ModalScreen[bool]):
 class WrittenScreen(ModalScreen[None]):
     """What was written, and the repo's git status afterwards."""
 
+    CSS_PATH = "modals.tcss"
+
     BINDINGS = [Binding("escape,enter,q", "dismiss(None)", "Close")]
 
     def __init__(self, written: list[str], git_status: str) -> None:
@@ -75,6 +79,8 @@ class WrittenScreen(ModalScreen[None]):
 
 class SaveSummaryScreen(ModalScreen[Path | None]):
     """Ask where to save the summary."""
+
+    CSS_PATH = "modals.tcss"
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
@@ -133,6 +139,8 @@ HELP = """\
 
 class HelpScreen(ModalScreen[None]):
     """Every key, in one place."""
+
+    CSS_PATH = "modals.tcss"
 
     BINDINGS = [Binding("escape,f1,q", "dismiss(None)", "Close")]
 
