@@ -110,3 +110,13 @@ def test_plan_diff_and_colours():
     assert rich_text.plain == text
     styles = {str(span.style) for span in rich_text.spans}
     assert {"green", "red", "cyan", "bold yellow"} <= styles
+
+
+@settings(max_examples=200)
+@given(a=lines, c=lines.filter(bool))
+def test_append_fast_path_patches_correctly(a, c):
+    before = "".join(a)
+    after = before + "".join(c)
+    text = diff.unified(FileChange("f.yaml", before, after))
+    assert patch(before, text) == after
+    assert all(line.startswith(("+", " ", "@", "---", "+++")) for line in text.splitlines())

@@ -49,14 +49,27 @@ def unified(change: FileChange, context: int = 3) -> str:
     before = change.before or ""
     if before == change.after and change.before is not None:
         return ""
-    a = before.splitlines(keepends=True)
-    b = change.after.splitlines(keepends=True)
-    head = _common_prefix(a, b)
-    tail = _common_suffix(a, b, min(len(a), len(b)) - head)
-    start = max(0, head - context)
-    keep_tail = max(0, tail - context)
-    a_mid = a[start:len(a) - keep_tail]
-    b_mid = b[start:len(b) - keep_tail]
+    if before.endswith("\n") and change.after.startswith(before):
+        # an append (the common case: new documents at the end of infrastructure.yaml): only the
+        # last `context` lines of the old text matter, so the big file is never split
+        cut = len(before)
+        for _ in range(context):
+            cut = before.rfind("\n", 0, cut - 1) + 1
+            if cut <= 0:
+                cut = 0
+                break
+        start = before.count("\n", 0, cut)
+        a_mid = before[cut:].splitlines(keepends=True)
+        b_mid = a_mid + change.after[len(before):].splitlines(keepends=True)
+    else:
+        a = before.splitlines(keepends=True)
+        b = change.after.splitlines(keepends=True)
+        head = _common_prefix(a, b)
+        tail = _common_suffix(a, b, min(len(a), len(b)) - head)
+        start = max(0, head - context)
+        keep_tail = max(0, tail - context)
+        a_mid = a[start:len(a) - keep_tail]
+        b_mid = b[start:len(b) - keep_tail]
     fromfile = "/dev/null" if change.before is None else f"a/{change.path}"
     out: list[str] = []
     for line in difflib.unified_diff(a_mid, b_mid, fromfile, f"b/{change.path}", n=context):

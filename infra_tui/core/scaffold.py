@@ -20,7 +20,10 @@ Pure: reads the files it changes, writes nothing, no Textual, no subprocess.
 from __future__ import annotations
 
 import copy
+import io
+import pickle
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -72,10 +75,16 @@ def _skeleton_data(name: str) -> Any:
     return yamlio.rt_load(_skeleton_text(name))
 
 
+@cache
+def _skeleton_pickle(name: str) -> bytes:
+    # unpickling a ruamel tree is ~6x faster than deepcopy, comments included
+    return pickle.dumps(_skeleton_data(name))
+
+
 def skeleton(name: str, fill: dict[str, str] | None = None) -> Any:
     """A fresh round-trip copy of ``templates/skeletons/<name>``, placeholders replaced in every
     string scalar (as data: keys and values, never the text)."""
-    data = copy.deepcopy(_skeleton_data(name))
+    data = pickle.loads(_skeleton_pickle(name))  # noqa: S301 - our own bytes
     if fill:
         _fill(data, fill)
     return data
@@ -178,8 +187,21 @@ def _cm(value: Any) -> Any:
     return value
 
 
+_YAML = threading.local()
+
+
+def _rt_dump(data: Any) -> str:
+    """``yamlio.rt_dump`` with one ruamel instance per thread (the preview plans in a worker)."""
+    rt = getattr(_YAML, "rt", None)
+    if rt is None:
+        rt = _YAML.rt = yamlio.round_trip_yaml()
+    buf = io.StringIO()
+    rt.dump(data, buf)
+    return buf.getvalue()
+
+
 def _dump(data: Any, notes: list[str]) -> Rendered:
-    text = yamlio.rt_dump(data)
+    text = _rt_dump(data)
     docs, _ = yamlio.load_documents(text, "<generated>")
     return Rendered(text, tuple(d.data for d in docs), tuple(notes))
 
@@ -498,6 +520,73 @@ def _patch_for(spec: ComponentSpec, values: dict[str, Any]) -> tuple[dict[str, A
     return target, yamlio.dump_plain(_cm(doc))
 
 
+_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.M)
+
+
+def append_documents(before: str | None, bodies: list[str]) -> tuple[str, list[int], int]:
+    """Append documents to a multi-document file with ``MultiDocFile.append``, without splitting
+    the (possibly 1,000-document) existing text: it is held as one chunk, and every byte of it is
+    kept. Returns (new text, 1-based first content line of each new document, chunk index that
+    ``split_documents`` gives the first new document)."""
+    text = before or ""
+    mdf = yamlio.MultiDocFile([yamlio.Chunk("", text, 1)] if text else [])
+    for body in bodies:
+        mdf.append(body)
+    after = str(mdf)
+    new_chunks = mdf.chunks[len(mdf.chunks) - len(bodies):]
+    starts = [c.first_content_line() for c in new_chunks]
+    if not text.strip():
+        return after, starts, 0
+    markers = len(_MARKER.findall(text))
+    m = _MARKER.search(text)
+    leading = 1 if m is None or m.start() > 0 else 0  # text before the first marker is a chunk of its own
+    return after, starts, markers + leading
+
+
+_GRAPHS: dict[tuple[int, str], tuple[Env, list[Any], graph_mod.Graph]] = {}
+
+
+def graph_with(repo: Repo, env_name: str, extra: list[FluxKustomization]) -> graph_mod.Graph:
+    """``graph.build(env, extra=extra)``, fast: the env's own graph is built once per repo load and
+    the new Kustomizations are laid on top (they can only depend on existing ones). Falls back to a
+    full build when an existing Kustomization names one of the new ones (a cycle is possible)."""
+    env = repo.envs[env_name]
+    key = (id(repo), env_name)
+    hit = _GRAPHS.get(key)
+    if hit is None or hit[0] is not env or hit[1] != env.kustomizations:
+        if len(_GRAPHS) > 8:
+            _GRAPHS.clear()
+        hit = _GRAPHS[key] = (env, list(env.kustomizations), graph_mod.build(env))
+    base = hit[2]
+    new_ids = {k.id for k in extra}
+    if any(m.target in new_ids for m in base.missing) or any(k.id in base.nodes for k in extra):
+        return graph_mod.build(env, extra=extra)
+    nodes = dict(base.nodes)
+    deps = dict(base.deps)
+    dependants = dict(base.dependants)
+    layer = dict(base.layer)
+    missing = list(base.missing)
+    for k in extra:  # in order: a -monitoring Kustomization follows its parent
+        nodes[k.id] = k
+        deps[k.id] = []
+        dependants[k.id] = []
+        for target in k.depends_on_ids:
+            if target in nodes:
+                if target not in deps[k.id]:
+                    deps[k.id].append(target)
+                    dependants[target] = [*dependants[target], k.id]
+            else:
+                missing.append(graph_mod.MissingDependency(k.id, target, cross_kind=target in env.helmrelease_ids))
+        layer[k.id] = max((layer[d] + 1 for d in deps[k.id]), default=0)
+    layers = [list(x) for x in base.layers]
+    for k in extra:
+        while len(layers) <= layer[k.id]:
+            layers.append([])
+        layers[layer[k.id]].append(k.id)
+        layers[layer[k.id]].sort(key=lambda x: (short_name(x), x))
+    return graph_mod.Graph(env.name, nodes, deps, dependants, layer, layers, list(base.cycles), missing)
+
+
 def _dependencies(
     env: Env, spec: ComponentSpec, own_kinds: list[str], rules: rules_mod.Rules, refuse: Any,
 ) -> tuple[list[tuple[str, str | None, str | None]], list[str], dict[str, str]]:
@@ -707,19 +796,15 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
                 }))
         rel = f"clusters/{e}/infrastructure.yaml"
         before = _read(repo.root / rel)
-        mdf = yamlio.MultiDocFile.parse(before or "")
+        after, starts, first_index = append_documents(before, [b.text for b in bodies])
         for b in bodies:
-            mdf.append(b.text)
             notes.extend(b.reviews)
-        after = str(mdf)
         new_kss: list[FluxKustomization] = []
         probs: list[Any] = []
-        first_new = len(mdf.chunks) - len(bodies)
         for offset, b in enumerate(bodies):
-            chunk = mdf.chunks[first_new + offset]
             ks = repo_mod.parse_flux_kustomization(
-                b.docs[0], file=rel, line=chunk.first_content_line(), env=e, default_namespace=FLUX_NS,
-                doc_index=first_new + offset, problems=probs,
+                b.docs[0], file=rel, line=starts[offset], env=e, default_namespace=FLUX_NS,
+                doc_index=first_index + offset, problems=probs,
             )
             if ks is not None:
                 new_kss.append(ks)
@@ -734,7 +819,7 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     new_ids = {k.id for ep in env_plans for k in ep.new_kss}
     graphs: dict[str, graph_mod.Graph] = {}
     for ep in env_plans:
-        g = graph_mod.build(repo.envs[ep.env], extra=ep.new_kss)
+        g = graph_with(repo, ep.env, ep.new_kss)
         graphs[ep.env] = g
         for cycle in g.cycles:
             if new_ids & set(cycle):
@@ -809,7 +894,9 @@ def _lint_added(
                 if r.kind == "HelmRelease":
                     env_after.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
     after = Repo(
-        root=repo.root, envs={ep.env: env_after}, components={**repo.components, **components},
+        # Not the real root: lint reads line numbers and walks for base/overlays on disk, but the
+        # plan's lines are not on disk yet and the plan adds no folders of that shape.
+        root=repo.root / ".infra-tui-plan", envs={ep.env: env_after}, components={**repo.components, **components},
         problems=[], flat=repo.flat, settings=repo.settings,
     )
     new_ids = {k.id for k in ep.new_kss}
