@@ -24,7 +24,9 @@ from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.screens.main import MainScreen
 from infra_tui.screens.modals import HelpScreen, SaveSummaryScreen, WriteConfirmScreen, WrittenScreen
+from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import TABS, PreviewPane
+from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
 
@@ -108,7 +110,7 @@ class InfraApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = DARK
-        self.push_screen(MainScreen(hint=self.hint))
+        self.push_screen(self.make_main_screen())
         if not self.blink:
             self._no_blink()
         self.load_repo()
@@ -118,6 +120,9 @@ class InfraApp(App[int]):
         for widget in self.screen.query("Input, TextArea"):
             if isinstance(widget, (Input, TextArea)):
                 widget.cursor_blink = False
+
+    def make_main_screen(self) -> MainScreen:
+        return MainScreen(hint=self.hint)
 
     @property
     def main(self) -> MainScreen:
@@ -291,3 +296,77 @@ async def git_status(root: Path) -> str:
     if result.returncode != 0:
         return (result.stderr.strip() or "git status failed").splitlines()[0]
     return result.stdout.rstrip()
+
+
+DEMO_HINT = (
+    "[b]demo[/] [b]space[/] play/pause [b]n[/] step [b]+ -[/] speed [b]r[/] restart · arrows select, "
+    "[b]x[/] fail it, [b]d[/] drop its dependsOn, [b]u[/] undo · [b]h[/] hide\n"
+    "The wizard (tab) writes to {root}; a component you add joins the next replay."
+)
+
+DEMO_ACTIONS: list[tuple[str, str, str]] = [
+    ("Demo: play / pause", "demo('toggle')", "space"),
+    ("Demo: step to the next event", "demo('step')", "n"),
+    ("Demo: faster", "demo('faster')", "+"),
+    ("Demo: slower", "demo('slower')", "-"),
+    ("Demo: restart the bootstrap", "demo('restart')", "r"),
+    ("Demo: fail the selected Kustomization", "demo_fail", "x: its blast radius waits"),
+    ("Demo: drop a dependsOn of the selected", "demo_drop", "d: e.g. cilium-config without cilium"),
+    ("Demo: undo every what-if", "demo('undo')", "u"),
+]
+
+
+class DemoApp(InfraApp):
+    """``infra-tui demo``: the app on a copy of the demo repo, with a simulated cluster."""
+
+    BINDINGS = [
+        Binding("space", "demo('toggle')", "Play/Pause"),
+        Binding("n", "demo('step')", "Step", show=False),
+        Binding("plus,equals_sign", "demo('faster')", "Faster", show=False),
+        Binding("minus", "demo('slower')", "Slower", show=False),
+        Binding("r", "demo('restart')", "Restart", show=False),
+        Binding("x", "demo_fail", "Fail", show=False),
+        Binding("d", "demo_drop", "Drop dep", show=False),
+        Binding("u", "demo('undo')", "Undo", show=False),
+        Binding("h", "hide_hint", "Hide hint", show=False),
+    ]
+
+    def __init__(self, root: Path, env: str | None = None, *, blink: bool = True, autoplay: bool = True) -> None:
+        super().__init__(root, env, blink=blink, hint=DEMO_HINT.format(root=root))
+        self.autoplay = autoplay
+        self.title = "infra-tui demo"
+
+    def make_main_screen(self) -> MainScreen:
+        return MainScreen(hint=self.hint, demo=True, autoplay=self.autoplay)
+
+    def extra_commands(self) -> Iterable[tuple[str, str, str]]:
+        return DEMO_ACTIONS
+
+    @property
+    def player(self) -> SimPlayer:
+        return self.main.query_one(SimPlayer)
+
+    def _selected(self) -> str | None:
+        return self.main.query_one(GraphView).selected
+
+    def action_demo(self, what: str) -> None:
+        getattr(self.player, what)()
+
+    def action_demo_fail(self) -> None:
+        node = self._selected()
+        if node:
+            failing = self.player.fail(node)
+            self.notify(f"{'failing' if failing else 'no longer failing'}: {node.rsplit('/', 1)[-1]}; replaying", timeout=4)
+
+    def action_demo_drop(self) -> None:
+        node = self._selected()
+        if not node:
+            return
+        dropped = self.player.drop_dependency(node)
+        if dropped is None:
+            self.notify(f"{node.rsplit('/', 1)[-1]} has no dependsOn left to drop", severity="warning", timeout=4)
+        else:
+            self.notify(f"replaying with {node.rsplit('/', 1)[-1]} no longer waiting for {dropped.rsplit('/', 1)[-1]}", timeout=5)
+
+    def action_hide_hint(self) -> None:
+        self.main.dismiss_hint()

@@ -6,12 +6,14 @@ states are painted on the graph by the screen. Polling lives with the source's o
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+
+from infra_tui.services.cluster import ClusterSnapshot
 
 
 class ClusterPanel(Vertical):
@@ -25,6 +27,10 @@ class ClusterPanel(Vertical):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows: list[tuple[str, str, str, str]] = []
+
     def compose(self) -> ComposeResult:
         yield Static("No cluster connected. `infra-tui demo` plays a simulated bootstrap; "
                      "set clusters.<env>.host in .infra-tui.yaml to watch a real one.", id="cluster-status")
@@ -32,16 +38,37 @@ class ClusterPanel(Vertical):
         table.add_columns("kustomization", "state", "age", "message")
         yield table
 
-    def show(self, rows: list[dict[str, Any]], status: str) -> None:
-        """``rows``: dicts with name, state, age, message (DESIGN.md status keys)."""
+    def show(self, snapshot: ClusterSnapshot, status: str) -> None:
+        """One row per Kustomization of ``snapshot``; ``status`` is the line above the table."""
         self.query_one("#cluster-status", Static).update(status)
         table = self.query_one(DataTable)
-        table.clear()
-        for row in rows:
-            state = row.get("state", "unknown")
-            table.add_row(
-                display_name(row.get("id") or row.get("name", "")),
-                f"{STATE_GLYPHS.get(state, '?')} {state}",
-                row.get("age", ""),
-                (row.get("message") or "")[:120],
+        rows = [
+            (
+                display_name(k.id),
+                f"{STATE_GLYPHS.get(k.state, '?')} {k.state}",
+                _age(k.last_transition, snapshot.fetched_at),
+                (k.message or k.reason or "")[:160],
             )
+            for k in snapshot.items
+        ]
+        if rows == self._rows:
+            return
+        self._rows = rows
+        cursor = table.cursor_row
+        table.clear()
+        table.add_rows(rows)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+
+def _age(since: str | None, now: datetime) -> str:
+    """``lastTransitionTime`` as an age at ``now``: ``45s``, ``3m``, ``2h``."""
+    if not since:
+        return ""
+    try:
+        seconds = (now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds()
+    except ValueError:
+        return ""
+    seconds = max(0, int(seconds))
+    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m" if seconds < 7200 else f"{seconds // 3600}h"
+

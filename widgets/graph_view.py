@@ -59,10 +59,11 @@ class Chip:
     x: int
     label: str
     reason: str = ""  # inferred-dependency reason shown after the label
+    glyph: int = 0  # columns kept before the label for a cluster-state glyph
 
     @property
     def width(self) -> int:
-        return len(self.label) + (len(self.reason) + 2 if self.reason else 0)
+        return self.glyph + len(self.label) + (len(self.reason) + 2 if self.reason else 0)
 
     @property
     def center(self) -> float:
@@ -239,8 +240,6 @@ class GraphView(ScrollView, can_focus=True):
             text = "⟳" + text
         if node in self._missing_from:
             text += "!"
-        if self.states:
-            text = STATE_GLYPHS.get(self.states.get(node, "unknown"), "?") + " " + text
         return text
 
     def _relayout(self) -> None:
@@ -264,7 +263,7 @@ class GraphView(ScrollView, can_focus=True):
             self._row_labels[len(self._rows)] = f"L{index}"
             x = indent
             for node in nodes:
-                chip = Chip(node, len(self._rows), x, self._label(node), self.inferred.get(node, ""))
+                chip = Chip(node, len(self._rows), x, self._label(node), self.inferred.get(node, ""), 2 if self.states else 0)
                 if row and x + chip.width > width:
                     self._rows.append(row)
                     row, x = [], indent
@@ -295,10 +294,10 @@ class GraphView(ScrollView, can_focus=True):
             key = {"stalled": "failed"}.get(state, state)
             style += styles.get(f"graph--{key}", styles["graph--unknown"])
         deps, dependants = self._related
-        if node in deps:
-            style += styles["graph--dependency"]
-        elif node in dependants:
-            style += styles["graph--dependant"]
+        if node in deps or node in dependants:
+            # with cluster states painted, colour belongs to the state: relations only underline
+            key = "graph--dependency" if node in deps else "graph--dependant"
+            style += Style(underline=True) if self.states else styles[key]
         if node in self._cycle_nodes or node in self._missing_from:
             style += styles["graph--error"]
         if node in self.new:
@@ -321,7 +320,10 @@ class GraphView(ScrollView, can_focus=True):
         for chip in self._rows[index]:
             if chip.x > x:
                 segments.append(Segment(" " * (chip.x - x), base))
-            segments.append(Segment(chip.label, base + self._node_style(chip.node, styles)))
+            style = base + self._node_style(chip.node, styles)
+            if chip.glyph:
+                segments.append(Segment(STATE_GLYPHS.get(self.states.get(chip.node, "unknown"), "?") + " ", style))
+            segments.append(Segment(chip.label, style))
             if chip.reason:
                 segments.append(Segment(" ←" + chip.reason, base + styles["graph--reason"]))
             x = chip.x + chip.width
@@ -423,10 +425,10 @@ class GraphPanel(Vertical):
     DEFAULT_CSS = """
     GraphPanel {
         height: 1fr;
-        #graph-banner { height: 3; padding: 0 1; background: $boost; }
+        #graph-banner { height: 3; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
         #graph-filter { display: none; height: 1; border: none; padding: 0 1; }
         #graph-filter.-open { display: block; }
-        #graph-details { height: 4; padding: 0 1; border-top: hkey $foreground 20%; }
+        #graph-details { height: 4; padding: 0 1; border-top: hkey $foreground 20%; text-wrap: nowrap; text-overflow: ellipsis; }
     }
     """
 

@@ -9,8 +9,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from infra_tui.core.model import Repo
+from infra_tui.core.simulate import go_duration
+from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.component_form import ComponentForm
+from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
+from infra_tui.widgets.sim_player import SimPlayer
 from infra_tui.widgets.validation_panel import ValidationPanel
 
 
@@ -20,9 +24,11 @@ class MainScreen(Screen):
     CSS_PATH = "main.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    def __init__(self, hint: str | None = None) -> None:
+    def __init__(self, hint: str | None = None, *, demo: bool = False, autoplay: bool = True) -> None:
         super().__init__()
         self.hint = hint
+        self.demo = demo
+        self.autoplay = autoplay
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⎈")
@@ -30,7 +36,13 @@ class MainScreen(Screen):
             yield ComponentForm(id="form")
             yield PreviewPane(id="preview")
         yield Static(self.hint or "", id="hint", classes="-shown" if self.hint else "")
+        if self.demo:
+            yield SimPlayer(id="player", autoplay=self.autoplay)
         yield Footer()
+
+    def on_mount(self) -> None:
+        if self.demo:
+            self.query_one(GraphView).focus()
 
     @property
     def form(self) -> ComponentForm:
@@ -43,6 +55,16 @@ class MainScreen(Screen):
     def set_repo(self, repo: Repo, env: str | None) -> None:
         self.form.set_repo(repo, env)
         self.preview_pane.set_repo(repo, env)
+        if self.demo:
+            self.query_one(SimPlayer).load(repo, env)
+
+    @on(SimPlayer.Snapshot)
+    def _snapshot(self, event: SimPlayer.Snapshot) -> None:
+        snapshot = event.snapshot
+        states = {k.id: k.state for k in snapshot.items}
+        self.query_one(GraphPanel).paint_states(states, event.root_cause)
+        counts = ", ".join(f"{n} {s}" for s, n in snapshot.counts().items() if n)
+        self.query_one(ClusterPanel).show(snapshot, f"simulated cluster · t {go_duration(event.t)} · {counts}")
 
     def dismiss_hint(self) -> None:
         self.query_one("#hint").remove_class("-shown")
