@@ -100,7 +100,8 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
             print(f"infra-tui: not written: {r}", file=sys.stderr)
         return 1
     if wrote:
-        print(f"infra-tui: wrote {len(wrote.written)} files ({len(wrote.created)} created)", file=sys.stderr)
+        gone = f", {len(wrote.deleted)} deleted" if wrote.deleted else ""
+        print(f"infra-tui: wrote {len(wrote.written)} files ({len(wrote.created)} created{gone})", file=sys.stderr)
     elif not args.write:
         print("infra-tui: dry run; nothing written (add --write to write these files)", file=sys.stderr)
     return 0

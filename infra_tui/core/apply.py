@@ -35,6 +35,7 @@ class ApplyRefused(Exception):
 class ApplyResult:
     written: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -127,7 +128,7 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
             result.warnings.append(msg + "; review `git diff` before committing")
     new_mode = 0o666 & ~_umask()
     made_dirs: list[Path] = []
-    staged: list[tuple[FileChange, Path, Path]] = []  # change, target, temp
+    staged: list[tuple[FileChange, Path, Path | None]] = []  # change, target, temp
     replaced: list[tuple[FileChange, Path]] = []
     try:
         for change in plan.files:
@@ -136,6 +137,9 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
             for d in reversed(missing):
                 d.mkdir()
                 made_dirs.append(d)
+            if _is_deletion(change):
+                staged.append((change, target, None))
+                continue
             mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else new_mode
             staged.append((change, target, _write_temp(target, change.after, mode)))
         # everything is staged: re-check staleness right before the renames
@@ -143,6 +147,11 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
         if late:
             raise ApplyRefused(late)
         for change, target, tmp in staged:
+            if tmp is None:
+                target.unlink()
+                replaced.append((change, target))
+                result.deleted.append(change.path)
+                continue
             os.replace(tmp, target)
             replaced.append((change, target))
             result.written.append(change.path)
@@ -151,15 +160,29 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
     except BaseException:
         _roll_back(staged, replaced, made_dirs)
         raise
+    root_real = root.resolve()
+    for path in result.deleted:  # folders a deletion emptied go too
+        d = targets[path].parent
+        while d != root_real and root_real in d.parents and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+            d = d.parent
     return result
 
 
-def _roll_back(staged: list[tuple[FileChange, Path, Path]], replaced: list[tuple[FileChange, Path]], made_dirs: list[Path]) -> None:
+def _is_deletion(change: FileChange) -> bool:
+    return bool(getattr(change, "deleted", False))
+
+
+def _roll_back(staged: list[tuple[FileChange, Path, Path | None]], replaced: list[tuple[FileChange, Path]], made_dirs: list[Path]) -> None:
     for _, _, tmp in staged:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     for change, target in reversed(replaced):
         try:
-            if change.before is None:
+            if _is_deletion(change):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(change.before or "", encoding="utf-8")
+            elif change.before is None:
                 target.unlink(missing_ok=True)
             else:
                 tmp = _write_temp(target, change.before, stat.S_IMODE(target.stat().st_mode))

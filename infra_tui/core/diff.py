@@ -71,8 +71,9 @@ def unified(change: FileChange, context: int = 3) -> str:
         a_mid = a[start:len(a) - keep_tail]
         b_mid = b[start:len(b) - keep_tail]
     fromfile = "/dev/null" if change.before is None else f"a/{change.path}"
+    tofile = "/dev/null" if getattr(change, "deleted", False) else f"b/{change.path}"
     out: list[str] = []
-    for line in difflib.unified_diff(a_mid, b_mid, fromfile, f"b/{change.path}", n=context):
+    for line in difflib.unified_diff(a_mid, b_mid, fromfile, tofile, n=context):
         if start and line.startswith("@@"):
             m = _HUNK.match(line)
             if m:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from infra_tui.core.diff import stat
-from infra_tui.core.model import ChangePlan, Placement, short_name
+from infra_tui.core.model import ChangePlan, FileChange, Placement, short_name
 
 RECREATE_BLOCK = """\
 [infra-tui] ⚠️ CLUSTER RECREATE REQUIRED
@@ -17,6 +17,18 @@ Run: vagrant destroy && vagrant up
 The new configuration will bootstrap cleanly."""
 
 PASS, FAIL, SKIP, WAIT = "✅ PASS", "❌ FAIL", "⏭️ SKIPPED", "⏳ not run yet"
+
+
+def _deleted(f: FileChange) -> bool:
+    return bool(getattr(f, "deleted", False))
+
+
+def deleted(plan: ChangePlan) -> list[str]:
+    return [f.path for f in plan.files if _deleted(f)]
+
+
+def modified(plan: ChangePlan) -> list[str]:
+    return [f.path for f in plan.files if not f.created and not _deleted(f)]
 
 
 def _dep_names(p: Placement) -> str:
@@ -103,15 +115,17 @@ def to_markdown(plan: ChangePlan) -> str:
     lines.append("### Files Created")
     lines += [f"- `{p}`" for p in plan.created] or ["- none"]
     lines += ["", "### Files Modified"]
-    if plan.modified:
+    if modified(plan):
         for f in plan.files:
-            if f.created:
+            if f.created or _deleted(f):
                 continue
             note = _modified_note(plan, f.path, f.before)
             added, removed = stat(f)
             lines.append(f"- `{f.path}`" + (f" - {note}" if note else "") + f" (+{added} -{removed})")
     else:
         lines.append("- none")
+    if deleted(plan):
+        lines += ["", "### Files Deleted"] + [f"- `{p}`" for p in deleted(plan)]
     lines += ["", "### Bootstrap Layer Placement"]
     envs = {p.env for p in plan.placement}
     lines += [f"- {placement_line(p, len(envs) > 1)}" for p in plan.placement] or ["- no Kustomization added or changed"]
@@ -135,7 +149,8 @@ def to_dict(plan: ChangePlan) -> dict[str, Any]:
     """DESIGN.md "new / edit" JSON (plus ``refusals`` and ``warnings``)."""
     return {
         "created": plan.created,
-        "modified": plan.modified,
+        "modified": modified(plan),
+        "deleted": deleted(plan),
         "placement": [
             {"name": p.name, "layer": p.layer, "dependsOn": list(p.depends_on), "env": p.env, "inferred": dict(p.inferred)}
             for p in plan.placement

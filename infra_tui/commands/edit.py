@@ -1,0 +1,43 @@
+"""``infra-tui edit COMPONENT``: plan a change to an existing component (chart version, values,
+timeout, dependsOn, webhook CNP, monitoring split, CRD kinds); print the diff and summary; write
+only with ``--write``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from infra_tui.commands.context import load_repo, pick_env
+from infra_tui.commands.new import add_output_arguments, emit
+from infra_tui.core import edit as edit_mod
+
+NAME = "edit"
+HELP = "plan a change to an existing component (from --spec FILE or --plain prompts); --write writes it"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("component", metavar="COMPONENT", help="the component's Flux Kustomization name")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--spec", metavar="FILE", help="edit spec: only the fields to change, keys as in the component spec")
+    src.add_argument("--plain", action="store_true", help="ask with terminal prompts, prefilled from the repo")
+    p.add_argument("--force", action="store_true",
+                   help="allow removing a dependency a CRD rule needs, or a change that adds lint findings")
+    add_output_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = load_repo(args)
+    if args.env:
+        pick_env(repo, args.env)
+    if args.plain:
+        from infra_tui import prompts
+
+        try:
+            spec = prompts.ask_edit_spec(repo, args.component, env=args.env)
+        except KeyboardInterrupt:
+            print("infra-tui: cancelled; no changes were made", file=sys.stderr)
+            return 130
+    else:
+        spec = edit_mod.load_edit_file(args.spec, args.component)
+    plan = edit_mod.plan_edit(repo, args.component, spec, env=args.env, force=args.force)
+    return emit(plan, repo, args)
