@@ -103,6 +103,8 @@ class InfraApp(App[int]):
         self.env = env
         self.repo: Repo | None = None
         self.blink = blink
+        if not blink:
+            self.animation_level = "none"  # tests and screenshots: no tweens, steady frames
         self.hint = hint
         self.sub_title = f"{self.root.name} · loading…"
 
@@ -301,7 +303,7 @@ async def git_status(root: Path) -> str:
 DEMO_HINT = (
     "[b]demo[/] [b]space[/] play/pause [b]n[/] step [b]+ -[/] speed [b]r[/] restart · arrows select, "
     "[b]x[/] fail it, [b]d[/] drop its dependsOn, [b]u[/] undo · [b]h[/] hide\n"
-    "The wizard (tab) writes to {root}; a component you add joins the next replay."
+    "The wizard (tab) writes to a temp copy of the demo repo (its path is printed on exit); a component you add joins the next replay."
 )
 
 DEMO_ACTIONS: list[tuple[str, str, str]] = [
@@ -332,7 +334,7 @@ class DemoApp(InfraApp):
     ]
 
     def __init__(self, root: Path, env: str | None = None, *, blink: bool = True, autoplay: bool = True) -> None:
-        super().__init__(root, env, blink=blink, hint=DEMO_HINT.format(root=root))
+        super().__init__(root, env, blink=blink, hint=DEMO_HINT)
         self.autoplay = autoplay
         self.title = "infra-tui demo"
 

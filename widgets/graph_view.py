@@ -49,6 +49,9 @@ STATE_GLYPHS = {
 GAP = 2
 """Columns between two chips."""
 
+REASON_WIDTH = 24
+"""Longest inferred-dependency reason shown on a chip (the details box shows it whole)."""
+
 
 @dataclass
 class Chip:
@@ -263,7 +266,10 @@ class GraphView(ScrollView, can_focus=True):
             self._row_labels[len(self._rows)] = f"L{index}"
             x = indent
             for node in nodes:
-                chip = Chip(node, len(self._rows), x, self._label(node), self.inferred.get(node, ""), 2 if self.states else 0)
+                reason = self.inferred.get(node, "")
+                if len(reason) > REASON_WIDTH:
+                    reason = reason[: REASON_WIDTH - 1] + "…"
+                chip = Chip(node, len(self._rows), x, self._label(node), reason, 2 if self.states else 0)
                 if row and x + chip.width > width:
                     self._rows.append(row)
                     row, x = [], indent
@@ -315,7 +321,7 @@ class GraphView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
         label = self._row_labels.get(index, "")
-        segments = [Segment(label.ljust(self._label_width), base + styles["graph--layer"])]
+        segments: list[Segment] = []
         x = self._label_width
         for chip in self._rows[index]:
             if chip.x > x:
@@ -327,8 +333,10 @@ class GraphView(ScrollView, can_focus=True):
             if chip.reason:
                 segments.append(Segment(" ←" + chip.reason, base + styles["graph--reason"]))
             x = chip.x + chip.width
-        strip = Strip(segments, x)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        # the layer labels stay put while the chips scroll sideways
+        chips = Strip(segments, x - self._label_width).crop_extend(scroll_x, scroll_x + width - self._label_width, base)
+        head = Strip([Segment(label.ljust(self._label_width), base + styles["graph--layer"])], self._label_width)
+        return Strip.join([head, chips]).crop_extend(0, width, base)
 
     # -- selection ---------------------------------------------------------------------
 
@@ -361,7 +369,9 @@ class GraphView(ScrollView, can_focus=True):
     def _scroll_to_selected(self) -> None:
         chip = self._chip(self.selected)
         if chip is not None:
-            self.scroll_to_region(Region(chip.x, chip.row, chip.width, 1), animate=False, force=True)
+            # only scroll sideways when the chip's start is out of view
+            x_axis = not (self.scroll_offset.x <= chip.x - self._label_width < self.scroll_offset.x + self.scrollable_content_region.width - self._label_width)
+            self.scroll_to_region(Region(chip.x - self._label_width, chip.row, min(chip.width, 20), 1), animate=False, force=True, x_axis=x_axis)
 
     def select(self, node: str) -> None:
         """Move the cursor to ``node`` (an id or a plain name)."""

@@ -1,0 +1,148 @@
+"""SVG baselines of the key screens at 80x24 and 160x48 (pytest-textual-snapshot).
+
+Deterministic: a generated repo (tests/apprepo.py), steady cursors and no animations
+(``blink=False``), the preview settled before the shot, the demo paused at fixed simulated times.
+Update with ``pytest tests/test_snapshots.py --snapshot-update`` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from infra_tui.widgets.graph_view import GraphView
+from infra_tui.widgets.sim_player import SimPlayer
+from textual.widgets import SelectionList
+
+from infra_tui.app import DemoApp, InfraApp
+from infra_tui.commands.demo import copy_demo
+from tests.apprepo import make_repo, settle, type_component
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+@pytest.fixture
+def repo_root(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "demo-repo")
+
+
+async def _typed(pilot) -> None:
+    await settle(pilot)
+    pilot.app.screen.query_one("#creates", SelectionList).select("CiliumNetworkPolicy")
+    pilot.app.screen.query_one("#sm").value = True
+    await type_component(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_start(snap_compare, repo_root, size) -> None:
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_component_in_graph(snap_compare, repo_root, size) -> None:
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_typed)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_diff(snap_compare, repo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await _typed(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_summary(snap_compare, repo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await _typed(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_invalid_name(snap_compare, repo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await type_component(pilot, name="Redis_Cache")
+
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_write_confirm(snap_compare, repo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await _typed(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, repo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_light_theme_neighbourhood(snap_compare, repo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("ctrl+t", "f2")
+        pilot.app.screen.query_one(GraphView).select("cilium")
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory) -> Path:
+    return copy_demo(tmp_path_factory.mktemp("demo") / "demo-repo")
+
+
+def _demo_at(t: float, fail: str | None = None):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        player = pilot.app.screen.query_one(SimPlayer)
+        if fail:
+            pilot.app.screen.query_one(GraphView).select(fail)
+            await pilot.press("x")
+        player.source.clock.pause()
+        player.source.clock.seek(t)
+        player.publish()
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_demo_mid_bootstrap(snap_compare, demo_root, size) -> None:
+    app = DemoApp(demo_root, blink=False, autoplay=False)
+    assert snap_compare(app, terminal_size=size, run_before=_demo_at(150.0))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_demo_failed_cert_manager(snap_compare, demo_root, size) -> None:
+    app = DemoApp(demo_root, blink=False, autoplay=False)
+    assert snap_compare(app, terminal_size=size, run_before=_demo_at(900.0, fail="cert-manager"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_demo_cluster_panel(snap_compare, demo_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await _demo_at(200.0)(pilot)
+        await pilot.press("f6")
+        await pilot.pause()
+
+    app = DemoApp(demo_root, blink=False, autoplay=False)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
