@@ -150,3 +150,79 @@ def ask_new_spec(repo: Repo, *, env: str | None = None, input: Any = None, outpu
     if _list(deps):
         data["dependsOn"] = _list(deps)
     return spec_mod.parse(data)
+
+
+def ask_edit_spec(repo: Repo, component: str, *, env: str | None = None, input: Any = None, output: Any = None):  # noqa: A002
+    """Ask what to change in ``component``, each question prefilled with what the repo has now.
+    Only answers that differ from the repo go into the edit spec."""
+    from infra_tui.core import edit as edit_mod
+    from infra_tui.errors import UserError
+
+    kw = _kw(input, output)
+    target, err = edit_mod.resolve_component(repo, component)
+    if target is None:
+        raise UserError(err or f"component '{component}' does not exist")
+    rules = scaffold.rules_for(repo)
+    ks = target.kss.get(env or "") or next(iter(target.kss.values()))
+    hr = target.hr.data if target.hr else {}
+    hr_spec = hr.get("spec") if isinstance(hr.get("spec"), dict) else {}
+    chart_spec = ((hr_spec.get("chart") or {}).get("spec") or {}) if isinstance(hr_spec.get("chart"), dict) else {}
+    data: dict[str, Any] = {}
+    version_now = str(chart_spec.get("version", ""))
+    version = questionary.text("Chart version constraint:", default=version_now, **kw).unsafe_ask()
+    if version.strip() and version.strip() != version_now:
+        data.setdefault("chart", {})["version"] = version.strip()
+    values = questionary.text(
+        "Values to merge, as a YAML mapping (null removes a key; empty: no change):", validate=_validate_mapping, **kw,
+    ).unsafe_ask()
+    if (parsed := _mapping(values)) and isinstance(parsed, dict):
+        data["values"] = parsed
+    timeout_now = str(hr_spec.get("timeout", "") or "")
+    timeout = questionary.text(
+        "HelmRelease timeout:", default=timeout_now,
+        validate=lambda t: True if not t or spec_mod.DURATION.match(t) else "a duration such as 10m", **kw,
+    ).unsafe_ask()
+    if timeout != timeout_now:
+        data["timeout"] = timeout or None
+    cnp_now = any(r.kind == "CiliumNetworkPolicy" for r in (target.comp.resources if target.comp else []))
+    webhook = questionary.confirm("allow-k8s-api CiliumNetworkPolicy (admission webhooks)?", default=cnp_now, **kw).unsafe_ask()
+    if webhook != cnp_now:
+        data["webhook"] = webhook
+    mon_dir = f"namespaces/{component}{rules.monitoring_suffix}"
+    mon_comp = repo.components.get(mon_dir)
+    sm_now = bool(mon_comp) and any(r.kind == "ServiceMonitor" for r in mon_comp.resources)
+    pr_now = bool(mon_comp) and any(r.kind == "PrometheusRule" for r in mon_comp.resources)
+    sm = questionary.confirm(f"ServiceMonitor in {component}{rules.monitoring_suffix}?", default=sm_now, **kw).unsafe_ask()
+    pr = questionary.confirm(f"PrometheusRule in {component}{rules.monitoring_suffix}?", default=pr_now, **kw).unsafe_ask()
+    mon: dict[str, bool] = {}
+    if sm != sm_now:
+        mon["serviceMonitor"] = sm
+    if pr != pr_now:
+        mon["prometheusRule"] = pr
+    if mon:
+        data["monitoring"] = mon
+    creates = questionary.text(
+        "More CRD kinds it creates, comma-separated (empty: none):",
+        validate=lambda t: next((f"'{k}' is not a kind (CamelCase)" for k in _list(t) if not spec_mod.KIND.match(k)), True), **kw,
+    ).unsafe_ask()
+    if _list(creates):
+        data["creates"] = _list(creates)
+    names = sorted({k.name for e in target.kss for k in repo.envs[e].kustomizations})
+    current = [d.rsplit("/", 1)[-1] for d in ks.depends_on_ids]
+
+    def valid(candidates: list[str]):
+        def check(text: str) -> bool | str:
+            for dep in _list(text):
+                if dep not in candidates:
+                    hint = spec_mod.closest(dep, candidates)
+                    return f"'{dep}' is not one of them" + (f"; did you mean '{hint}'?" if hint else "")
+            return True
+        return check
+
+    add = questionary.text("dependsOn to add, comma-separated (empty: none):", validate=valid(names), **kw).unsafe_ask()
+    remove = questionary.text(
+        f"dependsOn to remove (now: {', '.join(current) or 'none'}; empty: none):", validate=valid(current), **kw,
+    ).unsafe_ask()
+    if _list(add) or _list(remove):
+        data["dependsOn"] = {"add": _list(add), "remove": _list(remove)}
+    return edit_mod.parse_edit(data, component)

@@ -805,7 +805,7 @@ def _merge_env_patch(d: Any, name: str, ns: str, values: dict[str, Any]) -> None
     for p in patches:
         target = p.get("target") if isinstance(p, dict) else None
         if isinstance(target, dict) and target.get("kind") == "HelmRelease" and target.get("name") in (name, None) and isinstance(p.get("patch"), str):
-            doc = yamlio.load_one(p["patch"])
+            doc = yamlio.load_one(str(p["patch"]))
             if isinstance(doc, dict) and not isinstance(doc, list):
                 cm = scaffold._cm(doc)
                 cm.setdefault("spec", CommentedMap())
