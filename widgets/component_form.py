@@ -171,8 +171,10 @@ class DependencyPicker(Vertical):
         self.post_message(self.Changed(self))
 
 
-class ComponentForm(VerticalScroll):
-    """Name, namespace, envs, chart, values, webhook, monitoring, CRD kinds, dependencies."""
+class ComponentForm(VerticalScroll, can_focus=False):
+    """Name, namespace, envs, chart, values, webhook, monitoring, CRD kinds, dependencies.
+
+    Not focusable itself: tab goes straight from field to field, starting at the name."""
 
     DEFAULT_CSS = """
     ComponentForm {

@@ -43,6 +43,8 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         if self.demo:
             self.query_one(GraphView).focus()
+        else:
+            self.query_one("#name").focus()
 
     @property
     def form(self) -> ComponentForm:

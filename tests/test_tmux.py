@@ -1,0 +1,121 @@
+"""End to end: the INSTALLED ``infra-tui`` console script driven in tmux, as a user would.
+
+Skipped where tmux is missing. Each test runs its own tmux session (a unique name) and kills it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from infra_tui.commands.demo import copy_demo
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+SCRIPT = Path(sys.executable).with_name("infra-tui")
+
+
+@pytest.fixture
+def tmux():
+    name = f"infra-tui-test-{uuid.uuid4().hex[:8]}"
+    sessions: list[str] = []
+
+    def start(command: str, cwd: Path) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        env["TERM"] = "xterm-256color"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-x", "160", "-y", "48", "-s", name, "-c", str(cwd), command],
+            check=True, env=env,
+        )
+        sessions.append(name)
+        return name
+
+    yield start
+    for s in sessions:
+        subprocess.run(["tmux", "kill-session", "-t", s], capture_output=True)
+
+
+def capture(session: str) -> str:
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+
+def send(session: str, *keys: str, literal: bool = False) -> None:
+    """Send keys, then give the app a human's pause (focus moves are processed in between)."""
+    for key in keys:
+        subprocess.run(["tmux", "send-keys", "-t", session, *(["-l"] if literal else []), key], check=True)
+        time.sleep(0.15)
+
+
+def wait_for(session: str, text: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = capture(session)
+        if text in screen:
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} did not appear within {timeout}s; screen:\n{screen}")
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    return copy_demo(tmp_path / "demo-repo")
+
+
+def test_type_a_component_and_write_it(tmux, demo_copy: Path) -> None:
+    assert SCRIPT.exists(), f"{SCRIPT} is not installed (pip install -e .)"
+    before = {p for p in demo_copy.rglob("*") if p.is_file() and ".git" not in p.parts}
+    s = tmux(f"{SCRIPT}", demo_copy)
+    wait_for(s, "New component")
+    wait_for(s, "needs: name, chart, repo url")
+    send(s, "redis-cache", literal=True)
+    send(s, "Tab", "Tab", "Tab")
+    send(s, "redis", literal=True)
+    send(s, "Tab", "Tab")
+    send(s, "https://charts.bitnami.com/bitnami", literal=True)
+    wait_for(s, "plan valid")
+    screen = wait_for(s, "+redis-cache")
+    assert "layer" in screen
+    send(s, "C-s")
+    wait_for(s, "Write 5 files to demo-repo/")
+    send(s, "y")
+    screen = wait_for(s, "wrote 5 files")
+    assert "?? namespaces/redis-cache/" in screen
+    send(s, "Escape")
+    send(s, "C-q")
+    after = {p for p in demo_copy.rglob("*") if p.is_file() and ".git" not in p.parts}
+    created = {p.relative_to(demo_copy).as_posix() for p in after - before}
+    assert created == {
+        "namespaces/redis-cache/namespace.yaml",
+        "namespaces/redis-cache/helm-repository.yaml",
+        "namespaces/redis-cache/helm-release.yaml",
+        "namespaces/redis-cache/kustomization.yaml",
+    }
+    infra = (demo_copy / "clusters/local-kube/infrastructure.yaml").read_text()
+    assert "name: redis-cache" in infra and "path: ./namespaces/redis-cache" in infra
+    status = subprocess.run(["git", "-C", str(demo_copy), "status", "--short"], capture_output=True, text=True).stdout
+    assert " M clusters/local-kube/infrastructure.yaml" in status
+
+
+def test_demo_plays_to_the_end_with_everything_ready(tmux, tmp_path: Path) -> None:
+    from infra_tui.core import repo as repo_mod
+
+    into = tmp_path / "demo"
+    s = tmux(f"{SCRIPT} demo --into {into}", tmp_path)
+    wait_for(s, "demo space")
+    total = len(repo_mod.load(into).env(None).kustomizations)
+    send(s, "+", "+", "+")  # x8
+    screen = wait_for(s, f"✓ {total} ready", timeout=60)
+    bar = next(line for line in screen.splitlines() if f"✓ {total} ready" in line)
+    assert "waiting" not in bar and "failed" not in bar and "progressing" not in bar
+    send(s, "C-q")
