@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from infra_tui.core import scaffold, summary
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
+from infra_tui.services.git import changed_paths
 
 NAME = "new"
 HELP = "plan a new component (from --spec FILE or --plain prompts): print the diff and summary; --write writes it"
@@ -37,23 +37,8 @@ def add_output_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def git_status(root: Path) -> list[str] | None:
-    """Paths with uncommitted changes (``git status --porcelain``), or None if git cannot say."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all", "--", "."],
-            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    paths = []
-    for line in proc.stdout.splitlines():
-        path = line[3:]
-        if " -> " in path:
-            path = path.split(" -> ", 1)[1]
-        paths.append(path.strip('"'))
-    return paths
+    """Paths with uncommitted changes, or None if git cannot say (apply warns, never refuses)."""
+    return changed_paths(root)
 
 
 def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
