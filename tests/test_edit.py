@@ -20,7 +20,7 @@ from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS  # noqa: E402
 ENTER = "\r"
 
 

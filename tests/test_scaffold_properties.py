@@ -26,7 +26,7 @@ from infra_tui.core.yamlio import split_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "templates" / "demo"
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS  # noqa: E402
 
 _demo_repo = repo_mod.load(DEMO)
 _rules = rules_mod.load_rules(_demo_repo)

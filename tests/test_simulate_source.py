@@ -128,7 +128,7 @@ def test_before_the_start_there_is_no_status(repo):
     assert {k.state for k in parsed.values()} == {"unknown"}
 
 
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus import CORPUS  # noqa: E402
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
