@@ -21,6 +21,7 @@ from infra_tui.core import rules as rules_mod
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
 from tests.corpus import CORPUS  # noqa: E402
+
 ENTER = "\r"
 
 
