@@ -908,6 +908,11 @@ def finish_plan(
             if ids & set(cycle) and frozenset(cycle) not in old_cycles:
                 refuse(f"the change would make a dependsOn cycle in env {e}: " + " -> ".join(short_name(n) for n in cycle))
         by_id = after_env.by_id()
+        # Kustomizations whose folder the change touches count as changed too
+        for k in after_env.kustomizations:
+            folder = (k.path or "").strip().removeprefix("./").rstrip("/")
+            if folder and any(p.startswith(folder + "/") for p in changed_files):
+                ids = ids | {k.id}
         for kid in sorted(ids, key=lambda i: (g.layer.get(i, 0), i)):
             k = by_id.get(kid)
             if k is None:
@@ -915,17 +920,13 @@ def finish_plan(
             old = env_obj.by_id().get(kid)
             inferred = {d: "added" for d in k.depends_on_ids if old is None or d not in old.depends_on_ids}
             result.placement.append(Placement(k.name, g.layer.get(kid, 0), k.depends_on_ids, env=e, inferred=inferred))
-        # lint: what the change adds, on the Kustomizations it touches
+        # lint: what the change adds, on the Kustomizations it touches (components re-read from the workspace)
         comps = dict(repo.components)
         for kid in ids:
             k = by_id.get(kid)
-            folder = (k.path or "").removeprefix("./").rstrip("/") if k else ""
-            if folder and any(p.startswith(folder + "/") for p in changed_files) or (folder and folder not in comps):
+            folder = (k.path or "").strip().removeprefix("./").rstrip("/") if k else ""
+            if folder and (any(p.startswith(folder + "/") for p in changed_files) or folder not in comps):
                 comps[folder] = component_from_workspace(ws, folder, folder.rsplit("/", 1)[-1])
-        for k in after_env.kustomizations:
-            folder = (k.path or "").removeprefix("./").rstrip("/")
-            if folder and folder in comps and any(p.startswith(folder + "/") for p in changed_files):
-                ids = ids | {k.id}
         before_f = _lint_subset(repo, env_obj, repo.components, g_before, ids, rules)
         after_f = _lint_subset(repo, after_env, comps, g, ids, rules)
         old_keys = {(f.rule, f.kustomization, f.message) for f in before_f}
