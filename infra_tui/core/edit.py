@@ -296,7 +296,7 @@ def merge_patch(target: Any, patch: dict[str, Any]) -> None:
 
 
 UNSET: Any = object()
-EDIT_KEYS = spec_mod.TOP_KEYS
+EDIT_KEYS = (*spec_mod.TOP_KEYS, "release")
 IMMUTABLE = ("name", "namespace")
 
 
@@ -317,6 +317,7 @@ class EditSpec:
     prometheus_rule: bool | None = None
     add_deps: list[str] = field(default_factory=list)
     remove_deps: list[str] = field(default_factory=list)
+    release: str | None = None  # which HelmRelease, when the component has several
     problems: list[SpecProblem] = field(default_factory=list)
 
     def is_empty(self) -> bool:
@@ -342,6 +343,8 @@ def parse_edit(data: Any, component: str | None = None) -> EditSpec:
         if key in data and not (key == "name" and data[key] == component):
             probs.append(SpecProblem(key, "cannot change with edit; create a new component with `infra-tui new` and move the "
                                           "settings over instead"))
+    if data.get("release") is not None:
+        e.release = str(data["release"])
     if data.get("envs") is not None:
         envs = data["envs"] if isinstance(data["envs"], list) else [data["envs"]]
         e.envs = [str(x) for x in envs]
@@ -581,9 +584,16 @@ def resolve_component(repo: Repo, name: str) -> tuple[_Target | None, str | None
     mon_name = name + rules.monitoring_suffix
     mon = {e: repo.envs[e].find(mon_name) for e in kss}
     mon = {e: k for e, k in mon.items() if k is not None}
-    hr = next((r for r in (comp.resources if comp else []) if r.kind == "HelmRelease"), None)
-    hrepo = next((r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"), None)
+    releases = [r for r in (comp.resources if comp else []) if r.kind == "HelmRelease"]
+    hr = next((r for r in releases if r.name == name), releases[0] if len(releases) == 1 else None)
+    hrepo = _repository_of(hr, comp) if hr else next((r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"), None)
     return _Target(name, folder, kss, mon, comp, hr, hrepo), None
+
+
+def _repository_of(hr: Resource, comp: Component | None) -> Resource | None:
+    ref = (((hr.data.get("spec") or {}).get("chart") or {}).get("spec") or {}).get("sourceRef") or {}
+    repos = [r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"]
+    return next((r for r in repos if r.name == ref.get("name")), repos[0] if len(repos) == 1 else None)
 
 
 def _needed_providers(rules: rules_mod.Rules, kinds: set[str]) -> dict[str, list[str]]:
@@ -631,12 +641,27 @@ def plan_edit(
     notes: list[str] = []
     recreate: list[str] = []
     name = target.name
-    ns = target.hr.namespace if target.hr and target.hr.namespace else name
+    ns = next((r.name for r in target.comp.resources if r.kind == "Namespace"), None) or (
+        target.hr.namespace if target.hr and target.hr.namespace else name)
     comp_kinds = {r.kind for r in target.comp.resources} | set(scaffold.declared_creates(next(iter(target.kss.values()))))
     touched: dict[str, set[str]] = {e: {target.kss[e].id} for e in envs}  # env -> Kustomizations to place and lint
     new_kss: dict[str, list[str]] = {e: [] for e in envs}
 
-    # ---- the HelmRelease
+    # ---- the HelmRelease (the one named like the component, the only one, or `release:`)
+    releases = [r for r in target.comp.resources if r.kind == "HelmRelease"]
+    if edit.release is not None:
+        target.hr = next((r for r in releases if r.name == edit.release), None)
+        if target.hr is None:
+            hint = closest(edit.release, [r.name for r in releases])
+            refuse(f"edit spec release: {target.folder}/ has no HelmRelease '{edit.release}'"
+                   + (f"; did you mean '{hint}'?" if hint else f"; it has {', '.join(r.name for r in releases) or 'none'}"))
+            return result
+        target.hrepo = _repository_of(target.hr, target.comp)
+    elif target.hr is None and len(releases) > 1 and (edit.chart_name or edit.chart_version or edit.values or edit.timeout is not UNSET
+                                                    or edit.repository_url):
+        refuse(f"{target.folder}/ has {len(releases)} HelmReleases ({', '.join(r.name for r in releases)}); "
+               "say which one with release: NAME in the edit spec")
+        return result
     hr = target.hr
     if (edit.chart_name or edit.chart_version or edit.values or edit.timeout is not UNSET or edit.service_monitor) and hr is None:
         refuse(f"{component} has no HelmRelease in {target.folder}/; chart, values and timeout cannot be changed")
