@@ -1010,6 +1010,6 @@ def _kustomizations_of(ws: Workspace, path: str, env: str) -> list[FluxKustomiza
 def _lint_subset(repo: Repo, env: Env, components: dict[str, Component], g: graph_mod.Graph, ids: set[str],
                  rules: rules_mod.Rules) -> list[Any]:
     sub = Env(env.name, [k for k in env.kustomizations if k.id in ids], list(env.files), set(env.helmrelease_ids))
-    view = Repo(root=repo.root / ".infra-tui-plan", envs={env.name: sub}, components=components, problems=[],
+    view = Repo(root=repo.root, envs={env.name: sub}, components=components, problems=[],
                 flat=repo.flat, settings=repo.settings)
-    return [f for f in rules_mod.lint(view, env.name, rules, graph=g) if f.kustomization in ids]
+    return [f for f in rules_mod.lint(view, env.name, rules, graph=g, read_disk=False) if f.kustomization in ids]

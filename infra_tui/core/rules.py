@@ -160,11 +160,14 @@ def load_rules(repo: Repo | None = None) -> Rules:
 class _Lines:
     """Source lines of repo files, read once, to point findings at the exact key."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, read_disk: bool = True):
         self.root = root
+        self.read_disk = read_disk
         self._cache: dict[str, list[str]] = {}
 
     def get(self, rel: str) -> list[str]:
+        if not self.read_disk:
+            return []  # findings point at the document's first line
         if rel not in self._cache:
             try:
                 self._cache[rel] = (self.root / rel).read_text(encoding="utf-8").splitlines()
@@ -317,15 +320,22 @@ class _Ctx:
         return ids[0]
 
 
-def lint(repo: Repo, env_name: str | None = None, rules: Rules | None = None, graph: graph_mod.Graph | None = None) -> list[Finding]:
-    """Every finding for one env (the primary one by default), sorted by file and line."""
+def lint(
+    repo: Repo, env_name: str | None = None, rules: Rules | None = None, graph: graph_mod.Graph | None = None,
+    *, read_disk: bool = True,
+) -> list[Finding]:
+    """Every finding for one env (the primary one by default), sorted by file and line.
+
+    ``read_disk=False`` lints a repo held in memory (a plan's "after" state): no folder walk for
+    base/overlays, and findings point at the first line of their document instead of the key.
+    """
     env = repo.env(env_name)
     rules = rules or load_rules(repo)
     g = graph or graph_mod.build(env)
     by_name: dict[str, list[str]] = {}
     for nid in g.nodes:
         by_name.setdefault(short_name(nid), []).append(nid)
-    ctx = _Ctx(repo, env, g, rules, _Lines(repo.root), by_name)
+    ctx = _Ctx(repo, env, g, rules, _Lines(repo.root, read_disk), by_name)
     _check_graph(ctx)
     seen_components: set[str] = set()
     for ks in env.kustomizations:
@@ -344,7 +354,8 @@ def lint(repo: Repo, env_name: str | None = None, rules: Rules | None = None, gr
         seen_components.add(comp.dir)
         for res in comp.resources:
             _check_resource(ctx, ks, res)
-    _check_base_overlays(ctx)
+    if read_disk:
+        _check_base_overlays(ctx)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     unique = list(dict.fromkeys(ctx.out))
     return sorted(unique, key=lambda f: (f.file, f.line, order.get(f.severity, 9), f.rule))
@@ -400,9 +411,23 @@ def _check_required(ctx: _Ctx, ks: FluxKustomization) -> None:
         )
 
 
+CREATES_ANNOTATION = "infra-tui.io/creates"
+
+
+def declared_kinds(ks: FluxKustomization) -> list[str]:
+    """Kinds a Kustomization declares its charts create (the ``infra-tui.io/creates`` annotation
+    written for a spec's ``creates:``): instances made at run time, not visible in Git."""
+    ann = _get(ks.data, ("metadata", "annotations")) or {}
+    raw = ann.get(CREATES_ANNOTATION) if isinstance(ann, dict) else None
+    return [k.strip() for k in str(raw).split(",") if k.strip()] if raw else []
+
+
 def _providers_needed(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> dict[str, list[Resource]]:
     need: dict[str, list[Resource]] = {}
-    for res in comp.resources:
+    resources = list(comp.resources) + [
+        Resource(kind, "", f"(declared by {CREATES_ANNOTATION})", None, ks.file, ks.line) for kind in declared_kinds(ks)
+    ]
+    for res in resources:
         provider = ctx.rules.provider_for_kind(res.kind)
         if provider:
             need.setdefault(provider, []).append(res)
@@ -555,6 +580,8 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
             continue
         provided = {k for p in ctx.rules.crd_providers if p.provider == name for k in p.kinds}
         if comp is not None and any(r.kind in provided for r in comp.resources):
+            continue
+        if provided & set(declared_kinds(ks)):
             continue
         if comp is None or not comp.resources:
             continue

@@ -54,7 +54,7 @@ from infra_tui.core.spec import ComponentSpec, closest
 
 FLUX_NS = DEFAULT_FLUX_NAMESPACE
 CNP_FILE = "cilium-network-policies/allow-k8s-api.yaml"
-CREATES_ANNOTATION = "infra-tui.io/creates"
+CREATES_ANNOTATION = rules_mod.CREATES_ANNOTATION
 """Flux Kustomization annotation listing the CRD kinds its charts create (spec ``creates``), so
 that lint and later edits know why it depends on their providers."""
 PLACEHOLDERS = ("COMPONENT", "NAMESPACE")
@@ -894,42 +894,17 @@ def _lint_added(
                 if r.kind == "HelmRelease":
                     env_after.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
     after = Repo(
-        # Not the real root: lint reads line numbers and walks for base/overlays on disk, but the
-        # plan's lines are not on disk yet and the plan adds no folders of that shape.
-        root=repo.root / ".infra-tui-plan", envs={ep.env: env_after}, components={**repo.components, **components},
+        root=repo.root, envs={ep.env: env_after}, components={**repo.components, **components},
         problems=[], flat=repo.flat, settings=repo.settings,
     )
     new_ids = {k.id for k in ep.new_kss}
-    by_id = {k.id: k for k in ep.new_kss}
-    out = []
-    for f in rules_mod.lint(after, ep.env, rules, graph=g):
-        if f.kustomization not in new_ids and f.file not in created:
-            continue
-        if f.rule == "webhook-dependency" and _uses_declared_crds(by_id.get(f.kustomization or ""), f, rules):
-            continue
-        out.append(f)
-    return out
+    # the plan's lines are not on disk yet: lint the in-memory "after" without reading files
+    return [
+        f for f in rules_mod.lint(after, ep.env, rules, graph=g, read_disk=False)
+        if f.kustomization in new_ids or f.file in created
+    ]
 
 
 def declared_creates(ks: FluxKustomization | None) -> list[str]:
     """Kinds a Kustomization declares its charts create (``infra-tui.io/creates`` annotation)."""
-    if ks is None:
-        return []
-    meta = ks.data.get("metadata") if isinstance(ks.data, dict) else None
-    ann = meta.get("annotations") if isinstance(meta, dict) else None
-    value = ann.get(CREATES_ANNOTATION) if isinstance(ann, dict) else None
-    return [k.strip() for k in str(value).split(",") if k.strip()] if value else []
-
-
-def _uses_declared_crds(ks: FluxKustomization | None, finding: Any, rules: rules_mod.Rules) -> bool:
-    """A webhook-dependency warning is wrong when the chart creates that webhook component's CRDs
-    (``creates: [Certificate]`` -> cert-manager): the manifests in Git do not show them."""
-    kinds = set(declared_creates(ks))
-    if not kinds or ks is None:
-        return False
-    for dep in ks.depends_on:
-        if dep.line == finding.line or short_name(dep.target) in finding.message:
-            provided = {k for p in rules.crd_providers if p.provider == short_name(dep.target) for k in p.kinds}
-            if provided & kinds:
-                return True
-    return False
+    return rules_mod.declared_kinds(ks) if ks is not None else []
