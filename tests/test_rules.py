@@ -1190,3 +1190,27 @@ def test_webhook_dependency_only_for_intercepting_webhooks(tmp_path):
     # cert-manager registers a webhook but intercepts only its own kinds: ordering after it is fine
     root = base(tmp_path).house("cert-manager", ["cilium"]).house("app", ["cert-manager"]).write()
     assert of(run_lint(root), "webhook-dependency") == []
+
+
+# --------------------------------------------------------------------------- declared kinds
+
+
+
+def _declaring(name: str, kinds: str) -> str:
+    return ks(name, ["monitoring"]).replace(
+        "  namespace: flux-system\n", f"  namespace: flux-system\n  annotations:\n    infra-tui.io/creates: \"{kinds}\"\n", 1
+    )
+
+
+def test_declared_creates_kinds_need_their_provider(tmp_path):
+    """`creates: [RecurringJob]` is recorded as an annotation: the chart makes the instances at run
+    time, so Git shows none, and still the provider must be a dependency."""
+    root = base(tmp_path).house("longhorn-system").write()
+    infra = root / INFRA
+    infra.write_text(infra.read_text() + _declaring("app", "RecurringJob"))
+    (root / "namespaces" / "app").mkdir()
+    (root / "namespaces" / "app" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+    )
+    f = one(run_lint(root), "crd-dependency")
+    assert f.kustomization == FS + "app" and "RecurringJob" in f.message and f.info["add"] == FS + "longhorn-system"
