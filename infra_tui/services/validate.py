@@ -1,0 +1,100 @@
+"""Validate a ChangePlan in the background: what the TUI's validation panel streams.
+
+The plan's files are rendered into a scratch copy of the repo (never the user's tree); every
+component folder the plan creates or changes is built with kustomize and dry-run (offline by
+default), several at once. Results are yielded as each component finishes; cancelling the
+consumer cancels the builds, whose process groups ``services.proc`` kills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from infra_tui.core import rules as rules_mod
+from infra_tui.core import validation as v
+from infra_tui.core.model import ChangePlan, Repo
+from infra_tui.services import dryrun, kustomize
+
+
+def affected_components(repo: Repo, plan: ChangePlan) -> list[str]:
+    """Component folders (``namespaces/<x>``) holding a file the plan creates or changes."""
+    dirs: list[str] = []
+    known = set(repo.components)
+    for change in plan.files:
+        parts = change.path.split("/")
+        if parts[0] == "namespaces" and len(parts) >= 3:
+            folder = "/".join(parts[:2])
+        else:
+            folder = next((d for d in sorted(known, key=len, reverse=True) if change.path.startswith(d + "/")), None)
+        if folder and folder not in dirs and getattr(change, "after", None) is not None:
+            dirs.append(folder)
+    return dirs
+
+
+def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v.Target]:
+    """Targets with the dependsOn ancestors the plan gives them (new components included)."""
+    env_obj = repo.env(env)
+    edges = {k.id: list(k.depends_on_ids) for k in env_obj.kustomizations}
+    for p in plan.placement:
+        if not p.env or p.env == env_obj.name:
+            edges[_id(p.name)] = [_id(d) for d in p.depends_on]
+    by_dir = {}
+    for ks in env_obj.kustomizations:
+        if ks.path:
+            by_dir.setdefault(ks.path.removeprefix("./").rstrip("/"), ks.id)
+    for p in plan.placement:
+        by_dir.setdefault(f"namespaces/{p.name.rsplit('/', 1)[-1]}", _id(p.name))
+    out = []
+    for folder in affected_components(repo, plan):
+        ks = by_dir.get(folder)
+        out.append(v.Target(folder, ks, frozenset(v.ancestors(ks, edges)) if ks else None))
+    return out
+
+
+def _id(name: str) -> str:
+    return name if "/" in name else f"flux-system/{name}"
+
+
+async def validate_plan(
+    repo: Repo, plan: ChangePlan, *, env: str | None = None, strategy: str = "offline", jobs: int | None = None,
+    transport: Any = None,
+) -> AsyncIterator[v.ComponentResult]:
+    """Yield one ``ComponentResult`` per affected component as soon as it is validated."""
+    targets = plan_targets(repo, plan, env)
+    if not targets:
+        return
+    files = {f.path: f.after for f in plan.files if f.after is not None}
+    rules = rules_mod.load_rules(repo)
+    table = [{"kinds": list(p.kinds), "group": p.group, "provider": p.provider} for p in rules.crd_providers]
+    try:
+        argv = kustomize.kustomize_argv()
+    except kustomize.KustomizeNotFound as exc:
+        for t in targets:
+            yield v.ComponentResult(t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy)
+        return
+    options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport)
+    scratch: Path = await asyncio.to_thread(kustomize.render_scratch, repo.root, files)
+    queue: asyncio.Queue[v.ComponentResult | None] = asyncio.Queue()
+    runner = asyncio.ensure_future(
+        dryrun.validate_many(scratch, targets, options, jobs=jobs, on_result=queue.put_nowait)
+    )
+    runner.add_done_callback(lambda _t: queue.put_nowait(None))
+    try:
+        while True:
+            item = await queue.get()
+            if item is None:
+                break
+            yield item
+        await runner  # re-raise what went wrong in the engine
+    finally:
+        if not runner.done():
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
+
+
+__all__ = ["affected_components", "plan_targets", "validate_plan"]
