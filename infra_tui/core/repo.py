@@ -268,31 +268,6 @@ def _find_key_line(text_lines: list[str], start: int, key: str) -> int:
     return start
 
 
-def _list_item_lines(lines: list[str], key_line: int) -> list[int]:
-    """1-based lines of the ``- `` items of the block list under the key on ``key_line``."""
-    if not 0 < key_line <= len(lines):
-        return []
-    key_text = lines[key_line - 1]
-    key_indent = len(key_text) - len(key_text.lstrip(" "))
-    out: list[int] = []
-    item_indent: int | None = None
-    for i in range(key_line, len(lines)):
-        text = lines[i]
-        body = text.lstrip(" ")
-        if not body or body.startswith("#"):
-            continue
-        indent = len(text) - len(body)
-        if item_indent is None:
-            if not body.startswith("-"):
-                return []  # a flow list (dependsOn: [...]) or no list
-            item_indent = indent
-        if indent < item_indent or (indent <= key_indent and not body.startswith("-")) or text.startswith("---"):
-            break
-        if indent == item_indent and body.startswith("-"):
-            out.append(i + 1)
-    return out
-
-
 def parse_flux_kustomization(
     data: dict[str, Any], *, file: str, line: int, env: str, default_namespace: str, doc_index: int,
     lines: list[str] | None = None, problems: list[Problem],
@@ -312,7 +287,7 @@ def parse_flux_kustomization(
     if not isinstance(raw_deps, list):
         problems.append(Problem(file, deps_line, f"{name}: spec.dependsOn must be a list of {{name, namespace}} mappings"))
         raw_deps = []
-    entry_lines = _list_item_lines(lines, deps_line) if raw_deps else []
+    entry_lines = yamlio.block_list_items(lines, deps_line)[0] if raw_deps else []
     for offset, entry in enumerate(raw_deps):
         entry_line = entry_lines[offset] if offset < len(entry_lines) else deps_line + 1 + offset
         if not isinstance(entry, dict) or not entry.get("name"):

@@ -633,27 +633,7 @@ def _patch_item(ctx: _Ctx, ks: FluxKustomization, index: int) -> tuple[int, int]
     """Lines [first, end) of item ``index`` of ``spec.patches`` in ``ks``'s document (1-based)."""
     lines = ctx.lines.get(ks.file)
     key = ctx.lines.locate(ks.file, ks.line, ("spec", "patches"))
-    items: list[int] = []
-    item_indent: int | None = None
-    end = len(lines) + 1
-    for i in range(key, len(lines)):  # 0-based i is the line after ``patches:``
-        text = lines[i]
-        if text.startswith("---"):
-            end = i + 1
-            break
-        body = text.lstrip(" ")
-        if not body or body.startswith("#"):
-            continue
-        indent = len(text) - len(body)
-        if item_indent is None:
-            if not body.startswith("-"):
-                break
-            item_indent = indent
-        if indent < item_indent or (indent == item_indent and not body.startswith("-")):
-            end = i + 1
-            break
-        if indent == item_indent:
-            items.append(i + 1)
+    items, end = yamlio.block_list_items(lines, key)
     if index >= len(items):
         return key, end
     return items[index], items[index + 1] if index + 1 < len(items) else end

@@ -287,6 +287,35 @@ def load_one(text: str) -> Any:
     return _parse(text)
 
 
+def block_list_items(lines: list[str], key_line: int) -> tuple[list[int], int]:
+    """The ``- `` items of the block list under the key on ``key_line`` (1-based).
+
+    Returns the 1-based line of each item and the 1-based line where the list ends (the first
+    line after it; ``len(lines) + 1`` at the end of the text). A flow list (``key: [a, b]``) or no
+    list gives no items.
+    """
+    items: list[int] = []
+    item_indent: int | None = None
+    end = len(lines) + 1
+    for i in range(max(key_line, 0), len(lines)):  # 0-based i is the line after the key
+        text = lines[i]
+        if text.startswith("---"):
+            return items, i + 1
+        body = text.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        indent = len(text) - len(body)
+        if item_indent is None:
+            if not body.startswith("-"):
+                return items, i + 1
+            item_indent = indent
+        if indent < item_indent or (indent == item_indent and not body.startswith("-")):
+            return items, i + 1
+        if indent == item_indent:
+            items.append(i + 1)
+    return items, end
+
+
 # --------------------------------------------------------------------------- round trip
 
 
