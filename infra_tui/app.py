@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -26,12 +27,14 @@ from infra_tui.screens.main import MainScreen
 from infra_tui.screens.modals import HelpScreen, SaveSummaryScreen, WriteConfirmScreen, WrittenScreen
 from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import TABS, PreviewPane
-from infra_tui.widgets.sim_player import SimPlayer
+
+if TYPE_CHECKING:
+    from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
 
 
-@dataclass
+@dataclass(repr=False)
 class RepoLoaded(Message):
     """The repo was (re)read from disk."""
 
@@ -346,7 +349,7 @@ class DemoApp(InfraApp):
 
     @property
     def player(self) -> SimPlayer:
-        return self.main.query_one(SimPlayer)
+        return self.main.query_one("#player")  # type: ignore[return-value]
 
     def _selected(self) -> str | None:
         return self.main.query_one(GraphView).selected

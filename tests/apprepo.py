@@ -155,6 +155,9 @@ async def settle(pilot, rounds: int = 50) -> None:
         if app.repo is not None and not pane.busy and pane.preview is not None:
             form = app.main.form
             if pane.preview.fields == form.state.fields or not form.state.fields.get("name"):
+                # let scrolls and late refreshes land before a screenshot is taken
+                await pilot.wait_for_scheduled_animations()
+                await pilot.pause(0.1)
                 return
     raise AssertionError("the preview did not settle")
 
@@ -185,3 +188,14 @@ def run_async(fn):
         return asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+async def stable(pilot, tries: int = 30) -> None:
+    """Wait until two screenshots 50 ms apart are identical (late layouts, scrollbar thumbs)."""
+    last = None
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        shot = pilot.app.export_screenshot()
+        if shot == last:
+            return
+        last = shot

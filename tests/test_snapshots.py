@@ -16,7 +16,7 @@ from textual.widgets import SelectionList
 
 from infra_tui.app import DemoApp, InfraApp
 from infra_tui.commands.demo import copy_demo
-from tests.apprepo import make_repo, settle, type_component
+from tests.apprepo import make_repo, settle, stable, type_component
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
@@ -24,6 +24,16 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48"
 @pytest.fixture
 def repo_root(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "demo-repo")
+
+
+def _steady(run_before):
+    """Run ``run_before``, then wait for a stable frame before the shot."""
+
+    async def wrapped(pilot) -> None:
+        await run_before(pilot)
+        await stable(pilot)
+
+    return wrapped
 
 
 async def _typed(pilot) -> None:
@@ -35,12 +45,12 @@ async def _typed(pilot) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_start(snap_compare, repo_root, size) -> None:
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=settle)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(settle))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_component_in_graph(snap_compare, repo_root, size) -> None:
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_typed)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(_typed))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -50,7 +60,7 @@ def test_diff(snap_compare, repo_root, size) -> None:
         await pilot.press("f3")
         await settle(pilot)
 
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(run_before))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -60,7 +70,7 @@ def test_summary(snap_compare, repo_root, size) -> None:
         await pilot.press("f4")
         await settle(pilot)
 
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(run_before))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -69,7 +79,7 @@ def test_invalid_name(snap_compare, repo_root, size) -> None:
         await settle(pilot)
         await type_component(pilot, name="Redis_Cache")
 
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(run_before))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -79,7 +89,7 @@ def test_write_confirm(snap_compare, repo_root, size) -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
 
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(run_before))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -87,9 +97,9 @@ def test_help(snap_compare, repo_root, size) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("f1")
-        await pilot.pause()
+        await pilot.pause(0.1)
 
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(run_before))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -101,7 +111,7 @@ def test_light_theme_neighbourhood(snap_compare, repo_root, size) -> None:
         await pilot.press("f")
         await pilot.pause()
 
-    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=run_before)
+    assert snap_compare(InfraApp(repo_root, blink=False), terminal_size=size, run_before=_steady(run_before))
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +124,14 @@ def _demo_at(t: float, fail: str | None = None):
         await settle(pilot)
         player = pilot.app.screen.query_one(SimPlayer)
         if fail:
+            # straight to the player: the "x" key's toast would make the shot timing-dependent
             pilot.app.screen.query_one(GraphView).select(fail)
-            await pilot.press("x")
+            player.fail(pilot.app.screen.query_one(GraphView).selected)
         player.source.clock.pause()
         player.source.clock.seek(t)
         player.publish()
-        await pilot.pause()
+        await pilot.pause(0.1)
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     return run_before
@@ -128,13 +140,13 @@ def _demo_at(t: float, fail: str | None = None):
 @pytest.mark.parametrize("size", SIZES)
 def test_demo_mid_bootstrap(snap_compare, demo_root, size) -> None:
     app = DemoApp(demo_root, blink=False, autoplay=False)
-    assert snap_compare(app, terminal_size=size, run_before=_demo_at(150.0))
+    assert snap_compare(app, terminal_size=size, run_before=_steady(_demo_at(150.0)))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_demo_failed_cert_manager(snap_compare, demo_root, size) -> None:
     app = DemoApp(demo_root, blink=False, autoplay=False)
-    assert snap_compare(app, terminal_size=size, run_before=_demo_at(900.0, fail="cert-manager"))
+    assert snap_compare(app, terminal_size=size, run_before=_steady(_demo_at(900.0, fail="cert-manager")))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -145,4 +157,4 @@ def test_demo_cluster_panel(snap_compare, demo_root, size) -> None:
         await pilot.pause()
 
     app = DemoApp(demo_root, blink=False, autoplay=False)
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=_steady(run_before))

@@ -7,13 +7,15 @@ states are painted on the graph by the screen. Polling lives with the source's o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
+
+if TYPE_CHECKING:
+    from infra_tui.services.cluster import ClusterSnapshot
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-
-from infra_tui.services.cluster import ClusterSnapshot
 
 
 class ClusterPanel(Vertical):

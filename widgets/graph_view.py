@@ -127,6 +127,7 @@ class GraphView(ScrollView, can_focus=True):
         height: 1fr;
         background: $surface;
         scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;  /* the wrap width must not depend on whether a scrollbar shows */
         & > .graph--layer { color: $text-muted; text-style: bold; }
         & > .graph--node { color: $text; }
         & > .graph--critical { color: $warning; text-style: bold; }

@@ -37,7 +37,7 @@ class FileDiff:
     removed: int = 0
 
 
-@dataclass
+@dataclass(repr=False)  # messages carry it; Textual may repr messages, and a graph repr is big
 class Preview:
     """Everything the preview pane shows for one state of the form."""
 

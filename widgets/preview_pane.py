@@ -48,7 +48,7 @@ class PreviewPane(Vertical):
     }
     """
 
-    @dataclass
+    @dataclass(repr=False)
     class Updated(Message):
         """A new preview is on screen."""
 
@@ -141,6 +141,6 @@ class PreviewPane(Vertical):
         self.post_message(self.Updated(preview))
 
 
-@dataclass
+@dataclass(repr=False)
 class _Computed(Message):
     preview: preview_mod.Preview

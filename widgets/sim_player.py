@@ -35,7 +35,7 @@ class SimPlayer(Static):
     }
     """
 
-    @dataclass
+    @dataclass(repr=False)
     class Snapshot(Message):
         """The simulated cluster at the player's current time."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 
 class SummaryView(VerticalScroll, can_focus=True):
@@ -25,7 +25,8 @@ class SummaryView(VerticalScroll, can_focus=True):
         self._rendered = self.EMPTY
 
     def compose(self):
-        yield Markdown(self.EMPTY)
+        # the Markdown widget (and markdown-it) load on first show: not on the startup path
+        yield Static(self.EMPTY, id="summary-placeholder")
 
     def show(self, markdown: str) -> None:
         """Keep the latest summary; render it only while the view is on screen (the Markdown
@@ -40,9 +41,16 @@ class SummaryView(VerticalScroll, can_focus=True):
 
     def _render_markdown(self) -> None:
         text = self.markdown or self.EMPTY
-        if text != self._rendered:
+        if text != self._rendered or not self.query("Markdown"):
             self._rendered = text
-            self.query_one(Markdown).update(text)
+            from textual.widgets import Markdown  # noqa: PLC0415 - see compose
+
+            found = self.query(Markdown)
+            if found:
+                found.first().update(text)
+            else:
+                self.query_one("#summary-placeholder").remove()
+                self.mount(Markdown(text))
 
     def on_show(self) -> None:
         self._render_markdown()

@@ -9,12 +9,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from infra_tui.core.model import Repo
-from infra_tui.core.simulate import go_duration
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.component_form import ComponentForm
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
-from infra_tui.widgets.sim_player import SimPlayer
 from infra_tui.widgets.validation_panel import ValidationPanel
 
 
@@ -37,6 +35,8 @@ class MainScreen(Screen):
             yield PreviewPane(id="preview")
         yield Static(self.hint or "", id="hint", classes="-shown" if self.hint else "")
         if self.demo:
+            from infra_tui.widgets.sim_player import SimPlayer  # noqa: PLC0415 - demo only
+
             yield SimPlayer(id="player", autoplay=self.autoplay)
         yield Footer()
 
@@ -58,10 +58,12 @@ class MainScreen(Screen):
         self.form.set_repo(repo, env)
         self.preview_pane.set_repo(repo, env)
         if self.demo:
-            self.query_one(SimPlayer).load(repo, env)
+            self.query_one("#player").load(repo, env)
 
-    @on(SimPlayer.Snapshot)
-    def _snapshot(self, event: SimPlayer.Snapshot) -> None:
+    def on_sim_player_snapshot(self, event) -> None:
+        """A new simulated snapshot: paint the graph and fill the cluster panel."""
+        from infra_tui.core.simulate import go_duration  # noqa: PLC0415 - demo only
+
         snapshot = event.snapshot
         states = {k.id: k.state for k in snapshot.items}
         self.query_one(GraphPanel).paint_states(states, event.root_cause)
