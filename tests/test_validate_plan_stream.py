@@ -78,3 +78,22 @@ def test_a_broken_value_fails_with_file_and_line(demo):
     (result,) = asyncio.run(collect())
     assert result.dry_run == "fail"
     assert "namespaces/redis-cache/helm-release.yaml:" in result.detail and "interval" in result.detail
+
+
+@needs_kustomize
+def test_new_fills_the_summarys_validation_results(demo, tmp_path, capsys):
+    import json
+
+    from infra_tui.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: cache\nchart:\n  name: redis\n  version: '19.x'\n  repository: {name: bitnami-c, url: https://charts.bitnami.com/bitnami}\n")
+    assert main(["new", "--repo", str(demo), "--spec", str(spec), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["validation"]["results"] == [
+        {**out["validation"]["results"][0], "component": "namespaces/cache", "build": "pass", "dry_run": "pass"}
+    ]
+    assert main(["new", "--repo", str(demo), "--spec", str(spec), "--format", "json", "--no-validate"]) == 0
+    assert json.loads(capsys.readouterr().out)["validation"] is None
+    assert main(["new", "--repo", str(demo), "--spec", str(spec)]) == 0
+    assert "Kustomize build `namespaces/cache`: ✅ PASS" in capsys.readouterr().out

@@ -18,6 +18,7 @@ from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
 from infra_tui.services.git import changed_paths
+from infra_tui.services.validate import validate_plan_sync
 
 NAME = "new"
 HELP = "plan a new component (from --spec FILE or --plain prompts): print the diff and summary; --write writes it"
@@ -32,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--write", action="store_true", help="write the files (default: only show what would change)")
+    p.add_argument("--no-validate", dest="validate", action="store_false",
+                   help="skip kustomize build + offline dry-run of the planned components")
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
                    help="text: coloured diff + summary; json: DESIGN.md 'new / edit' JSON; markdown: summary + diff for a PR")
 
@@ -46,7 +49,16 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
     fmt = args.format
     wrote: apply_mod.ApplyResult | None = None
     apply_error: list[str] = []
-    if args.write and plan.ok:
+    failed_validation = False
+    if getattr(args, "validate", True) and plan.ok and plan.files:
+        plan.validation = validate_plan_sync(repo, plan, env=getattr(args, "env", None))
+        if plan.validation.get("skipped"):
+            print(f"infra-tui: warning: validation skipped: {plan.validation['skipped']}", file=sys.stderr)
+        failed = [r for r in plan.validation["results"] if r["build"] == "fail" or r["dry_run"] == "fail"]
+        failed_validation = bool(failed)
+        if failed and args.write:
+            apply_error = [f"validation failed for {', '.join(r['component'] for r in failed)}; fix it, or pass --no-validate"]
+    if args.write and plan.ok and not apply_error:
         try:
             wrote = apply_mod.apply(plan, repo.root, git_status=git_status)
         except apply_mod.ApplyRefused as exc:
@@ -83,6 +95,9 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
     if apply_error:
         for r in apply_error:
             print(f"infra-tui: not written: {r}", file=sys.stderr)
+        return 1
+    if failed_validation:
+        print("infra-tui: validation failed (see Validation Results)", file=sys.stderr)
         return 1
     if wrote:
         gone = f", {len(wrote.deleted)} deleted" if wrote.deleted else ""

@@ -87,6 +87,8 @@ def validation_lines(plan: ChangePlan) -> list[str]:
             f"- YAML syntax: {WAIT} (`infra-tui validate {names.split(', ')[0]}` after --write)",
             f"- Kustomize build: {WAIT}",
         ]
+    if v.get("skipped"):
+        return [f"- {SKIP}: {v['skipped']}"]
     out: list[str] = []
     for r in v.get("results", []):
         comp = r.get("component", "?")

@@ -98,3 +98,20 @@ async def validate_plan(
 
 
 __all__ = ["affected_components", "plan_targets", "validate_plan"]
+
+
+def validate_plan_sync(repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None) -> dict[str, Any]:
+    """Validate a plan from a command line: the ``validate`` JSON of DESIGN.md (``results``).
+
+    Without kustomize or kubectl nothing can be built: ``{"results": [], "skipped": why}``.
+    """
+    try:
+        kustomize.kustomize_argv()
+    except kustomize.KustomizeNotFound as exc:
+        return {"results": [], "skipped": str(exc)}
+
+    async def collect() -> list[v.ComponentResult]:
+        return [r async for r in validate_plan(repo, plan, env=env, jobs=jobs)]
+
+    results = sorted(asyncio.run(collect()), key=lambda r: r.component)
+    return v.ValidationReport(results).to_json()
