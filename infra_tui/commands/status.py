@@ -28,10 +28,10 @@ from infra_tui.services.cluster import (
     JsonFileSource,
     Poller,
     PollState,
-    SshKubectlSource,
     StatusError,
     drift,
     root_cause_lines,
+    ssh_source,
 )
 from infra_tui.services.proc import CommandNotFound
 from infra_tui.services.ssh import (
@@ -40,7 +40,6 @@ from infra_tui.services.ssh import (
     HostKeyError,
     SshError,
     SshTarget,
-    SshTransport,
     password_from,
 )
 
@@ -60,7 +59,8 @@ MESSAGE_CHARS = 160
 SETUP_ERRORS = (HostKeyError, AuthError, DisallowedCommand, CommandNotFound)
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
+    """The SSH flags shared by ``infra-tui status`` and the TUI (``infra-tui [tui]``)."""
     p.add_argument("--host", metavar="USER@HOST[:PORT]|ALIAS", help="control-plane host (default: clusters.<env>.host)")
     p.add_argument("--port", type=int, metavar="N", help="SSH port")
     p.add_argument("--identity-file", metavar="F", help="private key for ssh -i")
@@ -71,13 +71,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="trust an unknown host key on first use and record it (a changed key is still refused)",
     )
+    p.add_argument("--kubectl", metavar="CMD", help="remote kubectl command (kubectl, k3s kubectl, a path)")
+    p.add_argument("--context", metavar="C", help="remote kube context")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_ssh_arguments(p)
     p.add_argument(
         "--password-prompt",
         action="store_true",
         help="ask for the SSH password (else only INFRA_TUI_SSH_PASSWORD is used; never stored)",
     )
-    p.add_argument("--kubectl", metavar="CMD", help="remote kubectl command (kubectl, k3s kubectl, a path)")
-    p.add_argument("--context", metavar="C", help="remote kube context")
     p.add_argument("--watch", action="store_true", help="keep polling; Ctrl-C to stop")
     p.add_argument("--interval", metavar="S", help="poll interval for --watch (5s, 1m; default: settings or 5s)")
     p.add_argument("--timeout", metavar="S", default="20s", help="per-poll timeout (default 20s)")
@@ -128,19 +132,23 @@ def _duration(flag: str, value: str | None) -> float | None:
         raise UserError(f"{flag}: {exc}") from None
 
 
+def ssh_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``ClusterSettings`` fields the SSH flags (``add_ssh_arguments``) set; ``None`` = not given."""
+    return {
+        "host": args.host,
+        "port": args.port,
+        "identity_file": args.identity_file,
+        "known_hosts_file": args.known_hosts,
+        "ssh_config": args.ssh_config,
+        "kubectl": args.kubectl,
+        "context": args.context,
+    }
+
+
 def cluster_settings(args: argparse.Namespace, settings: Settings, env: str | None) -> ClusterSettings:
     """``clusters.<env>`` from the settings file with every given flag applied on top."""
     base = settings.clusters.get(env, ClusterSettings()) if env else ClusterSettings()
-    return base.override(
-        host=args.host,
-        port=args.port,
-        identity_file=args.identity_file,
-        known_hosts_file=args.known_hosts,
-        ssh_config=args.ssh_config,
-        kubectl=args.kubectl,
-        context=args.context,
-        poll_interval=_duration("--interval", args.interval),
-    )
+    return base.override(**ssh_overrides(args), poll_interval=_duration("--interval", args.interval))
 
 
 def build_source(args: argparse.Namespace, cluster: ClusterSettings, env: str | None, timeout: float):
@@ -150,11 +158,11 @@ def build_source(args: argparse.Namespace, cluster: ClusterSettings, env: str | 
         where = f"clusters.{env}.host" if env else "clusters.<env>.host"
         raise UserError(f"no cluster host: pass --host USER@HOST[:PORT] (or an ssh config alias), or set {where} in .infra-tui.yaml")
     try:
-        target = SshTarget.from_settings(cluster, accept_new_host_key=args.accept_new_host_key)
+        shown = SshTarget.from_settings(cluster).display
+        password = password_from(prompt=args.password_prompt, target=shown)
+        return ssh_source(cluster, accept_new_host_key=args.accept_new_host_key, password=password, timeout=timeout)
     except ValueError as exc:
         raise UserError(f"--host: {exc}") from None
-    target.password = password_from(prompt=args.password_prompt, target=target.display)
-    return SshKubectlSource(SshTransport(target), kubectl=cluster.kubectl, context=cluster.context, timeout=timeout)
 
 
 def repo_drift(root: Path | None, env: str | None, snapshot: ClusterSnapshot) -> tuple[Drift, str | None]:

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from infra_tui.core.model import ks_id
+from infra_tui.core.settings import ClusterSettings, load_settings
 from infra_tui.services.proc import CommandNotFound
-from infra_tui.services.ssh import SshError, SshTransport
+from infra_tui.services.ssh import SshError, SshTarget, SshTransport, password_from
 
 STATES = ("ready", "progressing", "waiting", "failed", "stalled", "suspended", "unknown")
 KS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.io"
@@ -379,6 +380,53 @@ class SshKubectlSource:
 
     async def close(self) -> None:
         await self.transport.close()
+
+
+def ssh_source(
+    cluster: ClusterSettings,
+    *,
+    accept_new_host_key: bool = False,
+    password: str | None = None,
+    timeout: float = 20.0,
+) -> SshKubectlSource:
+    """The read-only SSH status source for ``cluster`` (``clusters.<env>`` with flags applied).
+
+    Raises ``ValueError`` when ``cluster.host`` is missing or malformed. The one construction the
+    CLI (``infra-tui status``) and the TUI's cluster watch share."""
+    target = SshTarget.from_settings(cluster, accept_new_host_key=accept_new_host_key)
+    target.password = password
+    return SshKubectlSource(SshTransport(target), kubectl=cluster.kubectl, context=cluster.context, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class WatchRequest:
+    """What the TUI was asked to watch: the ``infra-tui`` flags on top of ``.infra-tui.yaml``."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """``ClusterSettings`` fields given as flags (``host``, ``identity_file``...); ``None`` ones are ignored."""
+    accept_new_host_key: bool = False
+    timeout: float = 20.0
+    """Seconds per poll before the connection is reset and the data marked stale."""
+
+
+def watch_source(
+    root: str | Path | None, env: str | None, request: WatchRequest | None = None
+) -> tuple[SshKubectlSource | None, float]:
+    """The status source of ``env`` and its poll interval, or ``(None, interval)`` when no host is
+    configured (neither flag nor ``clusters.<env>.host``). Blocking (reads the settings file): call
+    it off the event loop. Bad settings raise ``UserError``; a bad host raises ``ValueError``. The
+    password comes only from ``INFRA_TUI_SSH_PASSWORD`` (the TUI never prompts)."""
+    request = request or WatchRequest()
+    cluster = load_settings(root).cluster(env).override(**request.overrides)
+    if not cluster.host:
+        return None, cluster.poll_interval
+    source = ssh_source(
+        cluster,
+        accept_new_host_key=request.accept_new_host_key,
+        password=password_from(prompt=False),
+        timeout=request.timeout,
+    )
+    return source, cluster.poll_interval
 
 
 # ------------------------------------------------------------------ polling
