@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core.settings import ClusterSettings, Settings, load_settings, parse_duration
 from infra_tui.errors import UserError
 from infra_tui.services.cluster import (
@@ -57,22 +58,6 @@ STATE_STYLE = {
 }
 MESSAGE_CHARS = 160
 SETUP_ERRORS = (HostKeyError, AuthError, DisallowedCommand, CommandNotFound)
-
-
-def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
-    """The SSH flags shared by ``infra-tui status`` and the TUI (``infra-tui [tui]``)."""
-    p.add_argument("--host", metavar="USER@HOST[:PORT]|ALIAS", help="control-plane host (default: clusters.<env>.host)")
-    p.add_argument("--port", type=int, metavar="N", help="SSH port")
-    p.add_argument("--identity-file", metavar="F", help="private key for ssh -i")
-    p.add_argument("--known-hosts", metavar="F", help="known_hosts file (strict host-key checking)")
-    p.add_argument("--ssh-config", metavar="F", help="ssh client config for ssh -F")
-    p.add_argument(
-        "--accept-new-host-key",
-        action="store_true",
-        help="trust an unknown host key on first use and record it (a changed key is still refused)",
-    )
-    p.add_argument("--kubectl", metavar="CMD", help="remote kubectl command (kubectl, k3s kubectl, a path)")
-    p.add_argument("--context", metavar="C", help="remote kube context")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -130,19 +115,6 @@ def _duration(flag: str, value: str | None) -> float | None:
         return parse_duration(value)
     except ValueError as exc:
         raise UserError(f"{flag}: {exc}") from None
-
-
-def ssh_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``ClusterSettings`` fields the SSH flags (``add_ssh_arguments``) set; ``None`` = not given."""
-    return {
-        "host": args.host,
-        "port": args.port,
-        "identity_file": args.identity_file,
-        "known_hosts_file": args.known_hosts,
-        "ssh_config": args.ssh_config,
-        "kubectl": args.kubectl,
-        "context": args.context,
-    }
 
 
 def cluster_settings(args: argparse.Namespace, settings: Settings, env: str | None) -> ClusterSettings:

@@ -1,23 +1,40 @@
-"""``infra-tui`` (no command) / ``infra-tui tui``: the wizard and live preview on a repo."""
+"""``infra-tui`` (no command) / ``infra-tui tui``: the wizard and live preview on a repo.
+
+With ``clusters.<env>.host`` in ``.infra-tui.yaml`` or ``--host`` (the same SSH flags as
+``infra-tui status``) the Cluster tab and the graph show the live Flux status, read-only.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core import repo as repo_mod
+from infra_tui.core.settings import WatchRequest, parse_duration
+from infra_tui.errors import UserError
 
 NAME = "tui"
 HELP = "the interactive wizard, bootstrap graph and live diff (the default command)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.set_defaults()
+    add_ssh_arguments(parser)
+    parser.add_argument("--timeout", metavar="S", default="20s", help="per-poll timeout of the cluster status (default 20s)")
 
 
 def run(args: argparse.Namespace) -> int:
     root = repo_mod.find_root(Path(args.repo) if args.repo else Path.cwd())
     from infra_tui.app import InfraApp  # noqa: PLC0415 - keep `infra-tui --help` free of Textual
 
-    result = InfraApp(root, env=args.env).run()
+    try:
+        timeout = parse_duration(args.timeout)
+    except ValueError as exc:
+        raise UserError(f"--timeout: {exc}") from None
+    request = WatchRequest(
+        {k: v for k, v in ssh_overrides(args).items() if v is not None},
+        accept_new_host_key=args.accept_new_host_key,
+        timeout=timeout,
+    )
+    result = InfraApp(root, env=args.env, cluster=request).run()
     return int(result or 0)

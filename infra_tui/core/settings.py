@@ -56,6 +56,17 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
+class WatchRequest:
+    """What the TUI was asked to watch: the ``infra-tui`` flags on top of ``.infra-tui.yaml``."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """``ClusterSettings`` fields given as flags (``host``, ``identity_file``...); ``None`` ones are ignored."""
+    accept_new_host_key: bool = False
+    timeout: float = 20.0
+    """Seconds per poll before the connection is reset and the data marked stale."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything in ``.infra-tui.yaml``."""
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from infra_tui.core.model import ks_id
-from infra_tui.core.settings import ClusterSettings, load_settings
+from infra_tui.core.settings import ClusterSettings, WatchRequest, load_settings
 from infra_tui.services.proc import CommandNotFound
 from infra_tui.services.ssh import SshError, SshTarget, SshTransport, password_from
 
@@ -396,17 +396,6 @@ def ssh_source(
     target = SshTarget.from_settings(cluster, accept_new_host_key=accept_new_host_key)
     target.password = password
     return SshKubectlSource(SshTransport(target), kubectl=cluster.kubectl, context=cluster.context, timeout=timeout)
-
-
-@dataclass(frozen=True)
-class WatchRequest:
-    """What the TUI was asked to watch: the ``infra-tui`` flags on top of ``.infra-tui.yaml``."""
-
-    overrides: dict[str, Any] = field(default_factory=dict)
-    """``ClusterSettings`` fields given as flags (``host``, ``identity_file``...); ``None`` ones are ignored."""
-    accept_new_host_key: bool = False
-    timeout: float = 20.0
-    """Seconds per poll before the connection is reset and the data marked stale."""
 
 
 def watch_source(
