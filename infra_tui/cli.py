@@ -13,8 +13,20 @@ import sys
 
 from infra_tui.errors import UserError
 
-# Order is the order of `infra-tui --help`.
-COMMANDS = ["tui", "demo", "graph", "lint", "new", "edit", "validate", "status", "simulate"]
+COMMANDS: dict[str, str] = {
+    "tui": "the interactive wizard, bootstrap graph and live diff (the default command)",
+    "demo": "the TUI on a copy of the bundled demo repo with a simulated bootstrap (no cluster needed)",
+    "graph": "print the bootstrap layers (longest dependsOn chain), cycles and missing dependencies",
+    "lint": "check the house patterns (CRD dependsOn, monitoring split, Helm anti-patterns, ...); exit 1 on any error",
+    "new": "plan a new component (from --spec FILE or --plain prompts): print the diff and summary; --write writes it",
+    "edit": "plan a change to an existing component (from --spec FILE or --plain prompts); --write writes it",
+    "validate": "kustomize build + dry-run (offline schemas, local kube context, or over SSH) of components",
+    "status": "read-only Flux Kustomization status of the cluster over SSH (or from a saved kubectl JSON)",
+    "simulate": "simulate the Flux bootstrap of an env: when each Kustomization starts, becomes ready or fails",
+}
+"""Command name -> its ``HELP``, in the order of `infra-tui --help`. A static copy (a test keeps it
+equal to the modules' ``NAME``/``HELP``) so that start-up imports only the command that runs: the
+modules pull in Textual, jsonschema, questionary, the SSH client..."""
 
 
 def _load(name: str):
@@ -31,16 +43,30 @@ def build_parser() -> argparse.ArgumentParser:
         prog="infra-tui",
         description="Wizard and cockpit for a flat Flux CD GitOps repo. Without a command: the TUI.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        module = _load(name)
-        if module is None:
-            continue
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        add_common_arguments(p)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    for name, help_text in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text, command=name)
     return parser
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: imports the command's module and adds its arguments only when argparse
+    hands it the command line, i.e. only for the command that runs."""
+
+    def __init__(self, *args, command: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._command = command
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._command is not None:
+            name, self._command = self._command, None
+            module = _load(name)
+            if module is None:
+                self.error(f"the {name} command is not part of this install")
+            add_common_arguments(self)
+            module.add_arguments(self)
+            self.set_defaults(_run=module.run)
+        return super().parse_known_args(args, namespace)
 
 
 def add_common_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,6 +76,8 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["tui", *argv]  # `infra-tui --repo R --host H`: flags of the default command
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
