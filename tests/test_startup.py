@@ -1,0 +1,42 @@
+"""Start-up stays lean: the command table matches the modules, and a command imports only itself.
+
+The timing itself is a benchmark (bench/bench_startup.py), not a test; these guard the causes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from infra_tui import cli
+
+
+def test_command_table_matches_the_modules():
+    for name, help_text in cli.COMMANDS.items():
+        module = importlib.import_module(f"infra_tui.commands.{name}")
+        assert (module.NAME, module.HELP) == (name, help_text)
+
+
+def _imported_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return set(out.split())
+
+
+def test_a_plain_command_imports_neither_textual_nor_the_other_commands():
+    mods = _imported_after("from infra_tui import cli; cli.build_parser().parse_args(['graph'])")
+    assert "infra_tui.commands.graph" in mods
+    assert not {f"infra_tui.commands.{name}" for name in cli.COMMANDS if name != "graph"} & mods
+    assert "textual" not in mods
+
+
+HEAVY = ("jsonschema", "questionary", "prompt_toolkit", "rich.markdown", "markdown_it", "infra_tui.services.validate",
+         "infra_tui.services.dryrun", "infra_tui.core.simulate", "infra_tui.prompts")
+
+
+def test_the_tui_path_leaves_heavy_modules_for_later():
+    mods = _imported_after("from infra_tui import cli; cli.build_parser().parse_args(['tui']); import infra_tui.app")
+    assert not [m for m in HEAVY if m in mods]
