@@ -23,7 +23,10 @@ class MainScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self, hint: str | None = None, *, demo: bool = False, autoplay: bool = True) -> None:
-        super().__init__()
+        # Start with the breakpoint class of the terminal's width: set on the first Resize
+        # instead, it restyles every widget once more before the first frame (~40 ms).
+        width = self.app.size.width
+        super().__init__(classes=max((b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0]), default=(0, ""))[1])
         self.hint = hint
         self.demo = demo
         self.autoplay = autoplay
@@ -41,6 +44,11 @@ class MainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not getattr(self.app, "blink", True):
+            # steady cursors from the first frame: the app's own pass can run before this
+            # screen is composed, and a blinking cursor makes screenshots flaky
+            for widget in self.query("Input, TextArea"):
+                widget.cursor_blink = False
         if self.demo:
             self.query_one(GraphView).focus()
         else:
@@ -65,10 +73,29 @@ class MainScreen(Screen):
         from infra_tui.core.simulate import go_duration  # noqa: PLC0415 - demo only
 
         snapshot = event.snapshot
-        states = {k.id: k.state for k in snapshot.items}
-        self.query_one(GraphPanel).paint_states(states, event.root_cause)
         counts = ", ".join(f"{n} {s}" for s, n in snapshot.counts().items() if n)
-        self.query_one(ClusterPanel).show(snapshot, f"simulated cluster · t {go_duration(event.t)} · {counts}")
+        self.show_cluster(snapshot, f"simulated cluster · t {go_duration(event.t)} · {counts}", event.root_cause)
+
+    def on_cluster_watch_polled(self, event) -> None:
+        """A poll of the live cluster (over SSH): the same painting as the simulated one."""
+        self.show_cluster(event.snapshot, event.status, event.root_cause)
+
+    def show_cluster(self, snapshot, status, root_cause: str = "") -> None:
+        """Paint ``snapshot``'s states and ``root_cause`` on the graph and fill the cluster panel;
+        the one path for the demo's simulated cluster and a live one. ``snapshot`` ``None``: only
+        the panel's status line changes (the graph keeps the last good states)."""
+        if snapshot is not None:
+            states = {k.id: k.state for k in snapshot.items}
+            self.query_one(GraphPanel).paint_states(states, root_cause)
+        self.query_one(ClusterPanel).show(snapshot, status)
+
+    def watch_cluster(self, root, env: str | None, request=None) -> None:
+        """Poll the env's live cluster if one is configured (``.infra-tui.yaml`` or flags)."""
+        from infra_tui.widgets.cluster_watch import ClusterWatch  # noqa: PLC0415 - not on the startup path
+
+        for old in self.query(ClusterWatch):
+            old.remove()
+        self.mount(ClusterWatch(root, env, request))
 
     def dismiss_hint(self) -> None:
         self.query_one("#hint").remove_class("-shown")
