@@ -20,7 +20,6 @@ from textual.message import Message
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from infra_tui.core import apply as apply_mod
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.screens.main import MainScreen
@@ -29,6 +28,7 @@ from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
 if TYPE_CHECKING:
+    from infra_tui.core.settings import WatchRequest
     from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
@@ -100,7 +100,10 @@ class InfraApp(App[int]):
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, priority=True),
     ]
 
-    def __init__(self, root: Path, env: str | None = None, *, blink: bool = True, hint: str | None = None) -> None:
+    def __init__(
+        self, root: Path, env: str | None = None, *, blink: bool = True, hint: str | None = None,
+        cluster: WatchRequest | None = None,
+    ) -> None:
         super().__init__()
         self.root = Path(root)
         self.env = env
@@ -109,6 +112,9 @@ class InfraApp(App[int]):
         if not blink:
             self.animation_level = "none"  # tests and screenshots: no tweens, steady frames
         self.hint = hint
+        self.cluster = cluster
+        """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
+        self._watching = False
         self.sub_title = f"{self.root.name} · loading…"
 
     # -- life cycle --------------------------------------------------------------------
@@ -118,7 +124,9 @@ class InfraApp(App[int]):
         self.push_screen(self.make_main_screen())
         if not self.blink:
             self._no_blink()
-        self.load_repo()
+        # read the repo once the wizard is on screen: a thread started now would compete with
+        # the first frame for the GIL (the wizard takes keys meanwhile; the title says loading…)
+        self.call_after_refresh(self.load_repo)
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""
@@ -159,6 +167,9 @@ class InfraApp(App[int]):
         for problem in self.repo.problems[:3]:
             self.notify(str(problem), severity="warning", timeout=10)
         self.main.set_repo(self.repo, self.env)
+        if not self._watching:
+            self._watching = True
+            self.watch_cluster()
         self.repo_changed(self.repo)
 
     @on(Worker.StateChanged)
@@ -166,6 +177,10 @@ class InfraApp(App[int]):
         """One place for worker failures: say what failed, keep the app running."""
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.name or event.worker.group} failed: {event.worker.error}", severity="error", timeout=15)
+
+    def watch_cluster(self) -> None:
+        """Poll the env's live cluster, if one is configured (the demo has its simulated one)."""
+        self.main.watch_cluster(self.root, self.env, self.cluster)
 
     def repo_changed(self, repo: Repo) -> None:
         """Hook for subclasses (the demo replays with the new repo)."""
@@ -243,6 +258,8 @@ class InfraApp(App[int]):
     async def write_plan(self, plan: ChangePlan) -> None:
         """Write the plan's files, then show the repo's git status."""
         import asyncio
+
+        from infra_tui.core import apply as apply_mod  # noqa: PLC0415 - not needed until a write
 
         try:
             result = await asyncio.to_thread(apply_mod.apply, plan, self.root)
@@ -343,6 +360,9 @@ class DemoApp(InfraApp):
 
     def make_main_screen(self) -> MainScreen:
         return MainScreen(hint=self.hint, demo=True, autoplay=self.autoplay)
+
+    def watch_cluster(self) -> None:
+        """The demo's cluster is the simulator (SimPlayer)."""
 
     def extra_commands(self) -> Iterable[tuple[str, str, str]]:
         return DEMO_ACTIONS

@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
-
-if TYPE_CHECKING:
-    from infra_tui.services.cluster import ClusterSnapshot
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+
+if TYPE_CHECKING:
+    from infra_tui.services.cluster import ClusterSnapshot
 
 
 class ClusterPanel(Vertical):
@@ -40,16 +41,20 @@ class ClusterPanel(Vertical):
         table.add_columns("kustomization", "state", "age", "message")
         yield table
 
-    def show(self, snapshot: ClusterSnapshot, status: str) -> None:
-        """One row per Kustomization of ``snapshot``; ``status`` is the line above the table."""
-        self.query_one("#cluster-status", Static).update(status)
+    def show(self, snapshot: ClusterSnapshot | None, status: str | Text) -> None:
+        """One row per Kustomization of ``snapshot``; ``status`` is the line above the table (plain
+        text, not markup: error messages carry brackets). ``None``: only the line changes."""
+        self.query_one("#cluster-status", Static).update(Text(status) if isinstance(status, str) else status)
+        if snapshot is None:
+            return
         table = self.query_one(DataTable)
         rows = [
             (
                 display_name(k.id),
                 f"{STATE_GLYPHS.get(k.state, '?')} {k.state}",
                 _age(k.last_transition, snapshot.fetched_at),
-                (k.message or k.reason or "")[:160],
+                # a Text cell: DataTable would read a str as markup ("[Deployment/...]" in messages)
+                Text((k.message or k.reason or "")[:160]),
             )
             for k in snapshot.items
         ]
