@@ -9,11 +9,14 @@ installed the panel says so.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
@@ -40,6 +43,14 @@ class ValidationPanel(Vertical):
     }
     """
 
+    @dataclass(repr=False)
+    class Finished(Message):
+        """A run validated every component of ``plan`` (not sent for a cancelled run)."""
+
+        plan: Any
+        report: dict[str, Any]
+        """The ``validate`` JSON of DESIGN.md (``{"results": [...]}``), what ``plan.validation`` holds."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._timer: Timer | None = None
@@ -55,6 +66,8 @@ class ValidationPanel(Vertical):
         """Debounce, then validate ``plan`` (cancelling a stale run)."""
         if self._timer is not None:
             self._timer.stop()
+        # the edit makes a running validation stale: cancel it now (its processes are killed)
+        self.workers.cancel_group(self, "validation")
         if plan is None or not getattr(plan, "files", None) or not self.enabled:
             return
         self._timer = self.set_timer(DEBOUNCE, lambda: self._validate(repo, plan))
@@ -71,14 +84,20 @@ class ValidationPanel(Vertical):
 
     @work(exclusive=True, group="validation", exit_on_error=False)
     async def _run(self, engine: Any, repo: Any, plan: Any) -> None:
+        from infra_tui.core.validation import ValidationReport  # noqa: PLC0415
+
         started = time.monotonic()
         table = self.query_one(DataTable)
-        count = failed = 0
+        results = []
+        failed = 0
         async for result in engine.validate_plan(repo, plan):
-            count += 1
+            results.append(result)
             failed += result.build == "fail" or result.dry_run == "fail"
-            detail = "; ".join(str(i) for i in result.issues)[:200] or "ok"
-            table.add_row(result.component, result.build, result.dry_run, f"{result.elapsed:.1f}s", detail)
+            detail = "; ".join(str(i) for i in result.issues)[:200] or "; ".join(result.notes)[:200] or "ok"
+            # Text cells: a detail quoting YAML or kubectl ("[...]") is not markup
+            table.add_row(result.component, result.build, result.dry_run, f"{result.elapsed:.1f}s", Text(detail))
         self.query_one("#validation-status", Static).update(
-            f"{count} components validated in {time.monotonic() - started:.1f}s · {failed} failed"
+            f"{len(results)} components validated in {time.monotonic() - started:.1f}s · {failed} failed"
         )
+        report = ValidationReport(sorted(results, key=lambda r: r.component)).to_json()
+        self.post_message(self.Finished(plan, report))

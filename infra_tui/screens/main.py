@@ -111,6 +111,19 @@ class MainScreen(Screen):
         self.form.set_plan_problems(preview.problems, len(plan.files) if plan else 0)
         self.query_one(ValidationPanel).plan_changed(self.app.repo, plan if preview.writable else None)
 
+    @on(ValidationPanel.Finished)
+    def _validated(self, event: ValidationPanel.Finished) -> None:
+        """Fill the summary's "Validation Results" with the run, if its plan is still on screen."""
+        from infra_tui.core import summary as summary_mod  # noqa: PLC0415
+        from infra_tui.widgets.summary_view import SummaryView  # noqa: PLC0415
+
+        preview = self.preview_pane.preview
+        if preview is None or preview.plan is not event.plan:
+            return  # a newer plan is on screen; its own run will fill it
+        event.plan.validation = event.report
+        preview.summary = summary_mod.to_markdown(event.plan)
+        self.query_one(SummaryView).show(preview.summary)
+
     @on(ComponentForm.WriteRequested)
     def _write(self) -> None:
         self.app.action_write()

@@ -148,6 +148,11 @@ async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
         proc.stdin.close()
 
 
+def _retrieve(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 def _decode(data: bytearray) -> str:
     return bytes(data).decode("utf-8", errors="replace")
 
@@ -193,7 +198,10 @@ async def run_command(cmd: Command) -> Result:
     timed_out = False
     try:
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks, proc.wait()), cmd.timeout)
+            gathered = asyncio.gather(*tasks, proc.wait())
+            # a cancel leaves the gather holding a CancelledError: mark it seen (no "never retrieved")
+            gathered.add_done_callback(_retrieve)
+            await asyncio.wait_for(gathered, cmd.timeout)
         except TimeoutError:
             timed_out = True
             await _terminate_group(proc)
