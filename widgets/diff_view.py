@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from infra_tui.widgets.preview import FileDiff
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from infra_tui.core import diff as diff_mod
+
+if TYPE_CHECKING:
+    from infra_tui.widgets.preview import FileDiff
 
 
 def render_diff(diff: str) -> Text:

@@ -9,9 +9,8 @@ of keystrokes costs at most two runs and the first one starts at once (no timer 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from infra_tui.widgets import preview as preview_mod
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.diff_view import DiffView
 from infra_tui.widgets.graph_view import GraphPanel
@@ -25,6 +24,9 @@ from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from infra_tui.core.model import Repo
+
+if TYPE_CHECKING:
+    from infra_tui.widgets import preview as preview_mod
 
 TABS = {
     "graph": "Graph",
@@ -112,6 +114,10 @@ class PreviewPane(Vertical):
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
+        # imported here, in the worker: the plan's modules (scaffold, rules, ruamel) are not
+        # needed for the first frame
+        from infra_tui.widgets import preview as preview_mod  # noqa: PLC0415
+
         result = preview_mod.compute(repo, fields, env)
         if not get_current_worker().is_cancelled:
             self.post_message(_Computed(result))

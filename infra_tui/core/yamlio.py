@@ -17,11 +17,12 @@ import bisect
 import io
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError as RuamelError
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 try:  # the C loader is what makes reading a large repo fast
     from yaml import CSafeLoader as _CLoader
@@ -321,6 +322,8 @@ def block_list_items(lines: list[str], key_line: int) -> tuple[list[int], int]:
 
 def round_trip_yaml() -> YAML:
     """A ruamel.yaml instance configured for the Flux repos this tool writes."""
+    from ruamel.yaml import YAML  # noqa: PLC0415 - plans and writes need it, the TUI's first frame does not
+
     rt = YAML(typ="rt")
     rt.indent(mapping=2, sequence=4, offset=2)
     rt.preserve_quotes = True
@@ -400,6 +403,8 @@ class MultiDocFile:
         """Round-trip load chunk ``index`` for editing."""
         body = self.chunks[index].body
         self._indent[index] = guess_indent(body)
+        from ruamel.yaml.error import YAMLError as RuamelError  # noqa: PLC0415 - see round_trip_yaml
+
         try:
             return rt_load(body)
         except RuamelError as exc:  # pragma: no cover - the fast loader reports these first
