@@ -155,6 +155,10 @@ async def settle(pilot, rounds: int = 50) -> None:
             pane = app.main.preview_pane
         except StopIteration:
             continue
+        checks = app.main.query("ValidationPanel")
+        if checks and checks.first().busy:
+            # its run ends by filling the summary's Validation Results: wait (not counted as a round)
+            await _wait_idle(pilot, checks.first())
         if app.repo is not None and not pane.busy and pane.preview is not None:
             form = app.main.form
             if pane.preview.fields == form.state.fields or not form.state.fields.get("name"):
@@ -163,6 +167,16 @@ async def settle(pilot, rounds: int = 50) -> None:
                 await pilot.pause(0.1)
                 return
     raise AssertionError("the preview did not settle")
+
+
+async def _wait_idle(pilot, checks, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while checks.busy:
+        if time.monotonic() > deadline:
+            raise AssertionError("the validation run did not finish")
+        await pilot.pause(0.05)
 
 
 async def type_into(pilot, selector: str, text: str) -> None:

@@ -54,6 +54,7 @@ class ValidationPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._timer: Timer | None = None
+        self._pending = False
         self.enabled = True
 
     def compose(self) -> ComposeResult:
@@ -66,13 +67,23 @@ class ValidationPanel(Vertical):
         """Debounce, then validate ``plan`` (cancelling a stale run)."""
         if self._timer is not None:
             self._timer.stop()
+        self._pending = False
         # the edit makes a running validation stale: cancel it now (its processes are killed)
         self.workers.cancel_group(self, "validation")
         if plan is None or not getattr(plan, "files", None) or not self.enabled:
             return
+        self._pending = True
         self._timer = self.set_timer(DEBOUNCE, lambda: self._validate(repo, plan))
 
+    @property
+    def busy(self) -> bool:
+        """A validation waits for its debounce or runs (tests and screenshots wait for it)."""
+        return self._pending or any(
+            w.group == "validation" and w.node is self and not w.is_finished for w in self.workers
+        )
+
     def _validate(self, repo: Any, plan: Any) -> None:
+        self._pending = False
         engine = _engine()
         status = self.query_one("#validation-status", Static)
         if engine is None:
