@@ -84,7 +84,9 @@ class InfraApp(App[int]):
     """``infra-tui``: a repo, an env, the wizard and the preview."""
 
     TITLE = "infra-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "screens/main.tcss"]
+    """main.tcss too: Textual reads a screen's CSS_PATH when the screen is pushed, and MainScreen
+    is the default screen (``get_default_screen``), which is never pushed."""
     COMMANDS = App.COMMANDS | {InfraCommands}
     BINDINGS = [
         Binding("ctrl+s", "write", "Write", priority=True),
@@ -119,9 +121,13 @@ class InfraApp(App[int]):
 
     # -- life cycle --------------------------------------------------------------------
 
+    def get_default_screen(self) -> MainScreen:
+        # The wizard is the bottom screen. Pushed over Textual's blank default screen instead, it
+        # is styled, laid out and rendered once more before its first frame (~60 ms).
+        return self.make_main_screen()
+
     def on_mount(self) -> None:
         self.theme = DARK
-        self.push_screen(self.make_main_screen())
         if not self.blink:
             self._no_blink()
         # read the repo once the wizard is on screen: a thread started now would compete with
