@@ -159,12 +159,12 @@ def main() -> None:
             runs[label].append(_spawn(script, "infra", str(repo)))
     bm, bp = _stats(bare)
     print(f"{rounds} runs each, fresh process on a 160x48 pty; ms from spawn")
-    print(f"{'bare Textual hello-world':44s} median {bm * 1000:5.0f}  p95 {bp * 1000:5.0f}")
+    print(f"{'bare Textual hello-world':52s} median {bm * 1000:5.0f}  p95 {bp * 1000:5.0f}")
     for label, rs in runs.items():
         for mark, i in (("wizard interactive", 0), ("repo loaded, graph shown", 1)):
             m, p = _stats([r[i] for r in rs])
             extra = f"  over bare {(m - bm) * 1000:+5.0f} (budget +150)" if i == 0 else ""
-            print(f"{label + ': ' + mark:44s} median {m * 1000:5.0f}  p95 {p * 1000:5.0f}{extra}")
+            print(f"{label + ': ' + mark:52s} median {m * 1000:5.0f}  p95 {p * 1000:5.0f}{extra}")
 
 
 if __name__ == "__main__":
