@@ -260,11 +260,18 @@ class ComponentForm(VerticalScroll, can_focus=False):
     def _values_editor(self) -> TextArea:
         area = TextArea(id="values", show_line_numbers=True, tab_behavior="indent", soft_wrap=False)
         area.indent_width = 2
+        return area
+
+    def on_mount(self) -> None:
+        # YAML highlighting once the first frame is out: loading tree-sitter's grammar and query
+        # takes ~7 ms, and the editor starts empty
+        self.call_after_refresh(self._highlight_values)
+
+    def _highlight_values(self) -> None:
         try:
-            area.language = "yaml"
+            self.query_one("#values", TextArea).language = "yaml"
         except Exception:  # no tree-sitter-yaml installed: plain text, still parsed for errors
             pass
-        return area
 
     def set_repo(self, repo: Repo, env: str | None = None) -> None:
         """The envs and Kustomizations to choose from."""
