@@ -104,7 +104,7 @@ def _option(argv: list[str], name: str) -> str | None:
 
 
 def test_ssh_argv_is_strict_batch_multiplexed_and_private():
-    transport = SshTransport(SshTarget(host="10.0.0.1", user="kube", port=2222, identity_file="/k", known_hosts_file="/kh"))
+    transport = SshTransport(SshTarget(host="127.0.0.1", user="kube", port=2222, identity_file="/k", known_hosts_file="/kh"))
     try:
         argv = transport.ssh_argv("kubectl version")
         assert _option(argv, "StrictHostKeyChecking") == "yes"
@@ -113,7 +113,7 @@ def test_ssh_argv_is_strict_batch_multiplexed_and_private():
         assert _option(argv, "UserKnownHostsFile") == "/kh"
         control_dir = os.path.dirname(_option(argv, "ControlPath"))
         assert stat.S_IMODE(os.stat(control_dir).st_mode) == 0o700
-        assert argv[-3:] == ["--", "10.0.0.1", "kubectl version"] and "-T" in argv
+        assert argv[-3:] == ["--", "127.0.0.1", "kubectl version"] and "-T" in argv
         assert ["-p", "2222"] == argv[argv.index("-p") : argv.index("-p") + 2]
         assert not any("StrictHostKeyChecking=no" in a for a in argv)
     finally:

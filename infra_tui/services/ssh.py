@@ -469,8 +469,8 @@ class SshTransport:
 
     async def drop_master(self) -> None:
         """End the master connection if it answers, and forget its socket either way."""
-        if self._control_dir is None:
-            return
+        if self._control_dir is None or not any(Path(self._control_dir).iterdir()):
+            return  # no master socket: nothing to end (and nothing is sent anywhere)
         try:
             await run_command(Command(self.ssh_argv(control="exit"), timeout=5))
         finally:
