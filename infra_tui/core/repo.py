@@ -16,6 +16,7 @@ to do) and the rest still loads. Pure: no Textual, no subprocess.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +90,20 @@ class _Reader:
     root: Path
     problems: list[Problem] = field(default_factory=list)
     _cache: dict[str, list[yamlio.LoadedDocument]] = field(default_factory=dict)
+    _rel: dict[str, str] = field(default_factory=dict)
 
     def rel(self, path: Path) -> str:
-        full = os.path.normpath(os.path.abspath(path))
-        root = str(self.root)
-        if full.startswith(root + os.sep):
-            return full[len(root) + 1:].replace(os.sep, "/")
-        return Path(full).as_posix()
+        key = str(path)
+        cached = self._rel.get(key)
+        if cached is None:
+            full = os.path.normpath(os.path.abspath(key))
+            root = str(self.root)
+            if full.startswith(root + os.sep):
+                cached = full[len(root) + 1:].replace(os.sep, "/")
+            else:
+                cached = Path(full).as_posix()
+            self._rel[key] = cached
+        return cached
 
     def docs(self, path: Path) -> list[yamlio.LoadedDocument]:
         rel = self.rel(path)
@@ -180,11 +188,15 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
             if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
                 continue
             target = _norm(folder / entry)
-            if target.is_dir():
+            try:
+                mode = os.stat(target).st_mode  # one stat: folder, file or missing
+            except OSError:
+                mode = 0
+            if stat.S_ISDIR(mode):
                 sub = resolve_folder(reader, target, seen)
                 tree.files.extend(sub.files)
                 tree.patch_files |= sub.patch_files
-            elif target.is_file():
+            elif stat.S_ISREG(mode):
                 tree.files.append(target)
             else:
                 reader.problems.append(
