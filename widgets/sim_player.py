@@ -93,7 +93,7 @@ class SimPlayer(Static):
         what_ifs = [f"fail {display_name(f)}" for f in source.fail]
         what_ifs += [f"{display_name(k)} without {', '.join(display_name(d) for d in v)}" for k, v in source.remove_deps.items()]
         text = (
-            f"{mark} x{clock.speed:g}  t {go_duration(t)} / {go_duration(source.end_time)}   " + "  ".join(parts)
+            f"{mark} x{clock.speed:g}  t {go_duration(round(t, 1))} / {go_duration(round(source.end_time, 1))}   " + "  ".join(parts)
         )
         if what_ifs:
             text += "   [b $warning]what-if:[/] " + "; ".join(what_ifs)
