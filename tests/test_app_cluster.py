@@ -10,7 +10,6 @@ Nothing here contacts any address but 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from infra_tui.commands.demo import copy_demo
 from infra_tui.core import repo as repo_mod
 from infra_tui.services.cluster import KS_RESOURCE
 from tests.apprepo import run_async, settle, type_component
+from tests.processes import processes_naming
 from tests.sshd import LOOPBACK, sshd, sshd_server  # noqa: F401 - fixtures
 
 REV = "main@sha1:696f056df216eea4f9401adbee0ff744d4df390f"
@@ -136,20 +136,6 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def processes_naming(marker: str) -> list[tuple[int, str]]:
-    """Live processes whose command line contains ``marker`` (by pid; zombies skipped)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and state != "Z":
-            found.append((int(entry.name), cmdline.strip()))
-    return found
 
 
 @pytest.mark.sshd

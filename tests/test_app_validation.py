@@ -4,7 +4,6 @@ summary's "Validation Results" filled from the run."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
@@ -20,6 +19,7 @@ from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.services import kustomize
 from tests.apprepo import run_async, settle, type_component, type_into
+from tests.processes import processes_naming
 
 pytestmark = pytest.mark.skipif(
     kustomize.kubectl_path() is None and shutil.which("kustomize") is None,
@@ -70,19 +70,6 @@ def status(app) -> str:
     return str(app.screen.query_one(ValidationPanel).query_one("#validation-status", Static).render())
 
 
-def processes_naming(marker: str) -> list[tuple[int, str]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and state != "Z":
-            found.append((int(entry.name), cmdline.strip()))
-    return found
 
 
 @run_async

@@ -12,6 +12,7 @@ from infra_tui.core import validation as v
 from infra_tui.core.repo import load
 from infra_tui.core.rules import load_rules
 from infra_tui.services import dryrun, kustomize
+from tests.processes import wait_dead as _wait_dead
 from tests.sshd import sshd, sshd_server  # noqa: F401
 
 BROKEN = Path(__file__).parent / "data" / "broken"
@@ -49,21 +50,8 @@ def _script(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
-def _dead(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
 
-def _wait_dead(pids: list[int], within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if all(_dead(p) for p in pids):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _kustomize_or_skip() -> list[str]:

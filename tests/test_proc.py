@@ -11,27 +11,15 @@ from pathlib import Path
 import pytest
 
 from infra_tui.services.proc import Command, CommandNotFound, run_command, run_command_sync
+from tests.processes import dead as _dead
+from tests.processes import wait_dead as _wait_dead
 
 # The child prints its own pid and its background grandchild's pid, then waits.
 TREE = "sleep 60 & echo $$ $!; sleep 60"
 
 
-def _dead(pid: int) -> bool:
-    """Gone, or a zombie (PID 1 in a container may never reap re-parented grandchildren)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
 
-def _wait_dead(pids: list[int], within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if all(_dead(p) for p in pids):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 async def _pids_from(path: Path) -> list[int]:
