@@ -139,3 +139,13 @@ def test_load_file_errors_are_one_line_user_errors(tmp_path: Path):
 def test_closest_ignores_case_and_separators():
     assert spec_mod.closest("Depends-On", spec_mod.TOP_KEYS) == "dependsOn"
     assert spec_mod.closest("qqqq", spec_mod.TOP_KEYS) is None
+
+
+def test_problems_of_a_spec_file_name_its_file_and_line(tmp_path):
+    from infra_tui.core import spec as spec_mod
+
+    f = tmp_path / "cache.yaml"
+    f.write_text("name: Redis_Cache\nchart:\n  name: redis\n  repository:\n    url: http://x\nvalus: {}\n")
+    problems = {p.key: p for p in spec_mod.load_file(f).problems}
+    assert (problems["name"].line, problems["chart.repository.url"].line, problems["valus"].line) == (1, 5, 6)
+    assert str(problems["valus"]) == f"{f}:6: valus: unknown key 'valus'; did you mean 'values'?"

@@ -648,7 +648,7 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     result = ChangePlan()
     refuse = result.refusals.append
     for p in spec.problems:
-        refuse(f"spec {p}")
+        refuse(str(p) if p.file else f"spec {p}")
     if not repo.flat:
         refuse("new writes the flat layout (clusters/<env>/infrastructure.yaml + namespaces/<name>/); this repo was read with --path")
     if result.refusals and not spec.name:

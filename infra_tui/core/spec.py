@@ -18,6 +18,7 @@ Pure: no Textual, no subprocess.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -49,9 +50,12 @@ class SpecProblem:
 
     key: str
     message: str
+    file: str | None = None  # set when the spec was read from a file
+    line: int = 0
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.message}" if self.key else self.message
+        where = f"{self.file}:{self.line}: " if self.file and self.line else ""
+        return where + (f"{self.key}: {self.message}" if self.key else self.message)
 
 
 @dataclass
@@ -390,7 +394,38 @@ def load_text(text: str, file: str = "spec") -> ComponentSpec:
         raise UserError(e.message, file=e.file, line=e.line)
     if len(docs) > 1:
         raise UserError("holds more than one YAML document; a spec is one mapping", file=file, line=docs[1].line)
-    return parse(docs[0].data if docs else None)
+    spec = parse(docs[0].data if docs else None)
+    if spec.problems:
+        lines = key_lines(text)
+        first = docs[0].line if docs else 1
+        located = []
+        for problem in spec.problems:
+            parts = problem.key.split(".") if problem.key else []
+            while parts and ".".join(parts) not in lines:
+                parts.pop()  # a list item or a derived key: point at its parent
+            located.append(dataclasses.replace(problem, file=file, line=lines.get(".".join(parts), first)))
+        spec.problems[:] = located
+    return spec
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Dotted key path -> 1-based line, for every mapping key of a one-document YAML text."""
+    import yaml  # noqa: PLC0415 - only when a spec has problems to point at
+
+    out: dict[str, int] = {}
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return out
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, prefix = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                path = f"{prefix}{key.value}" if isinstance(key, yaml.ScalarNode) else prefix.rstrip(".")
+                out.setdefault(path, key.start_mark.line + 1)
+                stack.append((value, path + "."))
+    return out
 
 
 def load_file(path: str | Path) -> ComponentSpec:
