@@ -437,7 +437,9 @@ def load_edit_file(path: str | Path, component: str | None = None) -> EditSpec:
     docs, errors = yamlio.load_documents(text, str(p))
     if errors:
         raise UserError(errors[0].message, file=errors[0].file, line=errors[0].line)
-    return parse_edit(docs[0].data if docs else None, component)
+    edit = parse_edit(docs[0].data if docs else None, component)
+    edit.problems[:] = spec_mod.locate_problems(edit.problems, text, str(p), docs[0].line if docs else 1)
+    return edit
 
 
 # --------------------------------------------------------------------------- helpers on the repo
@@ -613,7 +615,7 @@ def plan_edit(
     result = ChangePlan()
     refuse = result.refusals.append
     for p in edit.problems:
-        refuse(f"edit spec {p}")
+        refuse(str(p) if p.file else f"edit spec {p}")
     target, err = resolve_component(repo, component)
     if err:
         refuse(err)

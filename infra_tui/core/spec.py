@@ -395,17 +395,23 @@ def load_text(text: str, file: str = "spec") -> ComponentSpec:
     if len(docs) > 1:
         raise UserError("holds more than one YAML document; a spec is one mapping", file=file, line=docs[1].line)
     spec = parse(docs[0].data if docs else None)
-    if spec.problems:
-        lines = key_lines(text)
-        first = docs[0].line if docs else 1
-        located = []
-        for problem in spec.problems:
-            parts = problem.key.split(".") if problem.key else []
-            while parts and ".".join(parts) not in lines:
-                parts.pop()  # a list item or a derived key: point at its parent
-            located.append(dataclasses.replace(problem, file=file, line=lines.get(".".join(parts), first)))
-        spec.problems[:] = located
+    spec.problems[:] = locate_problems(spec.problems, text, file, docs[0].line if docs else 1)
     return spec
+
+
+def locate_problems(problems: list[SpecProblem], text: str, file: str, first_line: int = 1) -> list[SpecProblem]:
+    """``problems`` with the file and the line of their key in ``text`` (a list item or a derived
+    key points at its parent; a problem with no key at the document's first line)."""
+    if not problems:
+        return problems
+    lines = key_lines(text)
+    located = []
+    for problem in problems:
+        parts = problem.key.split(".") if problem.key else []
+        while parts and ".".join(parts) not in lines:
+            parts.pop()
+        located.append(dataclasses.replace(problem, file=file, line=lines.get(".".join(parts), first_line)))
+    return located
 
 
 def key_lines(text: str) -> dict[str, int]:
