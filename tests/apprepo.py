@@ -216,3 +216,30 @@ async def stable(pilot, tries: int = 30) -> None:
         if shot == last:
             return
         last = shot
+
+
+async def wait_for(pilot, condition, timeout: float = 15.0, what: str = "condition") -> None:
+    """Pause until ``condition()`` is true; fail naming ``what`` after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def confirm_write(pilot, polls: int = 20) -> None:
+    """Press Write, check the confirmation appears, confirm, and wait for the written screen."""
+    from infra_tui.screens.modals import WriteConfirmScreen, WrittenScreen
+
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, WriteConfirmScreen)
+    await pilot.press("y")
+    for _ in range(polls):
+        await pilot.pause(0.05)
+        if isinstance(pilot.app.screen, WrittenScreen):
+            break
+    assert isinstance(pilot.app.screen, WrittenScreen)

@@ -11,8 +11,8 @@ from infra_tui.widgets.graph_view import GraphView
 from textual.widgets import Button, SelectionList, Static
 
 from infra_tui.app import InfraApp
-from infra_tui.screens.modals import HelpScreen, WriteConfirmScreen, WrittenScreen
-from tests.apprepo import make_repo, run_async, settle, type_component
+from infra_tui.screens.modals import HelpScreen, WriteConfirmScreen
+from tests.apprepo import confirm_write, make_repo, run_async, settle, type_component
 
 
 def snapshot_tree(root: Path) -> dict[str, bytes]:
@@ -109,15 +109,7 @@ async def test_write_puts_exactly_the_plans_files_on_disk(repo_root: Path) -> No
         await settle(pilot)
         await type_component(pilot)
         plan = app.main.preview_pane.preview.plan
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, WriteConfirmScreen)
-        await pilot.press("y")
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, WrittenScreen):
-                break
-        assert isinstance(app.screen, WrittenScreen)
+        await confirm_write(pilot)
         status = app.screen.git_status
         assert "?? namespaces/redis-cache/" in status
         assert " M clusters/local-kube/infrastructure.yaml" in status

@@ -24,7 +24,7 @@ from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.core import repo as repo_mod
 from infra_tui.services.cluster import KS_RESOURCE
-from tests.apprepo import run_async, settle, type_component
+from tests.apprepo import run_async, settle, type_component, wait_for
 from tests.processes import processes_naming
 from tests.sshd import LOOPBACK, sshd, sshd_server  # noqa: F401 - fixtures
 
@@ -111,15 +111,6 @@ def write_settings(root: Path, server, *, host: str | None = None, poll_interval
     )
 
 
-async def wait_for(pilot, condition, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def status_line(app) -> str:
     return str(app.screen.query_one(ClusterPanel).query_one("#cluster-status", Static).render())
 
@@ -134,8 +125,6 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
-
-
 
 
 @pytest.mark.sshd

@@ -7,8 +7,7 @@ import subprocess
 from pathlib import Path
 
 from infra_tui.app import DemoApp
-from infra_tui.screens.modals import WriteConfirmScreen, WrittenScreen
-from tests.apprepo import run_async, settle, type_component
+from tests.apprepo import confirm_write, run_async, settle, type_component
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
 
@@ -24,15 +23,7 @@ async def test_written_component_joins_the_next_replay(tmp_path: Path) -> None:
         source = app.player.source
         assert "flux-system/redis-cache" not in source.graph.nodes
         await type_component(pilot, name="redis-cache")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, WriteConfirmScreen)
-        await pilot.press("y")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, WrittenScreen):
-                break
-        assert isinstance(app.screen, WrittenScreen)
+        await confirm_write(pilot, polls=40)
         await pilot.press("escape")
         await settle(pilot)
         for _ in range(40):

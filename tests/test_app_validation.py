@@ -19,6 +19,7 @@ from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.services import kustomize
 from tests.apprepo import run_async, settle, type_component, type_into
+from tests.apprepo import wait_for as _wait_for
 from tests.processes import processes_naming
 
 pytestmark = pytest.mark.skipif(
@@ -52,13 +53,8 @@ async def append_to(pilot, selector: str, text: str) -> None:
     await pilot.press("end", *text)
 
 
-async def wait_for(pilot, condition, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def wait_for(pilot, condition, timeout: float = 30.0, what: str = "condition"):
+    return _wait_for(pilot, condition, timeout, what)
 
 
 def rows(app) -> list[list[str]]:
@@ -68,8 +64,6 @@ def rows(app) -> list[list[str]]:
 
 def status(app) -> str:
     return str(app.screen.query_one(ValidationPanel).query_one("#validation-status", Static).render())
-
-
 
 
 @run_async

@@ -50,10 +50,6 @@ def _script(tmp_path: Path, name: str, text: str) -> Path:
     return p
 
 
-
-
-
-
 def _kustomize_or_skip() -> list[str]:
     try:
         return kustomize.kustomize_argv()

@@ -18,10 +18,6 @@ from tests.processes import wait_dead as _wait_dead
 TREE = "sleep 60 & echo $$ $!; sleep 60"
 
 
-
-
-
-
 async def _pids_from(path: Path) -> list[int]:
     for _ in range(250):
         if path.exists() and path.read_text().strip():
