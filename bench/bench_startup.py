@@ -138,9 +138,9 @@ def main() -> None:
     ok = compileall.compile_dir(ROOT / "infra_tui", quiet=1) and compileall.compile_dir(ROOT / "widgets", quiet=1)
     print(f"bytecode compiled (compileall): {'ok' if ok else 'FAILED'}")
     sys.path.insert(0, str(HERE))
-    from generate_repo import generate  # noqa: PLC0415
+    from generate_repo import generate
 
-    from infra_tui.commands.demo import copy_demo  # noqa: PLC0415
+    from infra_tui.commands.demo import copy_demo
 
     tmp = Path(tempfile.mkdtemp(prefix="infra-tui-bench-"))
     repos = {"demo repo (39 components)": copy_demo(tmp / "demo-repo"), "generated, 40 components": generate(tmp / "gen40", 40)}

@@ -265,7 +265,7 @@ class InfraApp(App[int]):
         """Write the plan's files, then show the repo's git status."""
         import asyncio
 
-        from infra_tui.core import apply as apply_mod  # noqa: PLC0415 - not needed until a write
+        from infra_tui.core import apply as apply_mod  # not needed until a write
 
         try:
             result = await asyncio.to_thread(apply_mod.apply, plan, self.root)
@@ -315,7 +315,7 @@ class InfraApp(App[int]):
 
 async def git_status(root: Path) -> str:
     """``git status --short`` of the repo, or why it could not run."""
-    from infra_tui.services.proc import Command, CommandNotFound, run_command  # noqa: PLC0415
+    from infra_tui.services.proc import Command, CommandNotFound, run_command
 
     try:
         result = await run_command(Command(["git", "status", "--short"], cwd=root, timeout=10))

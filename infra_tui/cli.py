@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 from infra_tui.errors import UserError
 
@@ -29,13 +30,8 @@ equal to the modules' ``NAME``/``HELP``) so that start-up imports only the comma
 modules pull in Textual, jsonschema, questionary, the SSH client..."""
 
 
-def _load(name: str):
-    try:
-        return importlib.import_module(f"infra_tui.commands.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"infra_tui.commands.{name}":
-            return None
-        raise
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"infra_tui.commands.{name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,11 +57,9 @@ class _CommandParser(argparse.ArgumentParser):
         if self._command is not None:
             name, self._command = self._command, None
             module = _load(name)
-            if module is None:
-                self.error(f"the {name} command is not part of this install")
             add_common_arguments(self)
             module.add_arguments(self)
-            self.set_defaults(_run=module.run)
+            self.set_defaults(run_command=module.run)
         return super().parse_known_args(args, namespace)
 
 
@@ -80,14 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["tui", *argv]  # `infra-tui --repo R --host H`: flags of the default command
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        tui = _load("tui")
-        if tui is None:
-            parser.print_help()
-            return 0
+    if not getattr(args, "run_command", None):  # no command: the TUI
         args = parser.parse_args(["tui", *argv])
     try:
-        return int(args._run(args) or 0)
+        return int(args.run_command(args) or 0)
     except UserError as exc:
         print(f"infra-tui: {exc}", file=sys.stderr)
         return exc.exit_code

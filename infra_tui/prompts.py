@@ -18,7 +18,7 @@ from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import Repo
 
 
-def _kw(input: Any, output: Any) -> dict[str, Any]:  # noqa: A002 - prompt_toolkit's names
+def _kw(input: Any, output: Any) -> dict[str, Any]:  # prompt_toolkit's names
     kw: dict[str, Any] = {}
     if input is not None:
         kw["input"] = input
@@ -33,7 +33,7 @@ def _mapping(text: str) -> dict[str, Any] | None | str:
         return None
     try:
         data = yamlio.load_one(text)
-    except Exception as exc:  # noqa: BLE001 - any YAML error is an answer to fix
+    except Exception as exc:  # any YAML error is an answer to fix
         return f"not YAML: {str(exc).splitlines()[0]}"
     if not isinstance(data, dict):
         return "write a mapping, e.g. {replicas: 2, image: {tag: v1}}"
@@ -49,7 +49,7 @@ def _list(text: str) -> list[str]:
     return [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
 
 
-def ask_new_spec(repo: Repo, *, env: str | None = None, input: Any = None, output: Any = None) -> spec_mod.ComponentSpec:  # noqa: A002
+def ask_new_spec(repo: Repo, *, env: str | None = None, input: Any = None, output: Any = None) -> spec_mod.ComponentSpec:
     """Ask for a new component, one question at a time, each answer checked as it is typed."""
     kw = _kw(input, output)
     rules = scaffold.rules_for(repo)
@@ -152,7 +152,7 @@ def ask_new_spec(repo: Repo, *, env: str | None = None, input: Any = None, outpu
     return spec_mod.parse(data)
 
 
-def ask_edit_spec(repo: Repo, component: str, *, env: str | None = None, input: Any = None, output: Any = None):  # noqa: A002
+def ask_edit_spec(repo: Repo, component: str, *, env: str | None = None, input: Any = None, output: Any = None):
     """Ask what to change in ``component``, each question prefilled with what the repo has now.
     Only answers that differ from the repo go into the edit spec."""
     from infra_tui.core import edit as edit_mod
@@ -225,4 +225,4 @@ def ask_edit_spec(repo: Repo, component: str, *, env: str | None = None, input: 
     ).unsafe_ask()
     if _list(add) or _list(remove):
         data["dependsOn"] = {"add": _list(add), "remove": _list(remove)}
-    return edit_mod.parse_edit(data, component)
+    return spec_mod.parse_edit(data, component)

@@ -197,7 +197,7 @@ class SshdServer:
     # -- lifecycle
 
     def start(self) -> None:
-        log = open(self.dir / "sshd.log", "ab")  # noqa: SIM115 - kept open for sshd's lifetime
+        log = open(self.dir / "sshd.log", "ab")  # kept open for sshd's lifetime
         self.proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", str(self.dir / "sshd_config")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,

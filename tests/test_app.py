@@ -6,12 +6,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.diff_view import DiffView
-from infra_tui.widgets.graph_view import GraphView
 from textual.widgets import Button, SelectionList, Static
 
 from infra_tui.app import InfraApp
 from infra_tui.screens.modals import HelpScreen, WriteConfirmScreen
+from infra_tui.widgets.diff_view import DiffView
+from infra_tui.widgets.graph_view import GraphView
 from tests.apprepo import confirm_write, make_repo, run_async, settle, type_component
 
 
@@ -169,11 +169,11 @@ async def test_graph_keyboard_selection_filter_and_neighbourhood(repo_root: Path
         assert "blast radius" in details and "cilium-config" in details
         await pilot.press("f")
         await pilot.pause()
-        shown = {c.node for c in view._chips}
+        shown = view.shown_nodes
         assert "flux-system/redis" not in shown and "flux-system/linkerd" in shown
         await pilot.press("escape", "slash", *"kyv")
         await pilot.pause()
-        shown = {c.node for c in view._chips}
+        shown = view.shown_nodes
         assert shown == {"flux-system/kyverno", "flux-system/kyverno-config", "flux-system/kyverno-monitoring"}
         await pilot.press("enter", "right")
         assert view.has_focus

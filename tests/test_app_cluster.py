@@ -15,15 +15,15 @@ import time
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.cluster_panel import ClusterPanel
-from infra_tui.widgets.cluster_watch import ClusterWatch
-from infra_tui.widgets.graph_view import GraphView
 from textual.widgets import DataTable, Static
 
 from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.core import repo as repo_mod
 from infra_tui.services.cluster import KS_RESOURCE
+from infra_tui.widgets.cluster_panel import ClusterPanel
+from infra_tui.widgets.cluster_watch import ClusterWatch
+from infra_tui.widgets.graph_view import GraphView
 from tests.apprepo import run_async, settle, type_component, wait_for
 from tests.processes import processes_naming
 from tests.sshd import LOOPBACK, sshd, sshd_server  # noqa: F401 - fixtures
@@ -217,9 +217,9 @@ def test_no_ssh_process_survives_app_exit(demo_root: Path, sshd) -> None:
             await settle(pilot)
             await wait_for(pilot, lambda: table_rows(app), what="the first poll")
             transport = app.screen.query_one(ClusterWatch).source.transport
-            seen["dir"] = transport._control_dir
+            seen["dir"] = transport._control_dir  # noqa: SLF001 - where the ControlMaster socket lives
             seen["master"] = await transport.master_pid()
-            seen["during"] = processes_naming(transport._control_dir)
+            seen["during"] = processes_naming(transport._control_dir)  # noqa: SLF001
 
     asyncio.run(run())
     control_dir = seen["dir"]

@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.summary_view import SummaryView
-from infra_tui.widgets.validation_panel import ValidationPanel
 from textual.widgets import DataTable, Static
 from textual.worker import WorkerState
 
 from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.services import kustomize
+from infra_tui.widgets.summary_view import SummaryView
+from infra_tui.widgets.validation_panel import ValidationPanel
 from tests.apprepo import run_async, settle, type_component, type_into
 from tests.apprepo import wait_for as _wait_for
 from tests.processes import processes_naming

@@ -101,10 +101,10 @@ def test_local_is_skipped_when_the_context_does_not_answer(tmp_path):
 
 def test_apply_without_dry_run_is_refused():
     with pytest.raises(RuntimeError):
-        dryrun._assert_dry_run(["kubectl", "apply", "-f", "-"])
+        dryrun.assert_dry_run(["kubectl", "apply", "-f", "-"])
     with pytest.raises(RuntimeError):
-        dryrun._assert_dry_run(["kubectl", "apply", "--dry-run=none", "-f", "-"])
-    dryrun._assert_dry_run(["kubectl", "apply", "--dry-run=server", "-f", "-"])
+        dryrun.assert_dry_run(["kubectl", "apply", "--dry-run=none", "-f", "-"])
+    dryrun.assert_dry_run(["kubectl", "apply", "--dry-run=server", "-f", "-"])
 
 
 # --------------------------------------------------------------------------- ssh

@@ -18,6 +18,8 @@ from infra_tui.core import apply as apply_mod
 from infra_tui.core import edit as edit_mod
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
+from infra_tui.core import spec as spec_mod
+from infra_tui.core import workspace
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
 from tests.corpus import CORPUS  # noqa: E402
@@ -34,7 +36,7 @@ def demo(tmp_path: Path) -> Path:
 
 def plan(root: Path, component: str, data: dict, **kw):
     repo = repo_mod.load(root)
-    return edit_mod.plan_edit(repo, component, edit_mod.parse_edit(data, component), **kw)
+    return edit_mod.plan_edit(repo, component, spec_mod.parse_edit(data, component), **kw)
 
 
 def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
@@ -150,7 +152,7 @@ def test_webhook_on_adds_cnp_and_cilium(demo: Path):
     assert p.recreate_required  # dependsOn cilium added to a deployed Kustomization
     apply_mod.apply(p, demo)
     off = plan(demo, "reloader", {"webhook": False})
-    assert off.ok and [f.path for f in off.files if edit_mod.is_deleted(f)] == ["namespaces/reloader/cilium-network-policies/allow-k8s-api.yaml"]
+    assert off.ok and [f.path for f in off.files if workspace.is_deleted(f)] == ["namespaces/reloader/cilium-network-policies/allow-k8s-api.yaml"]
     apply_mod.apply(off, demo)
     assert not (demo / "namespaces/reloader/cilium-network-policies").exists()
     assert (demo / "namespaces/reloader/kustomization.yaml").read_text() == (DEMO / "namespaces/reloader/kustomization.yaml").read_text()
@@ -257,18 +259,18 @@ def test_corpus_multi_document_file_keeps_every_other_byte(corpus_repo: Path):
 
 
 def test_detect_indent():
-    assert edit_mod.detect_indent("a:\n  b:\n    - x\n") == (2, 4, 2)
-    assert edit_mod.detect_indent("a:\n  b:\n  - x\n") == (2, 2, 0)
-    assert edit_mod.detect_indent("- op: add\n  path: /x\n") == (2, 2, 0)
-    assert edit_mod.detect_indent("a:\n    b: 1\n") == (4, 4, 2)
+    assert workspace.detect_indent("a:\n  b:\n    - x\n") == (2, 4, 2)
+    assert workspace.detect_indent("a:\n  b:\n  - x\n") == (2, 2, 0)
+    assert workspace.detect_indent("- op: add\n  path: /x\n") == (2, 2, 0)
+    assert workspace.detect_indent("a:\n    b: 1\n") == (4, 4, 2)
 
 
 def test_format_scalar_keeps_quoting():
-    assert edit_mod.format_scalar("1.x", '"1.0"') == '"1.x"'
-    assert edit_mod.format_scalar("1.x", "'1.0'") == "'1.x'"
-    assert edit_mod.format_scalar("10m", "5m") == "10m"
-    assert edit_mod.format_scalar("*", "1.x") == '"*"'
-    assert edit_mod.format_scalar(">=1.0 <2", "1.x") == '">=1.0 <2"'
+    assert workspace.format_scalar("1.x", '"1.0"') == '"1.x"'
+    assert workspace.format_scalar("1.x", "'1.0'") == "'1.x'"
+    assert workspace.format_scalar("10m", "5m") == "10m"
+    assert workspace.format_scalar("*", "1.x") == '"*"'
+    assert workspace.format_scalar(">=1.0 <2", "1.x") == '">=1.0 <2"'
 
 
 # --------------------------------------------------------------------------- CLI and prompts
@@ -303,6 +305,6 @@ def test_edit_prompts_prefilled(demo: Path):
     with create_pipe_input() as inp:
         inp.send_text(keys)
         spec = prompts.ask_edit_spec(repo, "cilium", input=inp, output=DummyOutput())
-    expected = edit_mod.parse_edit({"chart": {"version": "1.17.x"}, "values": {"operator": {"replicas": 2}},
+    expected = spec_mod.parse_edit({"chart": {"version": "1.17.x"}, "values": {"operator": {"replicas": 2}},
                                     "dependsOn": {"add": ["cert-manager"], "remove": []}}, "cilium")
     assert spec == expected

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from infra_tui.core import edit as edit_mod
 from infra_tui.core import repo as repo_mod
+from infra_tui.core import spec as spec_mod
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
 _repo = repo_mod.load(DEMO)
@@ -47,14 +48,14 @@ def merged(base: dict, patch: dict) -> dict:
 @given(component=st.sampled_from(WITH_RELEASE), version=st.sampled_from(["9.9.x", "~1.2.3", ">=1.0.0 <2.0.0", "*"]))
 def test_version_bump_changes_one_line(component, version):
     release = RELEASES[component][0]
-    plan = edit_mod.plan_edit(_repo, component, edit_mod.parse_edit({"chart": {"version": version}, "release": release}, component))
+    plan = edit_mod.plan_edit(_repo, component, spec_mod.parse_edit({"chart": {"version": version}, "release": release}, component))
     assert plan.ok, plan.refusals
     (f,) = plan.files
     changes = [ln for ln in difflib.ndiff(f.before.splitlines(), f.after.splitlines()) if ln[:2] in ("- ", "+ ")]
     old = next(d for d in yaml.safe_load_all(f.before) if d and d["metadata"]["name"] == release)
     if str(old["spec"]["chart"]["spec"].get("version")) != version:
         assert len(changes) == 2
-    plan_plain = edit_mod.plan_edit(_repo, component, edit_mod.parse_edit({"chart": {"version": version}}, component))
+    plan_plain = edit_mod.plan_edit(_repo, component, spec_mod.parse_edit({"chart": {"version": version}}, component))
     if len(RELEASES[component]) > 1 and component not in RELEASES[component]:
         assert any("say which one with release: NAME" in r for r in plan_plain.refusals)
     docs = [d for d in yaml.safe_load_all(f.after) if d and d.get("kind") == "HelmRelease" and d["metadata"]["name"] == release]
@@ -65,7 +66,7 @@ def test_version_bump_changes_one_line(component, version):
 @given(component=st.sampled_from(WITH_RELEASE), values=patch_values)
 def test_values_merge_touches_only_the_release_document(component, values):
     release = RELEASES[component][0]
-    plan = edit_mod.plan_edit(_repo, component, edit_mod.parse_edit({"values": values, "release": release}, component))
+    plan = edit_mod.plan_edit(_repo, component, spec_mod.parse_edit({"values": values, "release": release}, component))
     assert plan.ok, plan.refusals
     for f in plan.files:
         before_docs = list(yaml.safe_load_all(f.before))

@@ -972,7 +972,7 @@ def test_merge_tables_semantics():
 
 def test_rules_from_merged_tables_direct():
     t = rules.merge_tables(
-        rules._default_tables(),
+        rules.default_tables(),
         {"crd_providers": [{"kinds": ["Backup"], "provider": "velero"}], "monitoring": {"timeout": "7m"}},
     )
     r = rules.rules_from_tables(t)
@@ -986,7 +986,7 @@ def test_lint_accepts_explicit_rules(tmp_path):
     root = base(tmp_path).house("velero").house("app", files={"schedule.yaml": VELERO_SCHEDULE}).write()
     r = rules.rules_from_tables(
         rules.merge_tables(
-            rules._default_tables(), {"crd_providers": [{"kinds": ["Schedule"], "provider": "velero"}]}
+            rules.default_tables(), {"crd_providers": [{"kinds": ["Schedule"], "provider": "velero"}]}
         )
     )
     assert one(rules.lint(repo_mod.load(root), None, rules=r), "crd-dependency").severity == "error"

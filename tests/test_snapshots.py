@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.graph_view import GraphView
-from infra_tui.widgets.sim_player import SimPlayer
 from textual.widgets import SelectionList
 
 from infra_tui.app import DemoApp, InfraApp
 from infra_tui.commands.demo import copy_demo
+from infra_tui.widgets.graph_view import GraphView
+from infra_tui.widgets.sim_player import SimPlayer
 from tests.apprepo import make_repo, settle, stable, type_component
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]

@@ -128,7 +128,7 @@ def test_accept_new_is_opt_in_and_password_never_on_the_command_line():
         argv = transport.ssh_argv("kubectl version")
         assert _option(argv, "StrictHostKeyChecking") == "accept-new"
         assert _option(argv, "BatchMode") == "no"
-        command = transport._command(argv, None, 5)
+        command = transport._command(argv, None, 5)  # noqa: SLF001 - the argv that would run, without running it
         assert command.argv[:2] == ["sshpass", "-e"]
         assert not any("s3cret-pw" in a for a in command.argv)
         assert command.env is not None and command.env["SSHPASS"] == "s3cret-pw"

@@ -132,7 +132,7 @@ def test_flux_substitution_variables_are_not_judged(tmp_path):
 
 
 def test_every_bundled_crd_schema_is_valid_json_schema():
-    root = dryrun._crd_schema_root()
+    root = dryrun.crd_schema_root()
     files = sorted(root.rglob("*.json"))
     kinds = {p.stem for p in files}
     assert {"helmrelease_v2", "helmrepository_v1", "kustomization_v1", "ciliumnetworkpolicy_v2",

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+
+from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 
 if TYPE_CHECKING:
     from infra_tui.services.cluster import ClusterSnapshot

@@ -84,8 +84,8 @@ class ClusterWatch(Widget):
 
     @work(exclusive=True, group="cluster-poll", exit_on_error=False)
     async def _watch(self) -> None:
-        from infra_tui.core.settings import WatchRequest  # noqa: PLC0415
-        from infra_tui.errors import UserError  # noqa: PLC0415
+        from infra_tui.core.settings import WatchRequest
+        from infra_tui.errors import UserError
 
         request = self.request or WatchRequest()
         try:
@@ -96,7 +96,7 @@ class ClusterWatch(Widget):
             return
         if source is None:
             return  # no host for this env: the panel keeps its "no cluster connected" line
-        from infra_tui.services.cluster import Poller  # noqa: PLC0415 - imported by _resolve already
+        from infra_tui.services.cluster import Poller  # imported by _resolve already
 
         self.source = source
         self._post(None, Text(f"{source.source} · connecting…", style="dim"))
@@ -106,7 +106,7 @@ class ClusterWatch(Widget):
 
     def _polled(self, state: PollState) -> None:
         """After every poll (on the event loop, inside the worker)."""
-        from infra_tui.services.cluster import root_cause_lines  # noqa: PLC0415
+        from infra_tui.services.cluster import root_cause_lines
 
         self.state = state
         self._updated_at = time.monotonic()
@@ -168,7 +168,7 @@ class ClusterWatch(Widget):
 
 
 def _resolve(root: Path, env: str | None, request: WatchRequest) -> tuple[SshKubectlSource | None, float]:
-    from infra_tui.services.cluster import watch_source  # noqa: PLC0415 - not on the startup path
+    from infra_tui.services.cluster import watch_source  # not on the startup path
 
     return watch_source(root, env, request)
 

@@ -364,6 +364,11 @@ class GraphView(ScrollView, can_focus=True):
     def watch_has_focus(self) -> None:
         self.refresh()
 
+    @property
+    def shown_nodes(self) -> set[str]:
+        """The ids the graph shows now (after the filter)."""
+        return {c.node for c in self._chips}
+
     def _chip(self, node: str | None) -> Chip | None:
         return next((c for c in self._chips if c.node == node), None)
 

@@ -17,12 +17,11 @@ from infra_tui.core import scaffold
 from infra_tui.core import spec as spec_mod
 from infra_tui.core import summary as summary_mod
 from infra_tui.core.model import (
-    DEFAULT_FLUX_NAMESPACE,
     ChangePlan,
     DependsOn,
     FluxKustomization,
     Repo,
-    ks_id,
+    flux_id,
 )
 
 
@@ -56,17 +55,13 @@ class Preview:
         return self.plan is not None and self.plan.ok and bool(self.plan.files) and not self.problems
 
 
-def _flux_id(name: str) -> str:
-    return name if "/" in name else ks_id(DEFAULT_FLUX_NAMESPACE, name)
-
-
 def _placement_kustomizations(plan: ChangePlan, env: str) -> list[FluxKustomization]:
     """The plan's Kustomizations as graph nodes (from its placement)."""
     out = []
     for p in plan.placement:
         if p.env and p.env != env:
             continue
-        ns, _, name = _flux_id(p.name).partition("/")
+        ns, _, name = flux_id(p.name).partition("/")
         out.append(
             FluxKustomization(
                 name=name,
@@ -76,7 +71,7 @@ def _placement_kustomizations(plan: ChangePlan, env: str) -> list[FluxKustomizat
                 api_version="kustomize.toolkit.fluxcd.io/v1",
                 env=env,
                 path=f"./namespaces/{name}",
-                depends_on=[DependsOn(_flux_id(d), 0) for d in p.depends_on],
+                depends_on=[DependsOn(flux_id(d), 0) for d in p.depends_on],
             )
         )
     return out
@@ -105,7 +100,7 @@ def compute(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -
     inferred: dict[str, str] = {}
     for p in plan.placement:
         for dep, reason in (p.inferred or {}).items():
-            inferred.setdefault(_flux_id(dep), reason)
+            inferred.setdefault(flux_id(dep), reason)
     diffs = []
     for fc in plan.files:
         text = diff_mod.unified(fc, context=5 if fc.path.endswith("infrastructure.yaml") else 3)

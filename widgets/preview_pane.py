@@ -11,11 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from infra_tui.widgets.cluster_panel import ClusterPanel
-from infra_tui.widgets.diff_view import DiffView
-from infra_tui.widgets.graph_view import GraphPanel
-from infra_tui.widgets.summary_view import SummaryView
-from infra_tui.widgets.validation_panel import ValidationPanel
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,6 +19,11 @@ from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from infra_tui.core.model import Repo
+from infra_tui.widgets.cluster_panel import ClusterPanel
+from infra_tui.widgets.diff_view import DiffView
+from infra_tui.widgets.graph_view import GraphPanel
+from infra_tui.widgets.summary_view import SummaryView
+from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:
     from infra_tui.widgets import preview as preview_mod
@@ -116,7 +116,7 @@ class PreviewPane(Vertical):
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
         # imported here, in the worker: the plan's modules (scaffold, rules, ruamel) are not
         # needed for the first frame
-        from infra_tui.widgets import preview as preview_mod  # noqa: PLC0415
+        from infra_tui.widgets import preview as preview_mod
 
         result = preview_mod.compute(repo, fields, env)
         if not get_current_worker().is_cancelled:

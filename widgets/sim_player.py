@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 from textual.message import Message
 from textual.widgets import Static
 
@@ -18,6 +17,7 @@ from infra_tui.core.model import Repo
 from infra_tui.core.simulate import go_duration
 from infra_tui.services.cluster import ClusterSnapshot, root_cause_lines
 from infra_tui.services.simulated import SimulatedSource
+from infra_tui.widgets.graph_view import STATE_GLYPHS, display_name
 
 TICK = 0.2
 """Seconds between two looks at the simulated clock while playing."""

@@ -43,7 +43,7 @@ class SummaryView(VerticalScroll, can_focus=True):
         text = self.markdown or self.EMPTY
         if text != self._rendered or not self.query("Markdown"):
             self._rendered = text
-            from textual.widgets import Markdown  # noqa: PLC0415 - see compose
+            from textual.widgets import Markdown  # see compose
 
             found = self.query(Markdown)
             if found:

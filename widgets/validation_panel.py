@@ -26,7 +26,7 @@ DEBOUNCE = 0.4
 
 def _engine() -> Any | None:
     try:
-        from infra_tui.services import validate as engine  # noqa: PLC0415 - optional until it lands
+        from infra_tui.services import validate as engine  # optional until it lands
     except ImportError:
         return None
     return engine if hasattr(engine, "validate_plan") else None
@@ -95,7 +95,7 @@ class ValidationPanel(Vertical):
 
     @work(exclusive=True, group="validation", exit_on_error=False)
     async def _run(self, engine: Any, repo: Any, plan: Any) -> None:
-        from infra_tui.core.validation import ValidationReport  # noqa: PLC0415
+        from infra_tui.core.validation import ValidationReport
 
         started = time.monotonic()
         table = self.query_one(DataTable)

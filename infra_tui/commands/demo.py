@@ -38,7 +38,7 @@ def copy_demo(into: Path | None) -> Path:
 
 def _git_init(root: Path) -> None:
     """A first commit, so the app can show what the wizard wrote with `git status`."""
-    from infra_tui.services.proc import Command, CommandNotFound, run_command_sync  # noqa: PLC0415
+    from infra_tui.services.proc import Command, CommandNotFound, run_command_sync
 
     ident = ["-c", "user.name=infra-tui demo", "-c", "user.email=demo@infra-tui.invalid", "-c", "commit.gpgsign=false"]
     try:
@@ -51,7 +51,7 @@ def _git_init(root: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = copy_demo(Path(args.into) if args.into else None)
-    from infra_tui.app import DemoApp  # noqa: PLC0415 - keep `infra-tui --help` free of Textual
+    from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
 
     result = DemoApp(root, env=args.env, autoplay=not args.paused).run()
     print(f"infra-tui demo: the demo repo stays at {root}")

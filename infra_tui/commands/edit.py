@@ -10,6 +10,7 @@ import sys
 from infra_tui.commands.context import load_repo, pick_env
 from infra_tui.commands.new import add_output_arguments, emit
 from infra_tui.core import edit as edit_mod
+from infra_tui.core import spec as spec_mod
 
 NAME = "edit"
 HELP = "plan a change to an existing component (from --spec FILE or --plain prompts); --write writes it"
@@ -38,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
             print("infra-tui: cancelled; no changes were made", file=sys.stderr)
             return 130
     else:
-        spec = edit_mod.load_edit_file(args.spec, args.component)
+        spec = spec_mod.load_edit_file(args.spec, args.component)
     plan = edit_mod.plan_edit(repo, args.component, spec, env=args.env, force=args.force)
     return emit(plan, repo, args)

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = repo_mod.find_root(Path(args.repo) if args.repo else Path.cwd())
-    from infra_tui.app import InfraApp  # noqa: PLC0415 - keep `infra-tui --help` free of Textual
+    from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
 
     try:
         timeout = parse_duration(args.timeout)

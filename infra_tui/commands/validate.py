@@ -41,7 +41,7 @@ def _crd_providers(repo: Any) -> list[Any]:
         from infra_tui.core.rules import load_rules
 
         return list(load_rules(repo).crd_providers)
-    except Exception:  # noqa: BLE001 - without the tables CRD providers are simply not checked
+    except Exception:  # without the tables CRD providers are simply not checked
         return []
 
 

@@ -31,17 +31,19 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from infra_tui.core import render, yamlio
 from infra_tui.core import rules as rules_mod
-from infra_tui.core import scaffold, yamlio
-from infra_tui.core.edit import (
+from infra_tui.core.edit import finish_plan
+from infra_tui.core.model import DEFAULT_FLUX_NAMESPACE, ChangePlan, FluxKustomization, Repo, ks_id
+from infra_tui.core.rules import Finding
+from infra_tui.core.workspace import (
     Workspace,
-    _deps_in_workspace,
     add_dependency,
+    append_documents,
+    deps_in_workspace,
     find_kustomization_doc,
-    finish_plan,
     kustomization_resources,
 )
-from infra_tui.core.model import ChangePlan, FluxKustomization, Repo, ks_id
 
 FIXED_BY_HAND = {
     "dependency-cycle": "remove one dependsOn edge of the cycle (`infra-tui edit NAME` with dependsOn: {remove: [...]})",
@@ -54,10 +56,10 @@ FIXED_BY_HAND = {
 }
 
 
-def plan_fixes(repo: Repo, findings: Iterable[Any], env: str | None = None, *, rules: rules_mod.Rules | None = None) -> ChangePlan:
+def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, *, rules: rules_mod.Rules | None = None) -> ChangePlan:
     """One plan that fixes every fixable finding of ``env``; the others are returned in
     ``plan.findings`` (with what to do by hand in ``plan.warnings``)."""
-    rules = rules or scaffold.rules_for(repo)
+    rules = rules or rules_mod.for_repo(repo)
     env_name = env or repo.primary_env
     env_obj = repo.env(env_name)
     result = ChangePlan()
@@ -67,7 +69,7 @@ def plan_fixes(repo: Repo, findings: Iterable[Any], env: str | None = None, *, r
     by_id = env_obj.by_id()
     touched: dict[str, set[str]] = {env_name: set()}
     new_kss: dict[str, list[str]] = {env_name: []}
-    unfixed: list[Any] = []
+    unfixed: list[Finding] = []
     findings = list(findings)
     # a PrometheusRule/ServiceMonitor that moves to the -monitoring split no longer needs its
     # Kustomization to depend on the monitoring provider: the move fixes that crd-dependency too
@@ -129,13 +131,13 @@ def plan_fixes(repo: Repo, findings: Iterable[Any], env: str | None = None, *, r
                 notes.append(f"{f.file}: spec.{'.'.join(path)} removed ({f.rule}); fix the root cause instead")
         elif f.rule == "webhook-cnp" and info.get("component") and ks is not None:
             folder = info["component"]
-            cnp = f"{folder}/{scaffold.CNP_FILE}"
+            cnp = f"{folder}/{render.CNP_FILE}"
             if ws.text(cnp) is None:
                 comp = repo.components.get(folder)
                 ns = next((r.name for r in (comp.resources if comp else []) if r.kind == "Namespace"), None) or next(
                     (r.namespace for r in (comp.resources if comp else []) if r.kind == "HelmRelease" and r.namespace), ks.name)
-                ws.set(cnp, scaffold._memo(scaffold.render_cnp, ns).text)
-                kustomization_resources(ws, folder, add=[scaffold.CNP_FILE])
+                ws.set(cnp, render.cached(render.render_cnp, ns).text)
+                kustomization_resources(ws, folder, add=[render.CNP_FILE])
                 cilium = env_obj.find(rules.provider_for_kind("CiliumNetworkPolicy") or "cilium")
                 if cilium is not None and cilium.id not in ks.depends_on_ids:
                     add_dependency(ws, ks, cilium, f"lint --fix: {cilium.name} provides the CRD of the CiliumNetworkPolicy")
@@ -151,7 +153,7 @@ def plan_fixes(repo: Repo, findings: Iterable[Any], env: str | None = None, *, r
     for e in envs:  # dependsOn of deployed Kustomizations that changed
         for kid in sorted(touched[e]):
             old = repo.envs[e].by_id().get(kid)
-            if old is not None and _deps_in_workspace(ws, old) != old.depends_on_ids:
+            if old is not None and deps_in_workspace(ws, old) != old.depends_on_ids:
                 recreate.append(f"dependsOn of deployed Kustomization {old.name} changes in {e}")
     result = finish_plan(repo, ws, result, envs, touched, new_kss, notes, recreate, rules, force=True)
     result.findings = list(unfixed) + list(result.findings)
@@ -189,7 +191,7 @@ def _fix_shape(ws: Workspace, ks: FluxKustomization, rules: rules_mod.Rules, *, 
             if key == "timeout" and key in spec and not (monitoring or split):
                 continue  # the shape only needs a timeout
             if spec.get(key) != shape[key]:
-                scaffold._set(spec, key, shape[key], after="path" if "path" in spec else None)
+                render.set_key(spec, key, shape[key], after="path" if "path" in spec else None)
         want = shape.get("sourceRef") or {}
         if want:
             ref = spec.get("sourceRef")
@@ -216,7 +218,7 @@ def _set_retries(d: Any) -> None:
         block = spec.get(phase)
         if not isinstance(block, dict):
             block = CommentedMap()
-            scaffold._set(spec, phase, block, after="chart" if "chart" in spec else None)
+            render.set_key(spec, phase, block, after="chart" if "chart" in spec else None)
         rem = block.get("remediation")
         if not isinstance(rem, dict):
             rem = block["remediation"] = CommentedMap()
@@ -275,7 +277,7 @@ def _fix_patch(ws: Workspace, ks: FluxKustomization, index: int, path: tuple[str
         kept = [op for op in parsed if not (isinstance(op, dict) and op.get("path") == target)]
         if len(kept) == len(parsed):
             return False
-        new_text = yamlio.dump_plain(scaffold._cm(kept))
+        new_text = yamlio.dump_plain(render.to_commented(kept))
     elif isinstance(parsed, dict) and parsed.get("kind", "HelmRelease") == "HelmRelease":
         cm = yamlio.rt_load(text)
         before = yamlio.rt_dump(cm)
@@ -337,7 +339,7 @@ def _fix_monitoring_split(
     # the split folder and its Kustomization
     kfile = f"{split_dir}/kustomization.yaml"
     if ws.text(kfile) is None:
-        k = yamlio.rt_load(scaffold._skeleton_text("monitoring-kustomization.yaml"))
+        k = yamlio.rt_load(render.skeleton_text("monitoring-kustomization.yaml"))
         k["resources"] = CommentedSeq([PurePosixPath(target_file).name])
         comp_k = yamlio.load_one(ws.text(f"{folder}/kustomization.yaml") or "") or {}
         if isinstance(comp_k, dict) and comp_k.get("namespace"):
@@ -353,10 +355,10 @@ def _fix_monitoring_split(
             provider = env_obj.find(rules.monitoring_provider)
             deps = [(provider.name, provider.namespace, None)] if provider else []
             deps.append((parent.name, parent.namespace, None))
-            body = scaffold._memo(scaffold.render_flux_kustomization, split_name, f"./{split_dir}", tuple(deps), True, (), None)
-            after, _, _ = scaffold.append_documents(ws.text(parent.file), [body.text])
+            body = render.cached(render.render_flux_kustomization, split_name, f"./{split_dir}", tuple(deps), True, (), None)
+            after, _, _ = append_documents(ws.text(parent.file), [body.text])
             ws.set(parent.file, after)
-            new_kss.setdefault(e, []).append(ks_id(scaffold.FLUX_NS, split_name))
+            new_kss.setdefault(e, []).append(ks_id(DEFAULT_FLUX_NAMESPACE, split_name))
             touched.setdefault(e, set()).add(parent.id)
     kinds = sorted({str((yamlio.load_one(c.body) or {}).get("kind")) for c in move})
     notes.append(f"{', '.join(kinds)} moved from {resource_file} to {target_file} ({split_name})")

@@ -16,6 +16,12 @@ def ks_id(namespace: str, name: str) -> str:
     return f"{namespace}/{name}"
 
 
+def flux_id(ref: str, default_namespace: str = DEFAULT_FLUX_NAMESPACE) -> str:
+    """A Kustomization reference as its id: ``ns/name`` stays, a plain ``name`` gets
+    ``default_namespace`` (the namespace of the Kustomization that names it; Flux's own default)."""
+    return ref if "/" in ref else ks_id(default_namespace, ref)
+
+
 def short_name(node_id: str) -> str:
     """``flux-system/cilium`` -> ``cilium``."""
     return node_id.rsplit("/", 1)[-1]
@@ -119,6 +125,12 @@ class Env:
 
     def by_id(self) -> dict[str, FluxKustomization]:
         return {k.id: k for k in self.kustomizations}
+
+    def resolve(self, ref: str) -> FluxKustomization | None:
+        """A Kustomization by id when ``ref`` is ``ns/name``, else by plain name."""
+        if "/" in ref:
+            return self.by_id().get(ref)
+        return self.find(ref)
 
     def find(self, name: str) -> FluxKustomization | None:
         """A Kustomization by id (``ns/name``) or by plain name."""

@@ -83,13 +83,18 @@ _PARSED: dict[str, tuple[tuple[int, int], str, list[yamlio.LoadedDocument], list
 _PARSED_MAX = 50_000
 
 
+def clear_cache() -> None:
+    """Forget every parsed file (benchmarks use it to time a cold load)."""
+    _PARSED.clear()
+
+
 @dataclass
 class _Reader:
     """Reads and parses each file once per load."""
 
     root: Path
     problems: list[Problem] = field(default_factory=list)
-    _cache: dict[str, list[yamlio.LoadedDocument]] = field(default_factory=dict)
+    parsed: dict[str, list[yamlio.LoadedDocument]] = field(default_factory=dict)  # rel -> documents, this load
     _rel: dict[str, str] = field(default_factory=dict)
 
     def rel(self, path: Path) -> str:
@@ -107,8 +112,8 @@ class _Reader:
 
     def docs(self, path: Path) -> list[yamlio.LoadedDocument]:
         rel = self.rel(path)
-        if rel in self._cache:
-            return self._cache[rel]
+        if rel in self.parsed:
+            return self.parsed[rel]
         full = os.path.normpath(os.path.abspath(path))
         try:
             st = os.stat(full)
@@ -124,10 +129,10 @@ class _Reader:
                 _PARSED[full] = ((st.st_mtime_ns, st.st_size), rel, docs, errors)
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(Problem(rel, 0, f"cannot read file ({exc.__class__.__name__}); check its permissions and encoding"))
-            self._cache[rel] = []
+            self.parsed[rel] = []
             return []
         self.problems.extend(Problem(e.file, e.line, e.message) for e in errors)
-        self._cache[rel] = docs
+        self.parsed[rel] = docs
         return docs
 
 
@@ -243,15 +248,16 @@ def _resources_of(reader: _Reader, files: Iterable[Path], skip: set[Path]) -> li
             continue
         rel = reader.rel(path)
         for d in reader.docs(path):
-            out.extend(_as_resources(d.data, rel, d.line))
+            out.extend(as_resources(d.data, rel, d.line))
     return out
 
 
-def _as_resources(data: Any, rel: str, line: int) -> list[Resource]:
+def as_resources(data: Any, rel: str, line: int) -> list[Resource]:
+    """The Kubernetes objects of one parsed document (a ``List`` gives its items)."""
     if not isinstance(data, dict) or "kind" not in data:
         return []
     if data.get("kind") == "List" and isinstance(data.get("items"), list):
-        return [r for item in data["items"] for r in _as_resources(item, rel, line)]
+        return [r for item in data["items"] for r in as_resources(item, rel, line)]
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     return [
         Resource(
@@ -402,7 +408,7 @@ def load(root: Path | str | None = None, *, paths: list[Path | str] | None = Non
         kss = _read_flux_kustomizations(reader, files, env_dir.name, {}, set())
         if not kss and not (env_dir / "infrastructure.yaml").exists():
             continue
-        envs[env_dir.name] = Env(env_dir.name, kss, [reader.rel(f) for f in files if reader._cache.get(reader.rel(f))])
+        envs[env_dir.name] = Env(env_dir.name, kss, [reader.rel(f) for f in files if reader.parsed.get(reader.rel(f))])
     components: dict[str, Component] = {}
     if with_components:
         ns_root = base / "namespaces"
@@ -494,7 +500,7 @@ def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -
     components: dict[str, Component] = {}
     repo = Repo(root=base, envs={env_name: env}, components=components, problems=problems, flat=False)
     if with_components:
-        creader = _Reader(base, problems=[], _cache={})
+        creader = _Reader(base, problems=[], parsed={})
         for ks in kss:
             _attach_component(creader, base, ks, components)
         _fill_helmrelease_ids(repo)

@@ -102,7 +102,8 @@ class Rules:
 
 
 @functools.lru_cache(maxsize=1)
-def _default_tables() -> dict[str, Any]:
+def default_tables() -> dict[str, Any]:
+    """The rule tables bundled in ``templates/rules.yaml``."""
     text = resources.files("infra_tui.templates").joinpath("rules.yaml").read_text(encoding="utf-8")
     return yamlio.load_one(text)
 
@@ -151,7 +152,21 @@ def load_rules(repo: Repo | None = None) -> Rules:
     settings = getattr(repo, "settings", None) if repo is not None else None
     if settings is not None:
         extra = getattr(settings, "rules", None)
-    return rules_from_tables(merge_tables(_default_tables(), extra))
+    return rules_from_tables(merge_tables(default_tables(), extra))
+
+
+_FOR_REPO: dict[int, tuple[Repo, Rules]] = {}
+
+
+def for_repo(repo: Repo) -> Rules:
+    """``load_rules(repo)``, loaded once per repo object (the preview plans on every keystroke)."""
+    hit = _FOR_REPO.get(id(repo))
+    if hit is not None and hit[0] is repo:
+        return hit[1]
+    r = load_rules(repo)
+    _FOR_REPO.clear()
+    _FOR_REPO[id(repo)] = (repo, r)
+    return r
 
 
 # --------------------------------------------------------------------------- helpers
@@ -277,7 +292,7 @@ def _patch_documents(patches: list[Any], want_kind: str) -> Iterator[tuple[dict[
         target = patch.get("target") if isinstance(patch.get("target"), dict) else {}
         try:
             docs, errors = yamlio.load_documents(patch["patch"], "<patch>")
-        except Exception:  # noqa: BLE001 - a patch string is not ours to crash on
+        except Exception:  # a patch string is not ours to crash on
             continue
         for d in docs:
             data = d.data
@@ -479,7 +494,7 @@ def _kustomize_namespace(ctx: _Ctx, comp: Component) -> str | None:
         if lines:
             try:
                 data = yamlio.load_one("\n".join(lines))
-            except Exception:  # noqa: BLE001 - repo.load already reported it
+            except Exception:  # repo.load already reported it
                 return None
             ns = data.get("namespace") if isinstance(data, dict) else None
             return ns if isinstance(ns, str) else None

@@ -3,11 +3,10 @@
 The wizard re-runs this on every keystroke, so it is built to stay within one frame on a
 300-component repo:
 
-* generated files come from the YAML skeletons in ``templates/skeletons/`` (loaded once, copied,
-  filled as data with ruamel.yaml); each rendered file is memoised on exactly the inputs it depends
-  on, so a keystroke that changes one value re-renders one file;
+* generated files come from ``core/render.py`` (skeletons filled as data, each render memoised on
+  exactly its inputs, so a keystroke that changes one value re-renders one file);
 * ``infrastructure.yaml`` is never round-tripped as a whole: the new Kustomizations are dumped on
-  their own and appended with ``MultiDocFile.append``, every other byte stays;
+  their own and appended with ``workspace.append_documents``, every other byte stays;
 * the lint of the repo "as it would be" runs on an in-memory copy of the model (nothing re-read
   from disk) restricted to what the plan adds; the graph is built with ``graph.build(env, extra)``.
 
@@ -19,24 +18,14 @@ Pure: reads the files it changes, writes nothing, no Textual, no subprocess.
 
 from __future__ import annotations
 
-import copy
-import io
-import pickle
-import re
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
-
 from infra_tui.core import graph as graph_mod
+from infra_tui.core import render, workspace
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
-from infra_tui.core import yamlio
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     ChangePlan,
@@ -45,410 +34,45 @@ from infra_tui.core.model import (
     FileChange,
     FluxKustomization,
     Placement,
+    Problem,
     Repo,
     Resource,
     ks_id,
     short_name,
 )
+from infra_tui.core.render import (
+    CNP_FILE,
+    CREATES_ANNOTATION,
+    Rendered,
+    cached,
+    helm_release_patch,
+    render_cnp,
+    render_flux_kustomization,
+    render_helm_release,
+    render_helm_repository,
+    render_kustomization,
+    render_monitoring_kustomization,
+    render_namespace,
+    render_prometheus_rules,
+    render_service_monitor,
+)
+from infra_tui.core.rules import Finding
 from infra_tui.core.spec import ComponentSpec, closest
+from infra_tui.core.workspace import append_documents
 
 FLUX_NS = DEFAULT_FLUX_NAMESPACE
-CNP_FILE = "cilium-network-policies/allow-k8s-api.yaml"
-CREATES_ANNOTATION = rules_mod.CREATES_ANNOTATION
-"""Flux Kustomization annotation listing the CRD kinds its charts create (spec ``creates``), so
-that lint and later edits know why it depends on their providers."""
-PLACEHOLDERS = ("COMPONENT", "NAMESPACE")
-
-# --------------------------------------------------------------------------- skeletons
-
-
-@cache
-def _skeleton_text(name: str) -> str:
-    try:
-        return resources.files("infra_tui.templates").joinpath("skeletons", name).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:  # a broken install, not a user error
-        raise RuntimeError(f"skeleton templates/skeletons/{name} is missing from the infra-tui install") from exc
-
-
-@cache
-def _skeleton_data(name: str) -> Any:
-    return yamlio.rt_load(_skeleton_text(name))
-
-
-@cache
-def _skeleton_pickle(name: str) -> bytes:
-    # unpickling a ruamel tree is ~6x faster than deepcopy, comments included
-    return pickle.dumps(_skeleton_data(name))
-
-
-def skeleton(name: str, fill: dict[str, str] | None = None) -> Any:
-    """A fresh round-trip copy of ``templates/skeletons/<name>``, placeholders replaced in every
-    string scalar (as data: keys and values, never the text)."""
-    data = pickle.loads(_skeleton_pickle(name))  # noqa: S301 - our own bytes
-    if fill:
-        _fill(data, fill)
-    return data
-
-
-def _fill(node: Any, fill: dict[str, str]) -> None:
-    if isinstance(node, dict):
-        for key in list(node):
-            value = node[key]
-            if isinstance(value, str):
-                node[key] = _subst(value, fill)
-            else:
-                _fill(value, fill)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            if isinstance(value, str):
-                node[i] = _subst(value, fill)
-            else:
-                _fill(value, fill)
-
-
-def _subst(value: str, fill: dict[str, str]) -> str:
-    out = value
-    for k, v in fill.items():
-        if k in out:
-            out = out.replace(k, v)
-    if out == value:
-        return value
-    # keep the scalar style (quoted / literal) of the skeleton
-    return type(value)(out) if type(value) is not str else out
-
-
-# --------------------------------------------------------------------------- rendering helpers
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One generated YAML text, its plain data (for the in-memory lint) and its REVIEW notes."""
-
-    text: str
-    docs: tuple[Any, ...]
-    reviews: tuple[str, ...]
-
-
-_MEMO: dict[tuple[Any, ...], Rendered] = {}
-_MEMO_MAX = 512
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return ("[", tuple(_freeze(v) for v in value))
-    if isinstance(value, set):
-        return ("s", tuple(sorted(_freeze(v) for v in value)))
-    return (type(value).__name__, value)
-
-
-def _memo(fn: Any, *args: Any) -> Rendered:
-    key = (fn.__name__, _freeze(args))
-    hit = _MEMO.get(key)
-    if hit is None:
-        if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.clear()
-        hit = _MEMO[key] = fn(*args)
-    return hit
+__all__ = ["CNP_FILE", "CREATES_ANNOTATION", "append_documents", "clear_cache", "declared_creates", "graph_with", "plan", "rules_for"]
 
 
 def clear_cache() -> None:
     """Forget memoised renders and file reads (benchmarks use it to time a cold plan)."""
-    _MEMO.clear()
-    _READ_CACHE.clear()
-
-
-def _review(cm: Any, key: Any, text: str, notes: list[str]) -> None:
-    """``# REVIEW: text`` at the end of ``key``'s line, and the note for the summary."""
-    cm.yaml_add_eol_comment(f"# REVIEW: {text}", key)
-    notes.append(text)
-
-
-def _set(cm: CommentedMap, key: str, value: Any, *, after: str | None = None) -> None:
-    """Set ``key``; a new key goes right after ``after`` (skeleton key order is kept)."""
-    if key in cm or after is None or after not in cm:
-        cm[key] = value
-        return
-    cm.insert(list(cm).index(after) + 1, key, value)
-
-
-def _cm(value: Any) -> Any:
-    """Plain dicts/lists -> ruamel containers (so comments can attach and the style is block)."""
-    if isinstance(value, dict):
-        out = CommentedMap()
-        for k, v in value.items():
-            out[k] = _cm(v)
-        return out
-    if isinstance(value, list):
-        seq = CommentedSeq()
-        seq.extend(_cm(v) for v in value)
-        return seq
-    return value
-
-
-_YAML = threading.local()
-
-
-def _rt_dump(data: Any) -> str:
-    """``yamlio.rt_dump`` with one ruamel instance per thread (the preview plans in a worker)."""
-    rt = getattr(_YAML, "rt", None)
-    if rt is None:
-        rt = _YAML.rt = yamlio.round_trip_yaml()
-    buf = io.StringIO()
-    rt.dump(data, buf)
-    return buf.getvalue()
-
-
-def _dump(data: Any, notes: list[str]) -> Rendered:
-    text = _rt_dump(data)
-    docs, _ = yamlio.load_documents(text, "<generated>")
-    return Rendered(text, tuple(d.data for d in docs), tuple(notes))
-
-
-def _camel(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-.]", name) if part)
-
-
-# --------------------------------------------------------------------------- the generated files
-
-
-def render_namespace(namespace: str, stated: bool, labels: dict[str, str]) -> Rendered:
-    notes: list[str] = []
-    data = skeleton("namespace.yaml", {"NAMESPACE": namespace, "COMPONENT": namespace})
-    meta = data["metadata"]
-    meta["name"] = namespace
-    lab = meta.get("labels")
-    if not isinstance(lab, dict):
-        lab = meta["labels"] = CommentedMap()
-    for k, v in labels.items():
-        lab[k] = v
-    if not stated:
-        _review(meta, "name", "namespace not stated: it defaults to the component name", notes)
-    return _dump(data, notes)
-
-
-def render_helm_repository(name: str, url: str, name_stated: bool) -> Rendered:
-    notes: list[str] = []
-    oci = url.startswith("oci://")
-    data = skeleton("helm-repository-oci.yaml" if oci else "helm-repository.yaml", {"REPO_NAME": name, "REPO_URL": url})
-    meta = data["metadata"]
-    meta["name"] = name
-    meta["namespace"] = FLUX_NS
-    spec = data["spec"]
-    if oci:
-        _set(spec, "type", "oci", after="interval")
-    else:
-        spec.pop("type", None)
-    spec["url"] = url
-    spec.ca.items.pop("url", None)  # the skeleton's hint comment
-    if not name_stated:
-        _review(meta, "name", "chart repository name not stated: it defaults to the component name", notes)
-    return _dump(data, notes)
-
-
-def render_helm_release(
-    name: str, namespace: str, chart: str, version: str | None, repository: str, values: dict[str, Any],
-    timeout: str | None, disable_service_monitor: bool,
-) -> Rendered:
-    notes: list[str] = []
-    data = skeleton("helm-release.yaml", {"COMPONENT": name, "NAMESPACE": namespace, "CHART": chart, "REPO_NAME": repository})
-    meta = data["metadata"]
-    meta["name"] = name
-    meta["namespace"] = namespace
-    spec = data["spec"]
-    cspec = spec["chart"]["spec"]
-    cspec["chart"] = chart
-    cspec["version"] = DoubleQuotedScalarString(version or "*")
-    if version is None:
-        _review(cspec, "version", 'chart version not stated: "*" takes any version; pin a constraint such as "1.x"', notes)
-    cspec["sourceRef"]["name"] = repository
-    cspec["sourceRef"]["namespace"] = FLUX_NS
-    _set(spec, "timeout", timeout or "5m", after="interval")
-    if timeout is None:
-        _review(spec, "timeout", "timeout not stated: 5m (the Helm default); raise it for slow installs", notes)
-    skeleton_sm = (spec.get("values") or {}).get("serviceMonitor") if isinstance(spec.get("values"), dict) else None
-    vals = _cm(values)
-    if disable_service_monitor:
-        sm = vals.get("serviceMonitor")
-        if isinstance(sm, dict):
-            sm["enabled"] = False
-        else:
-            sm = skeleton_sm if isinstance(skeleton_sm, CommentedMap) else CommentedMap(enabled=False)
-            vals["serviceMonitor"] = sm
-            _review(vals, "serviceMonitor", "the chart's ServiceMonitor switch is assumed to be values.serviceMonitor.enabled; check the chart", notes)
-        sm.yaml_add_eol_comment(f"# Managed separately in {name}-monitoring", "enabled")
-    if vals:
-        spec["values"] = vals
-    else:
-        spec.pop("values", None)
-    return _dump(data, notes)
-
-
-def render_kustomization(resources_list: tuple[str, ...]) -> Rendered:
-    data = skeleton("kustomization.yaml")
-    seq = data.get("resources")
-    if not isinstance(seq, CommentedSeq):
-        seq = data["resources"] = CommentedSeq()
-    # keep the skeleton's comments (attached to the last item), replace the items
-    comments = copy.deepcopy(seq.ca.items)
-    del seq[:]
-    seq.extend(resources_list)
-    if comments:
-        last_old = max(comments)
-        seq.ca.items.clear()
-        seq.ca.items[len(seq) - 1] = comments[last_old]
-    return _dump(data, [])
-
-
-def render_cnp(namespace: str) -> Rendered:
-    notes: list[str] = []
-    data = skeleton("allow-k8s-api.yaml", {"NAMESPACE": namespace, "COMPONENT": namespace})
-    data["metadata"]["namespace"] = namespace
-    if "ingress" in data["spec"]:
-        _review(data["spec"], "ingress", "webhook ports 443/8443 assumed; match the chart's webhook service port", notes)
-    return _dump(data, notes)
-
-
-def render_monitoring_kustomization(resources_list: tuple[str, ...]) -> Rendered:
-    data = skeleton("monitoring-kustomization.yaml")
-    seq = data.get("resources")
-    if not isinstance(seq, CommentedSeq):
-        seq = data["resources"] = CommentedSeq()
-    del seq[:]
-    seq.extend(resources_list)
-    return _dump(data, [])
-
-
-def render_prometheus_rules(name: str, namespace: str, has_service_monitor: bool) -> Rendered:
-    notes: list[str] = []
-    data = skeleton("prometheus-rules.yaml", {"COMPONENT": name, "NAMESPACE": namespace})
-    data["metadata"]["name"] = name
-    data["metadata"]["namespace"] = namespace
-    group = data["spec"]["groups"][0]
-    template = group["rules"][0]
-    camel = _camel(name)
-    alerts: list[tuple[str, str, str, str, str]] = []  # alert, expr, for, severity, summary
-    if has_service_monitor:
-        alerts.append((
-            f"{camel}TargetDown", f'up{{namespace="{namespace}"}} == 0', "5m", "warning",
-            f"{name}: Prometheus cannot scrape {{{{ $labels.instance }}}} for 5 minutes",
-        ))
-    alerts.append((
-        f"{camel}PodsNotReady", f'sum(kube_pod_status_ready{{namespace="{namespace}", condition="true"}}) == 0', "10m",
-        "critical", f"{name}: no pod in namespace {namespace} has been ready for 10 minutes",
-    ))
-    rules = CommentedSeq()
-    for alert, expr, for_, severity, summary in alerts:
-        rule = copy.deepcopy(template)
-        rule["alert"] = alert
-        rule["expr"] = expr
-        rule["for"] = for_
-        rule["labels"]["severity"] = severity
-        rule["annotations"]["summary"] = summary
-        rules.append(rule)
-    group["rules"] = rules
-    _review(group, "rules", "starter alerts (pods not ready, target down); tune thresholds and add the component's own", notes)
-    return _dump(data, notes)
-
-
-def render_service_monitor(name: str, namespace: str) -> Rendered:
-    notes: list[str] = []
-    data = skeleton("servicemonitor.yaml", {"COMPONENT": name, "NAMESPACE": namespace})
-    data["metadata"]["name"] = name
-    data["metadata"]["namespace"] = namespace
-    spec = data["spec"]
-    labels = spec["selector"]["matchLabels"]
-    key = next(iter(labels))
-    _review(labels, key, f"selects the Services labelled {key}: {labels[key]}; match the chart's labels", notes)
-    spec["namespaceSelector"]["matchNames"] = CommentedSeq([namespace])
-    ep = spec["endpoints"][0]
-    _review(ep, "port", f"metrics port name assumed to be '{ep['port']}'; match the chart's Service", notes)
-    return _dump(data, notes)
-
-
-def render_flux_kustomization(
-    name: str, path: str, depends_on: tuple[tuple[str, str | None, str | None], ...],
-    monitoring: bool, patches: tuple[tuple[dict[str, Any], str], ...], env_note: str | None,
-    creates: tuple[str, ...] = (),
-) -> Rendered:
-    """One Flux Kustomization. ``depends_on``: (name, namespace or None, REVIEW note or None)."""
-    notes: list[str] = []
-    data = skeleton(
-        "flux-kustomization-monitoring.yaml" if monitoring else "flux-kustomization.yaml",
-        {"COMPONENT": name.removesuffix("-monitoring") if monitoring else name, "NAMESPACE": FLUX_NS},
-    )
-    meta = data["metadata"]
-    meta["name"] = name
-    meta["namespace"] = FLUX_NS
-    if creates:
-        meta["annotations"] = CommentedMap({CREATES_ANNOTATION: ", ".join(creates)})
-    spec = data["spec"]
-    spec["path"] = path
-    if monitoring and isinstance(spec.get("dependsOn"), CommentedSeq) and len(spec["dependsOn"]) == len(depends_on):
-        # keep the skeleton's comments (what each dependency provides)
-        for entry, (dep, ns, _) in zip(spec["dependsOn"], depends_on, strict=True):
-            entry["name"] = dep
-            if ns and ns != FLUX_NS:
-                entry["namespace"] = ns
-    elif depends_on:
-        seq = CommentedSeq()
-        for dep, ns, note in depends_on:
-            entry = CommentedMap(name=dep)
-            if ns and ns != FLUX_NS:
-                entry["namespace"] = ns
-            seq.append(entry)
-            if note:
-                _review(entry, "namespace" if "namespace" in entry else "name", note, notes)
-        if "dependsOn" in spec:
-            spec["dependsOn"] = seq
-        else:
-            spec.insert(0, "dependsOn", seq)
-    else:
-        spec.pop("dependsOn", None)
-    if patches:
-        seq = CommentedSeq()
-        for target, patch_text in patches:
-            seq.append(_cm({"patch": LiteralScalarString(patch_text), "target": target}))
-        spec["patches"] = seq
-    if env_note:
-        _review(meta, "name", env_note, notes)
-    return _dump(data, notes)
-
-
-# --------------------------------------------------------------------------- reading the files a plan changes
-
-_READ_CACHE: dict[str, tuple[int, int, str]] = {}
-
-
-def _read(path: Path) -> str | None:
-    """File text, cached on (mtime, size): the preview re-plans on every keystroke."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    key = str(path)
-    hit = _READ_CACHE.get(key)
-    if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
-        return hit[2]
-    text = path.read_text(encoding="utf-8")
-    _READ_CACHE[key] = (st.st_mtime_ns, st.st_size, text)
-    return text
-
-
-# --------------------------------------------------------------------------- rules (one load per repo)
-
-_RULES: dict[int, tuple[Repo, rules_mod.Rules]] = {}
+    render.clear_cache()
+    workspace.clear_cache()
 
 
 def rules_for(repo: Repo) -> rules_mod.Rules:
-    hit = _RULES.get(id(repo))
-    if hit is not None and hit[0] is repo:
-        return hit[1]
-    r = rules_mod.load_rules(repo)
-    _RULES.clear()
-    _RULES[id(repo)] = (repo, r)
-    return r
+    """The rules of ``repo`` (loaded once per repo object)."""
+    return rules_mod.for_repo(repo)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -461,12 +85,6 @@ class _EnvPlan:
     before: str | None
     after: str
     new_kss: list[FluxKustomization]
-
-
-def _resolve_dep(env: Env, name: str) -> FluxKustomization | None:
-    if "/" in name:
-        return env.by_id().get(name)
-    return env.find(name)
 
 
 def _existing_names(repo: Repo) -> dict[str, str]:
@@ -509,41 +127,7 @@ def _servicemonitor_switches_on(values: Any, switches: set[str], prefix: tuple[s
     return hits
 
 
-def _patch_for(spec: ComponentSpec, values: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    doc = {
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": {"name": spec.name, "namespace": spec.target_namespace},
-        "spec": {"values": values},
-    }
-    target = {"kind": "HelmRelease", "name": spec.name, "namespace": spec.target_namespace}
-    return target, yamlio.dump_plain(_cm(doc))
-
-
-_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.M)
-
-
-def append_documents(before: str | None, bodies: list[str]) -> tuple[str, list[int], int]:
-    """Append documents to a multi-document file with ``MultiDocFile.append``, without splitting
-    the (possibly 1,000-document) existing text: it is held as one chunk, and every byte of it is
-    kept. Returns (new text, 1-based first content line of each new document, chunk index that
-    ``split_documents`` gives the first new document)."""
-    text = before or ""
-    mdf = yamlio.MultiDocFile([yamlio.Chunk("", text, 1)] if text else [])
-    for body in bodies:
-        mdf.append(body)
-    after = str(mdf)
-    new_chunks = mdf.chunks[len(mdf.chunks) - len(bodies):]
-    starts = [c.first_content_line() for c in new_chunks]
-    if not text.strip():
-        return after, starts, 0
-    markers = len(_MARKER.findall(text))
-    m = _MARKER.search(text)
-    leading = 1 if m is None or m.start() > 0 else 0  # text before the first marker is a chunk of its own
-    return after, starts, markers + leading
-
-
-_GRAPHS: dict[tuple[int, str], tuple[Env, list[Any], graph_mod.Graph]] = {}
+_GRAPHS: dict[tuple[int, str], tuple[Env, list[FluxKustomization], graph_mod.Graph]] = {}
 
 
 def graph_with(repo: Repo, env_name: str, extra: list[FluxKustomization]) -> graph_mod.Graph:
@@ -588,7 +172,7 @@ def graph_with(repo: Repo, env_name: str, extra: list[FluxKustomization]) -> gra
 
 
 def _dependencies(
-    env: Env, spec: ComponentSpec, own_kinds: list[str], rules: rules_mod.Rules, refuse: Any,
+    env: Env, spec: ComponentSpec, own_kinds: list[str], rules: rules_mod.Rules, refuse: Callable[[str], None],
 ) -> tuple[list[tuple[str, str | None, str | None]], list[str], dict[str, str]]:
     """dependsOn of the component's Kustomization in ``env``: the explicit ones, then CRD providers
     of what it creates, then required dependencies. Returns (entries for the renderer, ids, reasons
@@ -607,7 +191,7 @@ def _dependencies(
             inferred[target.id] = reason
 
     for dep in spec.depends_on:
-        target = _resolve_dep(env, dep)
+        target = env.resolve(dep)
         if target is None:
             hint = closest(dep, [k.name for k in env.kustomizations])
             refuse(
@@ -737,28 +321,28 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     notes: list[str] = []
     gen: dict[str, Rendered] = {}
 
-    gen[f"{comp_dir}/namespace.yaml"] = _memo(render_namespace, ns, spec.namespace is not None, dict(rules.namespace_labels))
-    gen[f"{comp_dir}/helm-repository.yaml"] = _memo(
+    gen[f"{comp_dir}/namespace.yaml"] = cached(render_namespace, ns, spec.namespace is not None, dict(rules.namespace_labels))
+    gen[f"{comp_dir}/helm-repository.yaml"] = cached(
         render_helm_repository, repo_name, spec.chart.repository.url, spec.chart.repository.name is not None
     )
-    gen[f"{comp_dir}/helm-release.yaml"] = _memo(
+    gen[f"{comp_dir}/helm-release.yaml"] = cached(
         render_helm_release, name, ns, spec.chart.name, spec.chart.version, repo_name, spec.values, spec.timeout,
         spec.monitoring.service_monitor,
     )
     kres = ["namespace.yaml", "helm-repository.yaml", "helm-release.yaml"]
     if webhook:
-        gen[f"{comp_dir}/{CNP_FILE}"] = _memo(render_cnp, ns)
+        gen[f"{comp_dir}/{CNP_FILE}"] = cached(render_cnp, ns)
         kres.append(CNP_FILE)
-    gen[f"{comp_dir}/kustomization.yaml"] = _memo(render_kustomization, tuple(kres))
+    gen[f"{comp_dir}/kustomization.yaml"] = cached(render_kustomization, tuple(kres))
     if spec.monitoring.enabled:
         mres: list[str] = []
         if spec.monitoring.prometheus_rule:
-            gen[f"{mon_dir}/prometheus-rules.yaml"] = _memo(render_prometheus_rules, name, ns, spec.monitoring.service_monitor)
+            gen[f"{mon_dir}/prometheus-rules.yaml"] = cached(render_prometheus_rules, name, ns, spec.monitoring.service_monitor)
             mres.append("prometheus-rules.yaml")
         if spec.monitoring.service_monitor:
-            gen[f"{mon_dir}/servicemonitor-{name}.yaml"] = _memo(render_service_monitor, name, ns)
+            gen[f"{mon_dir}/servicemonitor-{name}.yaml"] = cached(render_service_monitor, name, ns)
             mres.append(f"servicemonitor-{name}.yaml")
-        gen[f"{mon_dir}/kustomization.yaml"] = _memo(render_monitoring_kustomization, tuple(mres))
+        gen[f"{mon_dir}/kustomization.yaml"] = cached(render_monitoring_kustomization, tuple(mres))
     order = [p for p in gen if p.startswith(comp_dir + "/") and p.count("/") == 2] + [
         p for p in gen if p.startswith(comp_dir + "/") and p.count("/") > 2] + [p for p in gen if p.startswith(mon_dir + "/")]
     for path in order:
@@ -775,11 +359,11 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
 
         patches: tuple[tuple[dict[str, Any], str], ...] = ()
         if e in spec.env_values and e != primary:
-            patches = (_patch_for(spec, spec.env_values[e]),)
+            patches = (helm_release_patch(spec.name, spec.target_namespace, spec.env_values[e]),)
         env_note = None
         if not spec.envs:
             env_note = f"envs not stated: added to {e} only"
-        ks_r = _memo(render_flux_kustomization, name, f"./{comp_dir}", tuple(deps), False, patches, env_note, tuple(spec.creates))
+        ks_r = cached(render_flux_kustomization, name, f"./{comp_dir}", tuple(deps), False, patches, env_note, tuple(spec.creates))
         bodies = [ks_r]
         new_specs = [(name, dep_ids, inferred)]
         if spec.monitoring.enabled:
@@ -788,19 +372,19 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
                 refuse(f"monitoring needs the Kustomization '{rules.monitoring_provider}' (PrometheusRule/ServiceMonitor CRDs), which env {e} does not have")
             else:
                 mdeps = ((mon_provider.name, mon_provider.namespace, None), (name, FLUX_NS, None))
-                mr = _memo(render_flux_kustomization, mon_name, f"./{mon_dir}", mdeps, True, (), None)
+                mr = cached(render_flux_kustomization, mon_name, f"./{mon_dir}", mdeps, True, (), None)
                 bodies.append(mr)
                 kinds = [k for k, on in (("PrometheusRule", spec.monitoring.prometheus_rule), ("ServiceMonitor", spec.monitoring.service_monitor)) if on]
                 new_specs.append((mon_name, [mon_provider.id, ks_id(FLUX_NS, name)], {
                     mon_provider.id: ", ".join(kinds), ks_id(FLUX_NS, name): "parent component (namespace and endpoints)",
                 }))
         rel = f"clusters/{e}/infrastructure.yaml"
-        before = _read(repo.root / rel)
+        before = workspace.read_text(repo.root / rel)
         after, starts, first_index = append_documents(before, [b.text for b in bodies])
         for b in bodies:
             notes.extend(b.reviews)
         new_kss: list[FluxKustomization] = []
-        probs: list[Any] = []
+        probs: list[Problem] = []
         for offset, b in enumerate(bodies):
             ks = repo_mod.parse_flux_kustomization(
                 b.docs[0], file=rel, line=starts[offset], env=e, default_namespace=FLUX_NS,
@@ -833,7 +417,7 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     # ---- the repo as it would be, and what lint says about what the plan adds
     created_files = {f.path for f in files}
     components = _components_after(gen, comp_dir, mon_dir if spec.monitoring.enabled else None)
-    findings = []
+    findings: list[Finding] = []
     for ep in env_plans:
         findings.extend(_lint_added(repo, ep, components, graphs[ep.env], rules, created_files))
     result.findings = findings
@@ -878,7 +462,7 @@ def _components_after(gen: dict[str, Rendered], comp_dir: str, mon_dir: str | No
 def _lint_added(
     repo: Repo, ep: _EnvPlan, components: dict[str, Component], g: graph_mod.Graph, rules: rules_mod.Rules,
     created: set[str],
-) -> list[Any]:
+) -> list[Finding]:
     """Lint findings the plan adds in one env.
 
     Adding Kustomizations can only add findings about themselves, their new files, or a cycle through

@@ -167,7 +167,7 @@ def closest(word: str, options: list[str] | tuple[str, ...] | set[str], cutoff: 
     return by_norm[hits[0]] if hits else None
 
 
-def _unknown_keys(data: dict[str, Any], known: tuple[str, ...], prefix: str, out: list[SpecProblem]) -> None:
+def unknown_keys(data: dict[str, Any], known: tuple[str, ...], prefix: str, out: list[SpecProblem]) -> None:
     for key in data:
         if key in known:
             continue
@@ -211,13 +211,145 @@ def _str_or_none(value: Any) -> str | None:
     return str(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """ruamel/PyYAML containers -> plain dict/list (so specs compare and hash the same)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
+
+
+# --------------------------------------------------------------------------- field parsers
+#
+# One parser per field, shared by ``parse`` (component spec) and ``parse_edit`` (edit spec), so a
+# field has the same checks and the same message in both. Each takes the raw value and the problem
+# list, reports what is wrong, and returns the parsed value (None when there is none to use).
+
+Problems = list[SpecProblem]
+
+
+def parse_envs(value: Any, probs: Problems) -> list[str] | None:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(e, str) and e for e in value):
+        probs.append(SpecProblem("envs", "must be a list of env names (folders under clusters/)"))
+        return None
+    return list(dict.fromkeys(value))
+
+
+def parse_chart_name(value: Any, probs: Problems) -> str | None:
+    if not isinstance(value, str) or not value:
+        probs.append(SpecProblem("chart.name", "is required: the chart's name in its repository"))
+        return None
+    if not CHART_NAME.match(value):
+        probs.append(SpecProblem("chart.name", f"'{value}' is not a chart name (lowercase letters, digits, '-', '_', '.')"))
+    return value
+
+
+def parse_chart_version(value: Any, probs: Problems) -> str | None:
+    version = _str_or_none(value)
+    if version is None:
+        return None
+    if not version.strip() or "\n" in version:
+        probs.append(SpecProblem("chart.version", "must be a semver constraint such as \"1.x\" or \">=1.2.0 <2.0.0\""))
+        return None
+    return version.strip()
+
+
+def parse_repository_url(value: Any, probs: Problems) -> str:
+    if (p := url_problem(value)) is not None:
+        probs.append(SpecProblem("chart.repository.url", p))
+    return value if isinstance(value, str) else ""
+
+
+def parse_values(value: Any, probs: Problems) -> dict[str, Any] | None:
+    if isinstance(value, dict):
+        return value
+    probs.append(SpecProblem("values", f"must be a mapping of Helm values, not {type(value).__name__}"))
+    return None
+
+
+def parse_env_values(value: Any, probs: Problems) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if not isinstance(value, dict):
+        probs.append(SpecProblem("env_values", "must be a mapping {env: {values...}}"))
+        return out
+    for env, vals in value.items():
+        if not isinstance(vals, dict):
+            probs.append(SpecProblem(f"env_values.{env}", f"must be a mapping of Helm values, not {type(vals).__name__}"))
+        else:
+            out[str(env)] = vals
+    return out
+
+
+def parse_timeout(value: Any, probs: Problems) -> str:
+    timeout = str(value)
+    if not DURATION.match(timeout):
+        probs.append(SpecProblem("timeout", f"'{timeout}' is not a duration; write e.g. 10m or 1h30m"))
+    return timeout
+
+
+def parse_webhook(value: Any, probs: Problems) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    probs.append(SpecProblem("webhook", "must be true or false"))
+    return None
+
+
+def parse_creates(value: Any, probs: Problems) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        probs.append(SpecProblem("creates", "must be a list of kinds, e.g. [RecurringJob, Certificate]"))
+        return []
+    out: list[str] = []
+    for kind in value:
+        if not isinstance(kind, str) or not KIND.match(kind):
+            probs.append(SpecProblem("creates", f"'{kind}' is not a Kubernetes kind (CamelCase, e.g. Certificate)"))
+        elif kind not in out:
+            out.append(kind)
+    return out
+
+
+def parse_monitoring(value: Any, probs: Problems) -> dict[str, bool]:
+    """The switches stated (``serviceMonitor`` / ``prometheusRule`` -> bool); ``true``/``false`` sets both."""
+    if isinstance(value, bool):
+        return dict.fromkeys(MONITORING_KEYS, value)
+    if not isinstance(value, dict):
+        probs.append(SpecProblem("monitoring", "must be {serviceMonitor: bool, prometheusRule: bool}"))
+        return {}
+    unknown_keys(value, MONITORING_KEYS, "monitoring.", probs)
+    out: dict[str, bool] = {}
+    for key in MONITORING_KEYS:
+        v = value.get(key, False)
+        if not isinstance(v, bool):
+            probs.append(SpecProblem(f"monitoring.{key}", "must be true or false"))
+        elif key in value:
+            out[key] = v
+    return out
+
+
+def parse_depends_on(value: Any, probs: Problems, key: str = "dependsOn") -> list[str]:
+    """Kustomization references: ``name``, ``namespace/name`` or ``{name, namespace}``."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        probs.append(SpecProblem(key, "must be a list of Kustomization names"))
+        return []
+    out: list[str] = []
+    for entry in value:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            ns = entry.get("namespace")
+            dep = f"{ns}/{entry['name']}" if ns else entry["name"]
+        elif isinstance(entry, str) and entry:
+            dep = entry
+        else:
+            probs.append(SpecProblem(key, f"{entry!r} is not a Kustomization name"))
+            continue
+        if dep not in out:
+            out.append(dep)
+    return out
 
 
 # --------------------------------------------------------------------------- parsing
@@ -230,8 +362,8 @@ def parse(data: Any) -> ComponentSpec:
     if not isinstance(data, dict):
         probs.append(SpecProblem("", "a component spec is a mapping with at least name and chart"))
         return spec
-    data = _plain(data)
-    _unknown_keys(data, TOP_KEYS, "", probs)
+    data = plain(data)
+    unknown_keys(data, TOP_KEYS, "", probs)
 
     name = data.get("name")
     spec.name = str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else ""
@@ -245,79 +377,24 @@ def parse(data: Any) -> ComponentSpec:
         if (p := dns1123_problem(data["namespace"], "namespace")) is not None:
             probs.append(SpecProblem("namespace", p))
 
-    envs = data.get("envs")
-    if envs is not None:
-        if isinstance(envs, str):
-            envs = [envs]
-        if not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs):
-            probs.append(SpecProblem("envs", "must be a list of env names (folders under clusters/)"))
-        else:
-            spec.envs = list(dict.fromkeys(envs))
-
+    if data.get("envs") is not None:
+        spec.envs = parse_envs(data["envs"], probs) or []
     _parse_chart(data.get("chart"), spec)
-
-    values = data.get("values")
-    if values is not None:
-        if isinstance(values, dict):
-            spec.values = values
-        else:
-            probs.append(SpecProblem("values", f"must be a mapping of Helm values, not {type(values).__name__}"))
-
-    env_values = data.get("env_values")
-    if env_values is not None:
-        if not isinstance(env_values, dict):
-            probs.append(SpecProblem("env_values", "must be a mapping {env: {values...}}"))
-        else:
-            for env, vals in env_values.items():
-                if not isinstance(vals, dict):
-                    probs.append(SpecProblem(f"env_values.{env}", f"must be a mapping of Helm values, not {type(vals).__name__}"))
-                else:
-                    spec.env_values[str(env)] = vals
-
+    if data.get("values") is not None:
+        spec.values = parse_values(data["values"], probs) or {}
+    if data.get("env_values") is not None:
+        spec.env_values = parse_env_values(data["env_values"], probs)
     if data.get("timeout") is not None:
-        spec.timeout = str(data["timeout"])
-        if not DURATION.match(spec.timeout):
-            probs.append(SpecProblem("timeout", f"'{spec.timeout}' is not a duration; write e.g. 10m or 1h30m"))
-
+        spec.timeout = parse_timeout(data["timeout"], probs)
     if data.get("webhook") is not None:
-        if isinstance(data["webhook"], bool):
-            spec.webhook = data["webhook"]
-        else:
-            probs.append(SpecProblem("webhook", "must be true or false"))
-
-    creates = data.get("creates")
-    if creates is not None:
-        if isinstance(creates, str):
-            creates = [creates]
-        if not isinstance(creates, list):
-            probs.append(SpecProblem("creates", "must be a list of kinds, e.g. [RecurringJob, Certificate]"))
-        else:
-            for kind in creates:
-                if not isinstance(kind, str) or not KIND.match(kind):
-                    probs.append(SpecProblem("creates", f"'{kind}' is not a Kubernetes kind (CamelCase, e.g. Certificate)"))
-                elif kind not in spec.creates:
-                    spec.creates.append(kind)
-
-    _parse_monitoring(data.get("monitoring"), spec)
-
-    deps = data.get("dependsOn")
-    if deps is not None:
-        if isinstance(deps, str):
-            deps = [deps]
-        if not isinstance(deps, list):
-            probs.append(SpecProblem("dependsOn", "must be a list of Kustomization names"))
-        else:
-            for entry in deps:
-                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                    ns = entry.get("namespace")
-                    dep = f"{ns}/{entry['name']}" if ns else entry["name"]
-                elif isinstance(entry, str) and entry:
-                    dep = entry
-                else:
-                    probs.append(SpecProblem("dependsOn", f"{entry!r} is not a Kustomization name"))
-                    continue
-                if dep not in spec.depends_on:
-                    spec.depends_on.append(dep)
+        spec.webhook = parse_webhook(data["webhook"], probs)
+    if data.get("creates") is not None:
+        spec.creates = parse_creates(data["creates"], probs)
+    if data.get("monitoring") is not None:
+        mon = parse_monitoring(data["monitoring"], probs)
+        spec.monitoring = Monitoring(mon.get("serviceMonitor") is True, mon.get("prometheusRule") is True)
+    if data.get("dependsOn") is not None:
+        spec.depends_on = parse_depends_on(data["dependsOn"], probs)
     return spec
 
 
@@ -335,20 +412,9 @@ def _parse_chart(chart: Any, spec: ComponentSpec) -> None:
     if not isinstance(chart, dict):
         probs.append(SpecProblem("chart", "must be a mapping {name, version, repository: {name, url}}"))
         return
-    _unknown_keys(chart, CHART_KEYS, "chart.", probs)
-    name = chart.get("name")
-    if not isinstance(name, str) or not name:
-        probs.append(SpecProblem("chart.name", "is required: the chart's name in its repository"))
-    else:
-        spec.chart.name = name
-        if not CHART_NAME.match(name):
-            probs.append(SpecProblem("chart.name", f"'{name}' is not a chart name (lowercase letters, digits, '-', '_', '.')"))
-    version = _str_or_none(chart.get("version"))
-    if version is not None:
-        if not version.strip() or "\n" in version:
-            probs.append(SpecProblem("chart.version", "must be a semver constraint such as \"1.x\" or \">=1.2.0 <2.0.0\""))
-        else:
-            spec.chart.version = version.strip()
+    unknown_keys(chart, CHART_KEYS, "chart.", probs)
+    spec.chart.name = parse_chart_name(chart.get("name"), probs) or ""
+    spec.chart.version = parse_chart_version(chart.get("version"), probs)
     repo = chart.get("repository")
     if isinstance(repo, str):
         repo = {"url": repo}
@@ -358,32 +424,12 @@ def _parse_chart(chart: Any, spec: ComponentSpec) -> None:
     if not isinstance(repo, dict):
         probs.append(SpecProblem("chart.repository", "must be a mapping {name, url} or a URL"))
         return
-    _unknown_keys(repo, REPOSITORY_KEYS, "chart.repository.", probs)
+    unknown_keys(repo, REPOSITORY_KEYS, "chart.repository.", probs)
     if repo.get("name") is not None:
         spec.chart.repository.name = str(repo["name"])
         if (p := dns1123_problem(repo["name"], "chart.repository.name")) is not None:
             probs.append(SpecProblem("chart.repository.name", p))
-    url = repo.get("url")
-    spec.chart.repository.url = str(url) if isinstance(url, str) else ""
-    if (p := url_problem(url)) is not None:
-        probs.append(SpecProblem("chart.repository.url", p))
-
-
-def _parse_monitoring(mon: Any, spec: ComponentSpec) -> None:
-    if mon is None:
-        return
-    if isinstance(mon, bool):
-        spec.monitoring = Monitoring(mon, mon)
-        return
-    if not isinstance(mon, dict):
-        spec.problems.append(SpecProblem("monitoring", "must be {serviceMonitor: bool, prometheusRule: bool}"))
-        return
-    _unknown_keys(mon, MONITORING_KEYS, "monitoring.", spec.problems)
-    for key in MONITORING_KEYS:
-        v = mon.get(key, False)
-        if not isinstance(v, bool):
-            spec.problems.append(SpecProblem(f"monitoring.{key}", "must be true or false"))
-    spec.monitoring = Monitoring(mon.get("serviceMonitor") is True, mon.get("prometheusRule") is True)
+    spec.chart.repository.url = parse_repository_url(repo.get("url"), probs)
 
 
 def load_text(text: str, file: str = "spec") -> ComponentSpec:
@@ -416,7 +462,7 @@ def locate_problems(problems: list[SpecProblem], text: str, file: str, first_lin
 
 def key_lines(text: str) -> dict[str, int]:
     """Dotted key path -> 1-based line, for every mapping key of a one-document YAML text."""
-    import yaml  # noqa: PLC0415 - only when a spec has problems to point at
+    import yaml  # only when a spec has problems to point at
 
     out: dict[str, int] = {}
     try:
@@ -442,3 +488,129 @@ def load_file(path: str | Path) -> ComponentSpec:
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read the spec file ({exc.__class__.__name__}: {exc.strerror or exc}); check the path", file=str(p)) from exc
     return load_text(text, str(p))
+
+
+# --------------------------------------------------------------------------- the edit spec
+
+
+class _Unset:
+    """The type of ``UNSET``: a field the edit spec does not mention."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+EDIT_KEYS = (*TOP_KEYS, "release")
+IMMUTABLE = ("name", "namespace")
+
+
+@dataclass
+class EditSpec:
+    """Only the fields to change (``infra-tui edit --spec``). ``UNSET`` / ``None`` / empty: leave as is."""
+
+    envs: list[str] = field(default_factory=list)
+    chart_name: str | None = None
+    chart_version: str | None = None
+    repository_url: str | None = None
+    values: dict[str, Any] | None = None
+    env_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timeout: str | None | _Unset = UNSET  # str to set, None to remove
+    webhook: bool | None = None
+    creates: list[str] = field(default_factory=list)
+    service_monitor: bool | None = None
+    prometheus_rule: bool | None = None
+    add_deps: list[str] = field(default_factory=list)
+    remove_deps: list[str] = field(default_factory=list)
+    release: str | None = None  # which HelmRelease, when the component has several
+    problems: list[SpecProblem] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not any((
+            self.chart_name, self.chart_version, self.repository_url, self.values, self.env_values,
+            self.timeout is not UNSET, self.webhook is not None, self.creates, self.service_monitor is not None,
+            self.prometheus_rule is not None, self.add_deps, self.remove_deps,
+        ))
+
+
+def parse_edit(data: Any, component: str | None = None) -> EditSpec:
+    """Read an edit spec (the keys of the component spec, same checks). Problems go to ``.problems``."""
+    e = EditSpec()
+    probs = e.problems
+    if data is None:
+        return e
+    if not isinstance(data, dict):
+        probs.append(SpecProblem("", "an edit spec is a mapping of the fields to change"))
+        return e
+    data = plain(data)
+    unknown_keys(data, EDIT_KEYS, "", probs)
+    for key in IMMUTABLE:
+        if key in data and not (key == "name" and data[key] == component):
+            probs.append(SpecProblem(key, "cannot change with edit; create a new component with `infra-tui new` and move the "
+                                          "settings over instead"))
+    if data.get("release") is not None:
+        e.release = str(data["release"])
+    if data.get("envs") is not None:
+        e.envs = parse_envs(data["envs"], probs) or []
+    chart = data.get("chart")
+    if chart is not None:
+        if not isinstance(chart, dict):
+            probs.append(SpecProblem("chart", "must be a mapping {name, version, repository: {url}}"))
+        else:
+            unknown_keys(chart, CHART_KEYS, "chart.", probs)
+            if chart.get("name") is not None:
+                e.chart_name = parse_chart_name(chart["name"], probs)
+            if chart.get("version") is not None:
+                e.chart_version = parse_chart_version(chart["version"], probs)
+            repo = chart.get("repository")
+            if isinstance(repo, str):
+                repo = {"url": repo}
+            if isinstance(repo, dict):
+                unknown_keys(repo, REPOSITORY_KEYS, "chart.repository.", probs)
+                if "name" in repo:
+                    probs.append(SpecProblem("chart.repository.name", "cannot change with edit (the HelmRepository is shared by name); "
+                                                                      "change the url instead"))
+                if repo.get("url") is not None:
+                    e.repository_url = parse_repository_url(repo["url"], probs) or None
+            elif repo is not None:
+                probs.append(SpecProblem("chart.repository", "must be a mapping {url} or a URL"))
+    if data.get("values") is not None:
+        e.values = parse_values(data["values"], probs)
+    if data.get("env_values") is not None:
+        e.env_values = parse_env_values(data["env_values"], probs)
+    if "timeout" in data:
+        e.timeout = None if data["timeout"] is None else parse_timeout(data["timeout"], probs)
+    if data.get("webhook") is not None:
+        e.webhook = parse_webhook(data["webhook"], probs)
+    if data.get("creates") is not None:
+        e.creates = parse_creates(data["creates"], probs)
+    if data.get("monitoring") is not None:
+        mon = parse_monitoring(data["monitoring"], probs)
+        e.service_monitor = mon.get("serviceMonitor")
+        e.prometheus_rule = mon.get("prometheusRule")
+    deps = data.get("dependsOn")
+    if deps is not None:
+        if isinstance(deps, (list, str)):
+            e.add_deps = parse_depends_on(deps, probs)
+        elif isinstance(deps, dict):
+            unknown_keys(deps, ("add", "remove"), "dependsOn.", probs)
+            e.add_deps = parse_depends_on(deps.get("add") or [], probs, "dependsOn.add")
+            e.remove_deps = parse_depends_on(deps.get("remove") or [], probs, "dependsOn.remove")
+        else:
+            probs.append(SpecProblem("dependsOn", "must be a list to add, or {add: [...], remove: [...]}"))
+    return e
+
+
+def load_edit_file(path: str | Path, component: str | None = None) -> EditSpec:
+    """Read an edit spec file. Raises ``UserError`` for a file that cannot be read or is not YAML."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the edit spec ({exc.__class__.__name__}); check the path", file=str(p)) from exc
+    docs, errors = yamlio.load_documents(text, str(p))
+    if errors:
+        raise UserError(errors[0].message, file=errors[0].file, line=errors[0].line)
+    edit = parse_edit(docs[0].data if docs else None, component)
+    edit.problems[:] = locate_problems(edit.problems, text, str(p), docs[0].line if docs else 1)
+    return edit

@@ -79,11 +79,11 @@ for _loader in (_FastLoader, _LenientLoader):
 
 def _parse(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a *safe* loader
+        return yaml.load(text, Loader=_FastLoader)  # a *safe* loader
     except yaml.composer.ComposerError as exc:
         if "duplicate anchor" not in str(exc):
             raise
-        return yaml.load(text, Loader=_LenientLoader)  # noqa: S506
+        return yaml.load(text, Loader=_LenientLoader)
 
 # A document marker: `---` at column 0, alone or followed by a space/comment/tag.
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$")
@@ -322,7 +322,7 @@ def block_list_items(lines: list[str], key_line: int) -> tuple[list[int], int]:
 
 def round_trip_yaml() -> YAML:
     """A ruamel.yaml instance configured for the Flux repos this tool writes."""
-    from ruamel.yaml import YAML  # noqa: PLC0415 - plans and writes need it, the TUI's first frame does not
+    from ruamel.yaml import YAML  # plans and writes need it, the TUI's first frame does not
 
     rt = YAML(typ="rt")
     rt.indent(mapping=2, sequence=4, offset=2)
@@ -403,7 +403,7 @@ class MultiDocFile:
         """Round-trip load chunk ``index`` for editing."""
         body = self.chunks[index].body
         self._indent[index] = guess_indent(body)
-        from ruamel.yaml.error import YAMLError as RuamelError  # noqa: PLC0415 - see round_trip_yaml
+        from ruamel.yaml.error import YAMLError as RuamelError  # see round_trip_yaml
 
         try:
             return rt_load(body)

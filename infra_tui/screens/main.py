@@ -39,7 +39,7 @@ class MainScreen(Screen):
             yield PreviewPane(id="preview")
         yield Static(self.hint or "", id="hint", classes="-shown" if self.hint else "")
         if self.demo:
-            from infra_tui.widgets.sim_player import SimPlayer  # noqa: PLC0415 - demo only
+            from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
             yield SimPlayer(id="player", autoplay=self.autoplay)
         yield Footer()
@@ -78,7 +78,7 @@ class MainScreen(Screen):
 
     def on_sim_player_snapshot(self, event) -> None:
         """A new simulated snapshot: paint the graph and fill the cluster panel."""
-        from infra_tui.core.simulate import go_duration  # noqa: PLC0415 - demo only
+        from infra_tui.core.simulate import go_duration  # demo only
 
         snapshot = event.snapshot
         counts = ", ".join(f"{n} {s}" for s, n in snapshot.counts().items() if n)
@@ -99,7 +99,7 @@ class MainScreen(Screen):
 
     def watch_cluster(self, root, env: str | None, request=None) -> None:
         """Poll the env's live cluster if one is configured (``.infra-tui.yaml`` or flags)."""
-        from infra_tui.widgets.cluster_watch import ClusterWatch  # noqa: PLC0415 - not on the startup path
+        from infra_tui.widgets.cluster_watch import ClusterWatch  # not on the startup path
 
         for old in self.query(ClusterWatch):
             old.remove()
@@ -122,8 +122,8 @@ class MainScreen(Screen):
     @on(ValidationPanel.Finished)
     def _validated(self, event: ValidationPanel.Finished) -> None:
         """Fill the summary's "Validation Results" with the run, if its plan is still on screen."""
-        from infra_tui.core import summary as summary_mod  # noqa: PLC0415
-        from infra_tui.widgets.summary_view import SummaryView  # noqa: PLC0415
+        from infra_tui.core import summary as summary_mod
+        from infra_tui.widgets.summary_view import SummaryView
 
         preview = self.preview_pane.preview
         if preview is None or preview.plan is not event.plan:

@@ -125,7 +125,8 @@ def _kv_registry() -> Any:
     return Resource.from_contents(defs) @ Registry()
 
 
-def _crd_schema_root() -> Path:
+def crd_schema_root() -> Path:
+    """The bundled JSON schemas of CRD kinds (``templates/schemas``)."""
     return Path(str(importlib.resources.files("infra_tui.templates").joinpath("schemas")))
 
 
@@ -138,7 +139,7 @@ def validator_for(api_version: str, kind: str) -> tuple[jsonschema.protocols.Val
     """
     group, _, version = api_version.rpartition("/")
     if group not in CORE_GROUPS:
-        path = _crd_schema_root() / group / f"{kind.lower()}_{version}.json"
+        path = crd_schema_root() / group / f"{kind.lower()}_{version}.json"
         if path.is_file():
             schema = json.loads(path.read_text())
             return jsonschema.Draft202012Validator(schema), "crd"
@@ -230,7 +231,7 @@ def component_files(root: Path, component_dir: str, overlay: dict[str, str] | No
             out.extend(k for k in (overlay or {}) if k.startswith(rel_dir + "/") and k not in out)
             return
         try:
-            data = yaml.load(text, Loader=_Loader) or {}  # noqa: S506 - safe loader
+            data = yaml.load(text, Loader=_Loader) or {}  # safe loader
         except yaml.YAMLError:
             return  # the syntax check reports it
         if not isinstance(data, dict):
@@ -272,7 +273,7 @@ def load_sources(
 def field_line(doc: SourceDoc, path: Sequence[Any]) -> int:
     """1-based line of the deepest node of ``path`` that exists in the document's YAML."""
     try:
-        node = yaml.compose(doc.text, Loader=_Loader)  # noqa: S506
+        node = yaml.compose(doc.text, Loader=_Loader)
     except yaml.YAMLError:
         return doc.line
     line = node.start_mark.line if node is not None else 0
@@ -434,8 +435,8 @@ class ClusterOutcome:
 DRY_RUN_ARGS = ["apply", "--dry-run=server", "-f", "-"]
 
 
-def _assert_dry_run(args: Sequence[str]) -> None:
-    # The one place that hands apply to kubectl: it never goes out without --dry-run.
+def assert_dry_run(args: Sequence[str]) -> None:
+    """Raise unless a ``kubectl apply`` in ``args`` is a dry run: the one place that hands apply to kubectl."""
     if "apply" in args and not any(a.startswith("--dry-run=") and a != "--dry-run=none" for a in args):
         raise RuntimeError("refusing to run kubectl apply without --dry-run")
 
@@ -486,7 +487,7 @@ async def dry_run_local(
     if not usable:
         return ClusterOutcome("skipped", notes=[f"local dry-run skipped: {reason}"])
     args = [kubectl, "apply", f"--dry-run={mode}", "-f", "-"]
-    _assert_dry_run(args)
+    assert_dry_run(args)
     result = await proc.run_command(proc.Command(args, stdin=manifests.encode(), timeout=timeout))
     return _outcome(result, ancestor_ids, crd_providers, locate, self_id)
 
@@ -507,13 +508,13 @@ async def dry_run_ssh(
     if transport is None:
         return ClusterOutcome("skipped", notes=["ssh dry-run skipped: no cluster host configured (--host or .infra-tui.yaml)"])
     args = ["apply", f"--dry-run={mode}", "-f", "-"]
-    _assert_dry_run(args)
+    assert_dry_run(args)
     try:
         if hasattr(transport, "run_kubectl"):
             result = await transport.run_kubectl(args, manifests.encode())
         else:
             result = await transport.run([*remote_kubectl.split(), *args], stdin=manifests.encode(), timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - a transport failure is a skipped dry-run, said plainly
+    except Exception as exc:  # a transport failure is a skipped dry-run, said plainly
         return ClusterOutcome("skipped", notes=[f"ssh dry-run skipped: {exc}"])
     return _outcome(result, ancestor_ids, crd_providers, locate, self_id)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import validation as v
-from infra_tui.core.model import ChangePlan, Repo
+from infra_tui.core.model import ChangePlan, Repo, flux_id
 from infra_tui.services import dryrun, kustomize
 
 
@@ -41,22 +41,18 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
     edges = {k.id: list(k.depends_on_ids) for k in env_obj.kustomizations}
     for p in plan.placement:
         if not p.env or p.env == env_obj.name:
-            edges[_id(p.name)] = [_id(d) for d in p.depends_on]
+            edges[flux_id(p.name)] = [flux_id(d) for d in p.depends_on]
     by_dir = {}
     for ks in env_obj.kustomizations:
         if ks.path:
             by_dir.setdefault(ks.path.removeprefix("./").rstrip("/"), ks.id)
     for p in plan.placement:
-        by_dir.setdefault(f"namespaces/{p.name.rsplit('/', 1)[-1]}", _id(p.name))
+        by_dir.setdefault(f"namespaces/{p.name.rsplit('/', 1)[-1]}", flux_id(p.name))
     out = []
     for folder in affected_components(repo, plan):
         ks = by_dir.get(folder)
         out.append(v.Target(folder, ks, frozenset(v.ancestors(ks, edges)) if ks else None))
     return out
-
-
-def _id(name: str) -> str:
-    return name if "/" in name else f"flux-system/{name}"
 
 
 async def validate_plan(

@@ -1,0 +1,524 @@
+"""In-memory edits of a repo: the texts of the files a plan touches, and the byte-keeping edits on them.
+
+How bytes are kept:
+
+* a scalar that already exists (chart version, timeout, url) is replaced *in its line*: the old
+  scalar's text is swapped for the new one in the same quoting style (``format_scalar``), so a
+  version bump changes exactly one line;
+* structural edits (values, dependsOn, patches, resources lists) round-trip only the one document
+  they touch through ruamel.yaml, with the indentation detected from that document; the other
+  documents of the file are spliced back as text (``yamlio.MultiDocFile``);
+* appending documents to a (possibly 1,000-document) file never splits it (``append_documents``).
+
+Also here: the repo "as it would be" after the edits (``env_after``, ``component_from_workspace``),
+merge patches (RFC 7386) and the file reads of a plan, cached on (mtime, size) for the preview.
+Shared by the three planners (``scaffold``, ``edit``, ``fix``). Pure: no Textual, no subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from infra_tui.core import repo as repo_mod
+from infra_tui.core import yamlio
+from infra_tui.core.model import (
+    DEFAULT_FLUX_NAMESPACE,
+    Component,
+    Env,
+    FileChange,
+    FluxKustomization,
+    Problem,
+    ks_id,
+)
+from infra_tui.core.render import helm_release_patch, to_commented
+
+FLUX_NS = DEFAULT_FLUX_NAMESPACE
+
+# --------------------------------------------------------------------------- reading and appending
+
+_READ_CACHE: dict[str, tuple[int, int, str]] = {}
+
+
+def read_text(path: Path) -> str | None:
+    """File text (None when missing), cached on (mtime, size): the preview re-plans on every keystroke."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    key = str(path)
+    hit = _READ_CACHE.get(key)
+    if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+        return hit[2]
+    text = path.read_text(encoding="utf-8")
+    _READ_CACHE[key] = (st.st_mtime_ns, st.st_size, text)
+    return text
+
+
+def clear_cache() -> None:
+    """Forget cached file reads (benchmarks use it to time a cold plan)."""
+    _READ_CACHE.clear()
+
+
+_MARKER = re.compile(r"^---(?:[ \t].*)?$", re.M)
+
+
+def append_documents(before: str | None, bodies: list[str]) -> tuple[str, list[int], int]:
+    """Append documents to a multi-document file with ``MultiDocFile.append``, without splitting
+    the (possibly 1,000-document) existing text: it is held as one chunk, and every byte of it is
+    kept. Returns (new text, 1-based first content line of each new document, chunk index that
+    ``split_documents`` gives the first new document)."""
+    text = before or ""
+    mdf = yamlio.MultiDocFile([yamlio.Chunk("", text, 1)] if text else [])
+    for body in bodies:
+        mdf.append(body)
+    after = str(mdf)
+    new_chunks = mdf.chunks[len(mdf.chunks) - len(bodies):]
+    starts = [c.first_content_line() for c in new_chunks]
+    if not text.strip():
+        return after, starts, 0
+    markers = len(_MARKER.findall(text))
+    m = _MARKER.search(text)
+    leading = 1 if m is None or m.start() > 0 else 0  # text before the first marker is a chunk of its own
+    return after, starts, markers + leading
+
+
+
+class FileDeletion(FileChange):
+    """A file the plan removes (``after`` is empty)."""
+
+    deleted = True
+
+
+def is_deleted(change: FileChange) -> bool:
+    return bool(getattr(change, "deleted", False))
+
+
+# --------------------------------------------------------------------------- text-level editing
+
+
+def detect_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) for ruamel, read from how ``text`` is indented."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    mapping: int | None = None
+    offset: int | None = None
+    for prev, cur in zip(lines, lines[1:], strict=False):
+        ps = prev.lstrip(" ")
+        pbody = ps[2:] if ps.startswith("- ") else ps
+        pkey = len(prev) - len(pbody)
+        if not re.match(r"^[^#'\"{}\[\]]*:\s*(#.*)?$", pbody):
+            continue
+        cs = cur.lstrip(" ")
+        ind = len(cur) - len(cs)
+        if cs.startswith("- ") or cs == "-":
+            if offset is None and ind >= pkey:
+                offset = ind - pkey
+        elif ind > pkey and mapping is None:
+            mapping = ind - pkey
+        if mapping is not None and offset is not None:
+            break
+    if offset is None and lines and lines[0].startswith("- "):
+        offset = 0
+    m = mapping or 2
+    o = offset if offset is not None else 2
+    return m, o + 2, o
+
+
+def _yaml_for(text: str) -> YAML:
+    y = YAML(typ="rt")
+    m, s, o = detect_indent(text)
+    y.indent(mapping=m, sequence=s, offset=o)
+    y.preserve_quotes = True
+    y.width = 4096
+    return y
+
+
+def _trailing_block(body: str) -> str:
+    lines = body.splitlines(keepends=True)
+    i = len(lines)
+    while i > 0 and (not lines[i - 1].strip() or lines[i - 1].lstrip().startswith("#")):
+        i -= 1
+    return "".join(lines[i:])
+
+
+def _plain_ok(value: str) -> bool:
+    """Can ``value`` be written as a plain scalar and read back as the same string?"""
+    if not value or value != value.strip() or "\n" in value or " #" in value or ": " in value:
+        return False
+    try:
+        return yamlio.load_one(f"k: {value}") == {"k": value}
+    except Exception:  # any parse failure: not a plain scalar
+        return False
+
+
+def format_scalar(value: str, like: str) -> str:
+    """``value`` as YAML text in the quoting style of the existing scalar text ``like``."""
+    if like.startswith("'") and "'" not in value:
+        return f"'{value}'"
+    if like.startswith('"') or not _plain_ok(value):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _scalar_extent(line: str, col: int) -> int | None:
+    """End column of the single-line scalar starting at ``col``; None for anything else."""
+    rest = line[col:]
+    if not rest:
+        return None
+    if rest[0] == '"':
+        i = 1
+        while i < len(rest):
+            if rest[i] == "\\":
+                i += 2
+                continue
+            if rest[i] == '"':
+                return col + i + 1
+            i += 1
+        return None
+    if rest[0] == "'":
+        i = 1
+        while i < len(rest):
+            if rest[i] == "'":
+                if i + 1 < len(rest) and rest[i + 1] == "'":
+                    i += 2
+                    continue
+                return col + i + 1
+            i += 1
+        return None
+    if rest[0] in "|>&*!{[":
+        return None
+    m = re.search(r"\s+#", rest)
+    end = m.start() if m else len(rest.rstrip())
+    return col + len(rest[:end].rstrip())
+
+
+# --------------------------------------------------------------------------- the workspace
+
+
+@dataclass
+class Workspace:
+    """The texts of the files a plan touches: originals from disk, and their new versions."""
+
+    root: Path
+    original: dict[str, str | None] = field(default_factory=dict)
+    current: dict[str, str | None] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def text(self, path: str) -> str | None:
+        if path not in self.current:
+            text = read_text(self.root / path)
+            self.original[path] = text
+            self.current[path] = text
+        return self.current[path]
+
+    def set(self, path: str, text: str | None) -> None:
+        self.text(path)
+        if path not in self.order:
+            self.order.append(path)
+        self.current[path] = text
+
+    def changes(self) -> list[FileChange]:
+        out: list[FileChange] = []
+        for path in self.order:
+            before, after = self.original.get(path), self.current.get(path)
+            if before == after:
+                continue
+            if after is None:
+                if before is not None:
+                    out.append(FileDeletion(path, before, ""))
+                continue
+            out.append(FileChange(path, before, after))
+        return out
+
+    # -- documents
+
+    def chunks(self, path: str) -> list[yamlio.Chunk]:
+        return yamlio.split_documents(self.text(path) or "")
+
+    def doc_index(self, path: str, line: int) -> int:
+        """Index of the chunk holding 1-based ``line`` (the first document when 0)."""
+        chunks = self.chunks(path)
+        best = next((i for i, c in enumerate(chunks) if not c.is_empty()), 0)
+        for i, c in enumerate(chunks):
+            if c.start_line <= line and not c.is_empty():
+                best = i
+        return best
+
+    def load(self, path: str, index: int) -> Any:
+        return _yaml_for(self.chunks(path)[index].body).load(self.chunks(path)[index].body)
+
+    def edit(self, path: str, index: int, fn: Callable[[Any], None]) -> None:
+        """Round-trip document ``index`` of ``path`` through ``fn``; other documents keep their bytes."""
+        chunks = self.chunks(path)
+        old = chunks[index]
+        y = _yaml_for(old.body)
+        data = y.load(old.body)
+        untouched = _dump(y, y.load(old.body), old.body)
+        fn(data)
+        new_body = _dump(y, data, old.body)
+        if untouched != old.body:
+            self.warnings.append(
+                f"{path}: the YAML writer reformats lines of the edited document that the edit does not touch "
+                "(mixed indentation or styles); review its diff"
+            )
+        chunks[index] = yamlio.Chunk(old.marker, new_body, old.start_line)
+        self.set(path, "".join(c.text for c in chunks))
+
+    def remove_document(self, path: str, index: int) -> None:
+        chunks = self.chunks(path)
+        del chunks[index]
+        self.set(path, "".join(c.text for c in chunks))
+
+    def set_scalar(self, path: str, index: int, keys: tuple[str, ...], value: str) -> bool:
+        """Replace an existing single-line scalar in place. False when it is not there (or not a
+        single-line scalar): the caller edits structurally instead."""
+        chunks = self.chunks(path)
+        chunk = chunks[index]
+        data = yamlio.rt_load(chunk.body)
+        parent = data
+        for k in keys[:-1]:
+            if not isinstance(parent, dict) or k not in parent:
+                return False
+            parent = parent[k]
+        if not isinstance(parent, CommentedMap) or keys[-1] not in parent or isinstance(parent[keys[-1]], (dict, list)):
+            return False
+        line_no, col = parent.lc.value(keys[-1])
+        lines = chunk.body.splitlines(keepends=True)
+        line = lines[line_no]
+        end = _scalar_extent(line, col)
+        if end is None:
+            return False
+        old = line[col:end]
+        lines[line_no] = line[:col] + format_scalar(value, old) + line[end:]
+        chunks[index] = yamlio.Chunk(chunk.marker, "".join(lines), chunk.start_line)
+        self.set(path, "".join(c.text for c in chunks))
+        return True
+
+
+def _dump(y: YAML, data: Any, original: str) -> str:
+    buf = io.StringIO()
+    y.dump(data, buf)
+    out = buf.getvalue()
+    trailing = _trailing_block(original)
+    if trailing and not out.endswith(trailing):
+        out = out.rstrip("\n") + "\n" + trailing
+    if not original.endswith("\n"):
+        out = out.rstrip("\n")
+    return out
+
+
+def merge_patch(target: Any, patch: dict[str, Any]) -> None:
+    """RFC 7386 merge into a ruamel mapping: nested mappings merge, ``None`` removes a key."""
+    for key, value in patch.items():
+        if value is None:
+            if key in target:
+                del target[key]
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge_patch(target[key], value)
+        else:
+            target[key] = to_commented(value)
+
+
+
+# --------------------------------------------------------------------------- edits on the repo's documents
+
+
+def find_kustomization_doc(ws: Workspace, ks: FluxKustomization) -> int:
+    """The chunk index of ``ks`` in its file (by name, robust to earlier edits of the file)."""
+    for i, c in enumerate(ws.chunks(ks.file)):
+        if c.is_empty():
+            continue
+        try:
+            d = yamlio.load_one(c.body)
+        except Exception:  # a document that does not parse is not it
+            continue
+        if repo_mod.is_flux_kustomization(d) and (d.get("metadata") or {}).get("name") == ks.name and (
+            (d.get("metadata") or {}).get("namespace") or ks.namespace) == ks.namespace:
+            return i
+    raise KeyError(ks.id)
+
+
+def add_dependency(ws: Workspace, ks: FluxKustomization, target: FluxKustomization, note: str | None) -> None:
+    index = find_kustomization_doc(ws, ks)
+
+    def fn(d: Any) -> None:
+        spec = d.setdefault("spec", CommentedMap())
+        deps = spec.get("dependsOn")
+        if not isinstance(deps, list):
+            deps = CommentedSeq()
+            spec.insert(0, "dependsOn", deps)
+        if any(isinstance(x, dict) and x.get("name") == target.name and (x.get("namespace") or ks.namespace) == target.namespace for x in deps):
+            return
+        entry = CommentedMap(name=target.name)
+        if target.namespace != ks.namespace:
+            entry["namespace"] = target.namespace
+        deps.append(entry)
+        if note:
+            entry.yaml_add_eol_comment(f"# REVIEW: {note}", list(entry)[-1])
+
+    ws.edit(ks.file, index, fn)
+
+
+def remove_dependency(ws: Workspace, ks: FluxKustomization, target_id: str) -> None:
+    index = find_kustomization_doc(ws, ks)
+
+    def fn(d: Any) -> None:
+        deps = (d.get("spec") or {}).get("dependsOn")
+        if not isinstance(deps, list):
+            return
+        for i, x in reversed(list(enumerate(deps))):
+            if isinstance(x, dict) and ks_id(str(x.get("namespace") or ks.namespace), str(x.get("name"))) == target_id:
+                del deps[i]
+        if not deps:
+            del d["spec"]["dependsOn"]
+
+    ws.edit(ks.file, index, fn)
+
+
+def component_files(ws: Workspace, folder: str) -> list[str]:
+    """Manifest files listed by ``folder``/kustomization.yaml (as the workspace has it now)."""
+    text = ws.text(f"{folder}/kustomization.yaml")
+    if text is None:
+        return []
+    data = yamlio.load_one(text) or {}
+    out = []
+    for entry in data.get("resources") or []:
+        if isinstance(entry, str) and "://" not in entry:
+            p = f"{folder}/{entry}".rstrip("/")
+            if ws.text(p) is not None:
+                out.append(p)
+            else:
+                sub = f"{p}/kustomization.yaml"
+                if ws.text(sub) is not None:
+                    out.extend(component_files(ws, p))
+    return out
+
+
+def component_from_workspace(ws: Workspace, folder: str, name: str) -> Component:
+    comp = Component(name=name, dir=folder)
+    for path in component_files(ws, folder):
+        comp.files.append(path)
+        docs, _ = yamlio.load_documents(ws.text(path) or "", path)
+        for d in docs:
+            comp.resources.extend(repo_mod.as_resources(d.data, path, d.line))
+    return comp
+
+
+def kustomization_resources(ws: Workspace, folder: str, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+    path = f"{folder}/kustomization.yaml"
+
+    def fn(d: Any) -> None:
+        res = d.get("resources")
+        if not isinstance(res, list):
+            res = d["resources"] = CommentedSeq()
+        for r in remove:
+            while r in res:
+                i = list(res).index(r)
+                # a comment hanging on the removed item moves to the one before it
+                comment = res.ca.items.pop(i, None)
+                del res[i]
+                shifted = {k - 1 if k > i else k: v for k, v in res.ca.items.items()}
+                res.ca.items.clear()
+                res.ca.items.update(shifted)
+                if comment and res:
+                    res.ca.items.setdefault(len(res) - 1 if i >= len(res) else max(i - 1, 0), comment)
+        for r in add:
+            if r not in res:
+                # keep a trailing comment block after the last item (the skeleton's "Do NOT include...")
+                last = len(res) - 1
+                comment = res.ca.items.pop(last, None) if last >= 0 else None
+                res.append(r)
+                if comment:
+                    res.ca.items[len(res) - 1] = comment
+
+    ws.edit(path, 0, fn)
+
+
+def deps_in_workspace(ws: Workspace, ks: FluxKustomization) -> list[str]:
+    try:
+        idx = find_kustomization_doc(ws, ks)
+    except KeyError:
+        return []
+    data = yamlio.load_one(ws.chunks(ks.file)[idx].body)
+    probs: list[Problem] = []
+    k = repo_mod.parse_flux_kustomization(data, file=ks.file, line=ks.line, env=ks.env, default_namespace=ks.namespace,
+                                          doc_index=idx, problems=probs)
+    return k.depends_on_ids if k else []
+
+
+def set_path(d: Any, keys: tuple[str, ...], value: Any) -> None:
+    for k in keys[:-1]:
+        if not isinstance(d.get(k), dict):
+            d[k] = CommentedMap()
+        d = d[k]
+    d[keys[-1]] = value
+
+
+def merge_env_patch(d: Any, name: str, ns: str, values: dict[str, Any]) -> None:
+    spec = d.setdefault("spec", CommentedMap())
+    patches = spec.get("patches")
+    if not isinstance(patches, list):
+        patches = spec["patches"] = CommentedSeq()
+    for p in patches:
+        target = p.get("target") if isinstance(p, dict) else None
+        if isinstance(target, dict) and target.get("kind") == "HelmRelease" and target.get("name") in (name, None) and isinstance(p.get("patch"), str):
+            doc = yamlio.load_one(str(p["patch"]))
+            if isinstance(doc, dict) and not isinstance(doc, list):
+                cm = to_commented(doc)
+                cm.setdefault("spec", CommentedMap())
+                if not isinstance(cm["spec"].get("values"), dict):
+                    cm["spec"]["values"] = CommentedMap()
+                merge_patch(cm["spec"]["values"], values)
+                p["patch"] = LiteralScalarString(yamlio.dump_plain(cm))
+                return
+    target, text = helm_release_patch(name, ns, {k: v for k, v in values.items() if v is not None})
+    patches.append(to_commented({"patch": LiteralScalarString(text), "target": target}))
+
+
+
+# --------------------------------------------------------------------------- the repo as it would be
+
+
+def env_after(ws: Workspace, env: Env) -> Env:
+    """The env with its Kustomizations re-read from the workspace files that changed."""
+    kss: list[FluxKustomization] = []
+    changed = {p for p in ws.order if ws.original.get(p) != ws.current.get(p)}
+    files_done: set[str] = set()
+    for k in env.kustomizations:
+        if k.file not in changed:
+            kss.append(k)
+            continue
+        if k.file in files_done:
+            continue
+        files_done.add(k.file)
+        kss.extend(kustomizations_of(ws, k.file, env.name))
+    for path in changed:  # a file of this env that had no Kustomization before
+        if path.startswith(f"clusters/{env.name}/") and path not in files_done and path not in {k.file for k in env.kustomizations}:
+            kss.extend(kustomizations_of(ws, path, env.name))
+    return Env(env.name, kss, list(env.files), set(env.helmrelease_ids))
+
+
+def kustomizations_of(ws: Workspace, path: str, env: str) -> list[FluxKustomization]:
+    text = ws.text(path) or ""
+    docs, _ = yamlio.load_documents(text, path)
+    out = []
+    probs: list[Problem] = []
+    lines = text.splitlines()
+    for d in docs:
+        if repo_mod.is_flux_kustomization(d.data):
+            k = repo_mod.parse_flux_kustomization(d.data, file=path, line=d.line, env=env, default_namespace=FLUX_NS,
+                                                  doc_index=d.index, lines=lines, problems=probs)
+            if k:
+                out.append(k)
+    return out
+
