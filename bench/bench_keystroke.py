@@ -1,7 +1,7 @@
 """Keystroke -> updated preview latency on a generated 300-component repo.
 
 Two numbers:
-* compute: ``widgets.preview.compute`` (scaffold.plan + graph.build + diff + summary) for one
+* compute: ``core.preview.compute`` (scaffold.plan + graph.build + diff + summary) for one
   edit of the name, as the preview worker runs it. Budget (DESIGN.md): p95 under 16 ms.
 * end to end: a key event posted to the running app (headless, as the terminal driver posts
   it) until the preview for the new text is on screen (form check, thread hop, message,
@@ -24,8 +24,8 @@ from generate_repo import generate  # noqa: E402
 from textual import events  # noqa: E402
 
 from infra_tui.app import InfraApp  # noqa: E402
+from infra_tui.core import preview  # noqa: E402
 from infra_tui.core import repo as repo_mod  # noqa: E402
-from infra_tui.widgets import preview  # noqa: E402
 
 FIELDS = {"chart": {"name": "redis", "repository": {"url": "https://charts.bitnami.com/bitnami"}}, "creates": ["CiliumNetworkPolicy"]}
 

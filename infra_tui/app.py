@@ -231,19 +231,12 @@ class InfraApp(App[int]):
         """The plan on screen if it can be written, else why not."""
         if self.repo is None:
             return None, "the repo is still loading"
-        form = self.main.form
-        preview = self._preview_pane().preview
-        if not form.state.fields.get("name"):
-            return None, "nothing to write yet: fill in the wizard"
-        if form.state.errors:
-            return None, "fix the fields marked ✗ first: " + ", ".join(form.state.errors)
-        if form.state.missing:
-            return None, "still needed: " + ", ".join(form.state.missing)
-        if self._preview_pane().busy or preview is None or preview.fields != form.state.fields:
+        if self._preview_pane().busy:
             return None, "the preview is still being computed; try again"
-        if not preview.writable:
-            return None, "the plan cannot be written: " + "; ".join(preview.problems or ["it changes nothing"])
-        return preview.plan, ""
+        why = self.main.form.write_blocker
+        if why is not None:
+            return None, why
+        return self._preview_pane().preview.plan, ""
 
     def action_write(self) -> None:
         if self.screen is not self.main:

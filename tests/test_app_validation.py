@@ -88,7 +88,7 @@ async def test_checks_tab_rows_per_component_and_summary(demo_root: Path) -> Non
         assert "Kustomize build `namespaces/redis-cache-monitoring`: ✅ PASS" in results
         assert "not run yet" not in results
         assert app.screen.query_one(SummaryView).markdown == summary
-        assert app.main.preview_pane.preview.plan.validation["results"][0]["component"] == "namespaces/redis-cache"
+        assert app.main.preview_pane.preview.plan.validation.results[0].component == "namespaces/redis-cache"
         await pilot.press("f5")
         await pilot.pause()
         assert app.main.preview_pane.active == "checks"

@@ -36,7 +36,7 @@ def test_a_plain_command_imports_neither_textual_nor_the_other_commands():
 HEAVY = ("jsonschema", "questionary", "prompt_toolkit", "rich.markdown", "markdown_it", "infra_tui.services.validate",
          "infra_tui.services.dryrun", "infra_tui.core.simulate", "infra_tui.prompts",
          # the plan's modules load in the preview worker, after the first frame
-         "ruamel.yaml", "infra_tui.widgets.preview", "infra_tui.core.scaffold", "infra_tui.core.apply")
+         "ruamel.yaml", "infra_tui.core.preview", "infra_tui.core.scaffold", "infra_tui.core.apply")
 
 
 def test_the_tui_path_leaves_heavy_modules_for_later():

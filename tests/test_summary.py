@@ -6,6 +6,7 @@ import json
 
 from infra_tui.core import summary
 from infra_tui.core.model import ChangePlan, FileChange, Placement
+from infra_tui.core.validation import ComponentResult, ValidationReport
 
 INFRA_BEFORE = "---\nkind: Kustomization\nmetadata:\n  name: cilium\n"
 
@@ -69,10 +70,10 @@ def test_edit_without_recreate_says_why_not():
 
 def test_validation_results_are_rendered():
     plan = new_plan()
-    plan.validation = {"results": [
-        {"component": "new-service", "build": "pass", "dry_run": "expected-missing-crd", "detail": ""},
-        {"component": "new-service-monitoring", "build": "fail", "dry_run": "skipped", "detail": "missing file"},
-    ]}
+    plan.validation = ValidationReport([
+        ComponentResult("new-service", build="pass", dry_run="expected-missing-crd"),
+        ComponentResult("new-service-monitoring", build="fail", dry_run="skipped", notes=["missing file"]),
+    ])
     md = summary.to_markdown(plan)
     assert "- Kustomize build `new-service`: ✅ PASS" in md
     assert "- YAML syntax / dry-run `new-service`: ✅ PASS (CRD not installed yet" in md

@@ -8,7 +8,7 @@ the preview pane computes from ``ComponentForm.Changed``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from textual import on
@@ -20,8 +20,12 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
+from infra_tui.core import rules as rules_mod
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import Repo
+
+if TYPE_CHECKING:
+    from infra_tui.core.preview import Preview
 
 REQUIRED = {"name": "name", "chart": "chart", "repo-url": "repo url"}
 """Form fields the spec cannot do without (form id -> label)."""
@@ -51,7 +55,7 @@ DEFAULT_KINDS = [
     "ClusterPolicy",
     "Policy",
 ]
-"""CRD kinds a component may create, when the rule tables cannot be read."""
+"""CRD kinds a component may create, until the repo (and with it its rule tables) is read."""
 
 
 def parse_values(text: str) -> tuple[dict[str, Any], str | None]:
@@ -223,6 +227,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self.state = FormState({})
         self._plan_problems: list[str] = []
         self._files = 0
+        self._preview: Preview | None = None
 
     # -- layout ------------------------------------------------------------------------
 
@@ -284,7 +289,19 @@ class ComponentForm(VerticalScroll, can_focus=False):
         names = [k.name for k in repo.env(env_name).kustomizations]
         self.existing = set(names)
         self.query_one(DependencyPicker).set_names(names)
+        self._set_kinds(rules_mod.creatable_kinds(rules_mod.for_repo(repo)))
         self._emit()
+
+    def _set_kinds(self, kinds: list[str]) -> None:
+        """Offer the CRD kinds of the repo's rule tables (``.infra-tui.yaml`` may add some)."""
+        if kinds == self.kinds:
+            return
+        self.kinds = kinds
+        creates = self.query_one("#creates", SelectionList)
+        chosen = set(creates.selected)
+        with creates.prevent(SelectionList.SelectedChanged):
+            creates.clear_options()
+            creates.add_options([Selection(k, k, k in chosen) for k in kinds])
 
     def reset(self) -> None:
         """Empty every field (after a write)."""
@@ -363,15 +380,20 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self._update_status()
         self.post_message(self.Changed(self, self.state))
 
-    def set_plan_problems(self, problems: list[str], files: int) -> None:
+    def set_preview(self, preview: Preview) -> None:
         """What the plan says about the form (refusals); enables Write when all is well."""
-        self._plan_problems = list(problems)
-        self._files = files
+        self._preview = preview
+        self._plan_problems = list(preview.problems)
+        self._files = len(preview.plan.files) if preview.plan else 0
         self._update_status()
 
     @property
-    def writable(self) -> bool:
-        return self.state.complete and not self._plan_problems and self._files > 0
+    def write_blocker(self) -> str | None:
+        """Why Write is disabled now (None: it is enabled); the app asks the same on ctrl+s."""
+        from infra_tui.core.preview import write_blocker  # loaded by the preview worker already
+
+        state = self.state
+        return write_blocker(state.fields, state.errors, state.missing, self._preview)
 
     def _update_status(self) -> None:
         status = self.query_one("#form-status", Static)
@@ -386,7 +408,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
             text = f"✓ plan valid: {self._files} files"
         else:
             text = "planning…"
-        ok = self.writable
+        ok = self.write_blocker is None
         if str(status.content) != text:
             status.update(text, layout=False)
         status.set_class(ok, "-ok")

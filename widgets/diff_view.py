@@ -12,7 +12,7 @@ from textual.widgets import Static
 from infra_tui.core import diff as diff_mod
 
 if TYPE_CHECKING:
-    from infra_tui.widgets.preview import FileDiff
+    from infra_tui.core.preview import FileDiff
 
 
 def render_diff(diff: str) -> Text:

@@ -26,7 +26,7 @@ from infra_tui.widgets.summary_view import SummaryView
 from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:
-    from infra_tui.widgets import preview as preview_mod
+    from infra_tui.core import preview as preview_mod
 
 TABS = {
     "graph": "Graph",
@@ -116,7 +116,7 @@ class PreviewPane(Vertical):
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
         # imported here, in the worker: the plan's modules (scaffold, rules, ruamel) are not
         # needed for the first frame
-        from infra_tui.widgets import preview as preview_mod
+        from infra_tui.core import preview as preview_mod
 
         result = preview_mod.compute(repo, fields, env)
         if not get_current_worker().is_cancelled:

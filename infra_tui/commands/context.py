@@ -20,7 +20,7 @@ def add_path_argument(p: argparse.ArgumentParser) -> None:
 
 
 def load_repo(args: argparse.Namespace, *, with_components: bool = True) -> Repo:
-    """The repo named by --repo / --path, or found from the cwd; settings attached."""
+    """The repo named by --repo / --path, or found from the cwd (with its settings)."""
     paths = getattr(args, "path", None)
     if paths:
         repo = repo_mod.load(getattr(args, "repo", None), paths=paths, with_components=with_components)
@@ -29,19 +29,9 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True) -> Repo
         if not root.exists():
             raise UserError(f"--repo {root}: no such directory")
         repo = repo_mod.load(root, with_components=with_components)
-    repo.settings = load_settings(repo.root)
     if not repo.envs:
         raise UserError(f"{repo.root}: no Flux Kustomizations found; is this a Flux repo?")
     return repo
-
-
-def load_settings(root: Path):
-    """The repo's .infra-tui.yaml, if the settings module is there (None otherwise)."""
-    try:
-        from infra_tui.core import settings as settings_mod
-    except ImportError:  # pragma: no cover - settings land with the cluster-panel work
-        return None
-    return settings_mod.load_settings(root)
 
 
 def pick_env(repo: Repo, name: str | None) -> Env:

@@ -51,13 +51,13 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
     apply_error: list[str] = []
     failed_validation = False
     if getattr(args, "validate", True) and plan.ok and plan.files:
-        plan.validation = validate_plan_sync(repo, plan, env=getattr(args, "env", None))
-        if plan.validation.get("skipped"):
-            print(f"infra-tui: warning: validation skipped: {plan.validation['skipped']}", file=sys.stderr)
-        failed = [r for r in plan.validation["results"] if r["build"] == "fail" or r["dry_run"] == "fail"]
+        report = plan.validation = validate_plan_sync(repo, plan, env=getattr(args, "env", None))
+        if report.skipped:
+            print(f"infra-tui: warning: validation skipped: {report.skipped}", file=sys.stderr)
+        failed = report.failed
         failed_validation = bool(failed)
         if failed and args.write:
-            apply_error = [f"validation failed for {', '.join(r['component'] for r in failed)}; fix it, or pass --no-validate"]
+            apply_error = [f"validation failed for {', '.join(r.component for r in failed)}; fix it, or pass --no-validate"]
     if args.write and plan.ok and not apply_error:
         try:
             wrote = apply_mod.apply(plan, repo.root, git_status=git_status)

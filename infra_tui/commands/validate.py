@@ -46,10 +46,7 @@ def _crd_providers(repo: Any) -> list[Any]:
 
 
 def _cluster(args: argparse.Namespace, repo: Any) -> Any:
-    settings = getattr(repo, "settings", None)
-    if settings is None:
-        return None
-    return settings.cluster(args.env).override(host=args.host)
+    return repo.settings.cluster(args.env).override(host=args.host)
 
 
 def _transport(args: argparse.Namespace, repo: Any) -> Any:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from infra_tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from infra_tui.core.rules import Finding
+    from infra_tui.core.validation import ValidationReport
 
 FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
@@ -149,7 +155,7 @@ class Repo:
     components: dict[str, Component]  # keyed by repo-relative dir
     problems: list[Problem] = field(default_factory=list)
     flat: bool = True  # clusters/<env>/infrastructure.yaml + namespaces/<component>/
-    settings: Any = None  # core.settings.Settings
+    settings: Settings = field(default_factory=Settings)  # .infra-tui.yaml, read by repo.load
 
     @property
     def primary_env(self) -> str:
@@ -206,10 +212,10 @@ class ChangePlan:
     assumptions: list[str] = field(default_factory=list)
     recreate_required: bool = False
     recreate_reason: str | None = None
-    findings: list[Any] = field(default_factory=list)  # core.rules.Finding after the plan
+    findings: list[Finding] = field(default_factory=list)  # lint findings the plan adds
     refusals: list[str] = field(default_factory=list)  # why the plan must not be written
     warnings: list[str] = field(default_factory=list)
-    validation: dict[str, Any] | None = None
+    validation: ValidationReport | None = None  # filled by a validation run (JSON only at the output edge)
 
     @property
     def ok(self) -> bool:

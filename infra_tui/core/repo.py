@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra_tui.core import settings as settings_mod
 from infra_tui.core import yamlio
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
@@ -275,17 +276,6 @@ def as_resources(data: Any, rel: str, line: int) -> list[Resource]:
 # --------------------------------------------------------------------------- Flux Kustomizations
 
 
-def _find_key_line(text_lines: list[str], start: int, key: str) -> int:
-    """1-based line of ``key:`` at or after line ``start`` (1-based) in the same document."""
-    for i in range(max(start - 1, 0), len(text_lines)):
-        stripped = text_lines[i].lstrip()
-        if i > start - 1 and text_lines[i].startswith("---"):
-            break
-        if stripped.startswith(key + ":"):
-            return i + 1
-    return start
-
-
 def parse_flux_kustomization(
     data: dict[str, Any], *, file: str, line: int, env: str, default_namespace: str, doc_index: int,
     lines: list[str] | None = None, problems: list[Problem],
@@ -301,7 +291,7 @@ def parse_flux_kustomization(
     spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
     deps: list[DependsOn] = []
     raw_deps = spec.get("dependsOn") or []
-    deps_line = _find_key_line(lines, line, "dependsOn") if raw_deps else line
+    deps_line = yamlio.key_line(lines, ("spec", "dependsOn"), line) if raw_deps else line
     if not isinstance(raw_deps, list):
         problems.append(Problem(file, deps_line, f"{name}: spec.dependsOn must be a list of {{name, namespace}} mappings"))
         raw_deps = []
@@ -394,9 +384,18 @@ def load(root: Path | str | None = None, *, paths: list[Path | str] | None = Non
 
     ``load(root)``: the flat shape, every env under ``clusters/``. ``load(paths=[DIR, ...])``: any
     shape; all YAML below the given directories is one cluster named after the first directory.
+    The repo's settings (``.infra-tui.yaml``) come with it; a bad settings file raises ``UserError``.
     """
     if paths:
-        return _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
+        repo = _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
+    else:
+        repo = _load_flat(root, with_components=with_components)
+    # every entry point (CLI, TUI, demo) plans and lints with the same rules
+    repo.settings = settings_mod.load_settings(repo.root)
+    return repo
+
+
+def _load_flat(root: Path | str | None, *, with_components: bool) -> Repo:
     base = find_root(Path(root) if root else Path.cwd())
     reader = _Reader(_norm(base))
     envs: dict[str, Env] = {}

@@ -148,11 +148,14 @@ def rules_from_tables(t: dict[str, Any]) -> Rules:
 
 def load_rules(repo: Repo | None = None) -> Rules:
     """The default tables, extended by the repo's ``.infra-tui.yaml`` ``rules:`` section."""
-    extra = None
-    settings = getattr(repo, "settings", None) if repo is not None else None
-    if settings is not None:
-        extra = getattr(settings, "rules", None)
+    extra = repo.settings.rules if repo is not None else None
     return rules_from_tables(merge_tables(default_tables(), extra))
+
+
+def creatable_kinds(rules: Rules) -> list[str]:
+    """CRD kinds a component may say it creates (spec ``creates``): every provider's kinds but the
+    monitoring ones, which live in the ``-monitoring`` split."""
+    return [k for p in rules.crd_providers for k in p.kinds if k not in rules.monitoring_kinds]
 
 
 _FOR_REPO: dict[int, tuple[Repo, Rules]] = {}
@@ -191,59 +194,12 @@ class _Lines:
         return self._cache[rel]
 
     def locate(self, rel: str, start: int, path: Iterable[str]) -> int:
-        """Line of the nested key ``path`` inside the document starting at ``start``.
-
-        Each key is looked for only inside the block of the key before it (deeper indentation),
-        so ``operator.prometheus.enabled`` and ``prometheus.enabled`` point at different lines.
-        """
-        lines = self.get(rel)
-        line, parent_indent, i = start, -1, start - 1
-        for key in path:
-            found = False
-            child_indent: int | None = None
-            while i < len(lines):
-                text = lines[i]
-                if i >= start and text.startswith("---"):
-                    return line
-                body = text.lstrip(" ")
-                if not body or body.startswith("#"):
-                    i += 1
-                    continue
-                item = body.lstrip("- ")
-                indent = len(text) - len(item)
-                if indent <= parent_indent:
-                    return line  # left the parent's block
-                if child_indent is None:
-                    child_indent = indent
-                if indent == child_indent and item.startswith(f"{key}:"):
-                    parent_indent, line, found = indent, i + 1, True
-                    i += 1
-                    break
-                i += 1
-            if not found:
-                return line
-        return line
-
+        """Line of the nested key ``path`` inside the document of ``rel`` starting at ``start``."""
+        return yamlio.key_line(self.get(rel), path, start)
 
     def locate_in_order(self, rel: str, start: int, path: Iterable[str]) -> int:
-        """Line of the last key of ``path``, finding each key after the one before it.
-
-        For text nested in block scalars (a Flux patch string), where indentation is relative.
-        """
-        lines = self.get(rel)
-        line, i = start, start - 1
-        for key in path:
-            while i < len(lines):
-                if i >= start and lines[i].startswith("---"):
-                    return line
-                if lines[i].lstrip(" -").startswith(f"{key}:"):
-                    line = i + 1
-                    i += 1
-                    break
-                i += 1
-            else:
-                return line
-        return line
+        """Line of the last key of ``path`` in YAML nested in a block scalar (a Flux patch string)."""
+        return yamlio.key_line(self.get(rel), path, start, in_order=True)
 
 
 def _get(d: Any, path: Iterable[str]) -> Any:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra_tui.core import graph as graph_mod
-from infra_tui.core import render, workspace
+from infra_tui.core import layout, render, workspace
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import (
@@ -258,8 +258,8 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     ns = spec.target_namespace
     mon_name = name + mon_suffix
     existing = _existing_names(repo)
-    comp_dir = f"namespaces/{name}"
-    mon_dir = f"namespaces/{mon_name}"
+    comp_dir = layout.component_dir(name)
+    mon_dir = layout.component_dir(mon_name)
     if name in existing:
         refuse(f"Kustomization '{name}' already exists ({existing[name]}); change it with `infra-tui edit {name}`")
     elif comp_dir in repo.components or (repo.root / comp_dir).exists():
@@ -378,7 +378,7 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
                 new_specs.append((mon_name, [mon_provider.id, ks_id(FLUX_NS, name)], {
                     mon_provider.id: ", ".join(kinds), ks_id(FLUX_NS, name): "parent component (namespace and endpoints)",
                 }))
-        rel = f"clusters/{e}/infrastructure.yaml"
+        rel = layout.env_file(e)
         before = workspace.read_text(repo.root / rel)
         after, starts, first_index = append_documents(before, [b.text for b in bodies])
         for b in bodies:

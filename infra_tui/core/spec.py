@@ -450,34 +450,11 @@ def locate_problems(problems: list[SpecProblem], text: str, file: str, first_lin
     key points at its parent; a problem with no key at the document's first line)."""
     if not problems:
         return problems
-    lines = key_lines(text)
-    located = []
-    for problem in problems:
-        parts = problem.key.split(".") if problem.key else []
-        while parts and ".".join(parts) not in lines:
-            parts.pop()
-        located.append(dataclasses.replace(problem, file=file, line=lines.get(".".join(parts), first_line)))
-    return located
-
-
-def key_lines(text: str) -> dict[str, int]:
-    """Dotted key path -> 1-based line, for every mapping key of a one-document YAML text."""
-    import yaml  # only when a spec has problems to point at
-
-    out: dict[str, int] = {}
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return out
-    stack: list[tuple[Any, str]] = [(root, "")]
-    while stack:
-        node, prefix = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                path = f"{prefix}{key.value}" if isinstance(key, yaml.ScalarNode) else prefix.rstrip(".")
-                out.setdefault(path, key.start_mark.line + 1)
-                stack.append((value, path + "."))
-    return out
+    lines = text.splitlines()
+    return [
+        dataclasses.replace(problem, file=file, line=yamlio.key_line(lines, problem.key.split(".") if problem.key else (), first_line))
+        for problem in problems
+    ]
 
 
 def load_file(path: str | Path) -> ComponentSpec:

@@ -87,21 +87,21 @@ def validation_lines(plan: ChangePlan) -> list[str]:
             f"- YAML syntax: {WAIT} (`infra-tui validate {names.split(', ')[0]}` after --write)",
             f"- Kustomize build: {WAIT}",
         ]
-    if v.get("skipped"):
-        return [f"- {SKIP}: {v['skipped']}"]
+    if v.skipped:
+        return [f"- {SKIP}: {v.skipped}"]
     out: list[str] = []
-    for r in v.get("results", []):
-        comp = r.get("component", "?")
-        build = r.get("build")
+    for r in v.results:
+        comp = r.component
+        build = r.build
         out.append(f"- Kustomize build `{comp}`: {PASS if build == 'pass' else FAIL}" + (
-            f" ({r['detail']})" if build != "pass" and r.get("detail") else ""))
-        dry = r.get("dry_run")
+            f" ({r.detail})" if build != "pass" and r.detail else ""))
+        dry = r.dry_run
         label = {
             "pass": PASS, "fail": FAIL, "skipped": SKIP,
             "expected-missing-crd": f"{PASS} (CRD not installed yet; a dependency provides it)",
         }.get(str(dry), str(dry))
         out.append(f"- YAML syntax / dry-run `{comp}`: {label}" + (
-            f" ({r['detail']})" if dry == "fail" and r.get("detail") else ""))
+            f" ({r.detail})" if dry == "fail" and r.detail else ""))
     return out or [f"- {SKIP}: nothing to validate"]
 
 
@@ -160,8 +160,8 @@ def to_dict(plan: ChangePlan) -> dict[str, Any]:
         "assumptions": list(plan.assumptions),
         "recreate_required": plan.recreate_required,
         "recreate_reason": plan.recreate_reason,
-        "findings": [f.to_dict() if hasattr(f, "to_dict") else f for f in plan.findings],
-        "validation": plan.validation,
+        "findings": [f.to_dict() for f in plan.findings],
+        "validation": plan.validation.to_json() if plan.validation is not None else None,
         "refusals": list(plan.refusals),
         "warnings": list(plan.warnings),
     }

@@ -98,14 +98,26 @@ class ComponentResult:
 
 @dataclass
 class ValidationReport:
+    """The validation of a plan: one result per component, or why nothing could be validated."""
+
     results: list[ComponentResult] = field(default_factory=list)
+    skipped: str | None = None  # e.g. neither kustomize nor kubectl is installed
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
 
+    @property
+    def failed(self) -> list[ComponentResult]:
+        """Components whose build or dry-run failed."""
+        return [r for r in self.results if r.build == "fail" or r.dry_run == "fail"]
+
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_json() for r in self.results]}
+        """The ``validate`` JSON of DESIGN.md (``skipped`` only when set)."""
+        out: dict[str, Any] = {"results": [r.to_json() for r in self.results]}
+        if self.skipped is not None:
+            out["skipped"] = self.skipped
+        return out
 
 
 def dry_run_state(issues: Iterable[Issue]) -> DryRunState:

@@ -116,7 +116,7 @@ class MainScreen(Screen):
     def _preview_updated(self, event: PreviewPane.Updated) -> None:
         preview = event.preview
         plan = preview.plan
-        self.form.set_plan_problems(preview.problems, len(plan.files) if plan else 0)
+        self.form.set_preview(preview)
         self.query_one(ValidationPanel).plan_changed(self.app.repo, plan if preview.writable else None)
 
     @on(ValidationPanel.Finished)

@@ -32,7 +32,7 @@ import jsonschema
 import yaml
 
 from infra_tui.core import validation as v
-from infra_tui.core.yamlio import load_documents, split_documents
+from infra_tui.core.yamlio import key_line, load_documents, split_documents
 from infra_tui.services import kustomize, proc
 
 try:
@@ -272,25 +272,9 @@ def load_sources(
 
 def field_line(doc: SourceDoc, path: Sequence[Any]) -> int:
     """1-based line of the deepest node of ``path`` that exists in the document's YAML."""
-    try:
-        node = yaml.compose(doc.text, Loader=_Loader)
-    except yaml.YAMLError:
-        return doc.line
-    line = node.start_mark.line if node is not None else 0
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            for k, val in node.value:
-                if getattr(k, "value", None) == str(key):
-                    node, line = val, k.start_mark.line
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line
-        else:
-            break
-    return doc.body_line + line
+    lines = doc.text.splitlines()
+    first = next((i + 1 for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), 1)
+    return doc.body_line - 1 + key_line(lines, path, first)
 
 
 # --------------------------------------------------------------------------- offline

@@ -6,24 +6,8 @@ together with everything it started), and on cancel or timeout the whole group i
 ``SIGTERM``, a short grace, then ``SIGKILL``. Live groups are also killed at interpreter exit, so
 no child outlives the app.
 
-Why asyncio and not ``sh``: the issue asked to build on ``sh`` 2.x (``_async=True``) unless it
-cannot meet these needs. Evaluated with sh 2.4.0 on this machine (a throwaway script; the findings
-are what matters):
-
-- cancelling ``await sh_cmd(..., _async=True)`` only stops *waiting*; the process keeps running
-  (``RunningCommand.__await__`` awaits an ``asyncio.Event`` set by an output thread, nothing is
-  wired to cancellation). We would have to catch ``CancelledError`` and call ``kill_group()``
-  ourselves.
-- ``_timeout`` sends ``_timeout_signal`` (SIGKILL, no grace) to the child pid only: with
-  ``sh -c 'sleep 60 & sleep 60'`` the grandchild survived the timeout (measured).
-- each command starts two or three Python threads (stdin, stdout/err, timeout) and forks from the
-  threaded process; a subprocess helper that the TUI calls on every keystroke should not.
-- ``_in=bytes`` and ``_tty_out=False`` do work; that is not enough to offset the above.
-- overhead: ``sh -c true`` p50 3.8 ms through sh vs 1.5 ms through asyncio on this machine.
-
-So ``sh`` would be a thin, leaky layer that we must wrap in our own cancel/timeout/kill logic
-anyway; ``asyncio.create_subprocess_exec(start_new_session=True)`` does all of it directly with no
-threads. ``sh`` stays a declared dependency only if someone else uses it.
+It is built on ``asyncio.create_subprocess_exec(start_new_session=True)``: cancelling the
+awaiting task kills the group, and no helper threads are started per command.
 """
 
 from __future__ import annotations

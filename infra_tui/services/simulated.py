@@ -21,7 +21,6 @@ from typing import Any
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.graph import Graph
 from infra_tui.core.model import Repo
-from infra_tui.core.settings import load_settings
 from infra_tui.core.simulate import EPOCH, Step, Timeline, objects_at, simulate_repo
 from infra_tui.services.cluster import ClusterSnapshot, parse_kustomizations
 
@@ -114,13 +113,6 @@ class SimClock:
         self.seek(0.0)
 
 
-def _load(root: Path) -> Repo:
-    """A flat repo with its .infra-tui.yaml attached (its rule additions name CRD providers)."""
-    repo = repo_mod.load(root)
-    repo.settings = load_settings(repo.root)
-    return repo
-
-
 def _nearest_speed(value: float) -> float:
     return min(SPEEDS, key=lambda s: abs(s - value))
 
@@ -146,7 +138,7 @@ class SimulatedSource:
         monotonic: Callable[[], float] = time.monotonic,
         rate: float = DEFAULT_RATE,
     ):
-        self.repo = repo if isinstance(repo, Repo) else _load(Path(repo))
+        self.repo = repo if isinstance(repo, Repo) else repo_mod.load(Path(repo))
         self.env = env
         self.seed = seed
         self.fail: list[str] = list(fail)
@@ -193,7 +185,7 @@ class SimulatedSource:
         """Re-read the repo (a component the wizard just wrote joins in) and replay from zero.
 
         What-ifs that name a Kustomization which no longer exists are dropped."""
-        self.repo = repo if repo is not None else _load(self.repo.root)
+        self.repo = repo if repo is not None else repo_mod.load(self.repo.root)
         env = self.repo.env(self.env)
         names = {k.id for k in env.kustomizations} | {k.name for k in env.kustomizations}
         self.fail = [f for f in self.fail if f in names]

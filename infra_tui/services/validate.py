@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from infra_tui.core import layout
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import validation as v
-from infra_tui.core.model import ChangePlan, Repo, flux_id
+from infra_tui.core.model import ChangePlan, Repo, flux_id, short_name
 from infra_tui.services import dryrun, kustomize
 
 
@@ -47,7 +48,7 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
         if ks.path:
             by_dir.setdefault(ks.path.removeprefix("./").rstrip("/"), ks.id)
     for p in plan.placement:
-        by_dir.setdefault(f"namespaces/{p.name.rsplit('/', 1)[-1]}", flux_id(p.name))
+        by_dir.setdefault(layout.component_dir(short_name(p.name)), flux_id(p.name))
     out = []
     for folder in affected_components(repo, plan):
         ks = by_dir.get(folder)
@@ -96,18 +97,18 @@ async def validate_plan(
 __all__ = ["affected_components", "plan_targets", "validate_plan"]
 
 
-def validate_plan_sync(repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None) -> dict[str, Any]:
-    """Validate a plan from a command line: the ``validate`` JSON of DESIGN.md (``results``).
+def validate_plan_sync(repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None) -> v.ValidationReport:
+    """Validate a plan from a command line, every component, sorted by component.
 
-    Without kustomize or kubectl nothing can be built: ``{"results": [], "skipped": why}``.
+    Without kustomize or kubectl nothing can be built: no results, and ``skipped`` says why.
     """
     try:
         kustomize.kustomize_argv()
     except kustomize.KustomizeNotFound as exc:
-        return {"results": [], "skipped": str(exc)}
+        return v.ValidationReport([], skipped=str(exc))
 
     async def collect() -> list[v.ComponentResult]:
         return [r async for r in validate_plan(repo, plan, env=env, jobs=jobs)]
 
     results = sorted(asyncio.run(collect()), key=lambda r: r.component)
-    return v.ValidationReport(results).to_json()
+    return v.ValidationReport(results)

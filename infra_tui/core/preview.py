@@ -1,19 +1,23 @@
-"""What one edit of the wizard recomputes: plan, graph, diff and summary. No Textual here.
+"""The wizard's preview model: what one edit recomputes (plan, graph, diff, summary), and whether
+the plan on screen can be written. No Textual here.
 
 ``compute(repo, fields, env)`` runs in a worker thread on every edit; it must stay cheap (budget
 in DESIGN.md: p95 under one frame on a 300-component repo). The plan comes from
-``core.scaffold.plan``; the graph from ``core.graph.build`` with the plan's Kustomizations added.
+``core.scaffold.plan`` (imported in the worker: it pulls in ruamel.yaml, which the first frame does
+not need); the graph from ``core.graph.build`` with the plan's Kustomizations added.
+``write_blocker`` is the one answer to "can we write?" for the Write button and ctrl+s.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra_tui.core import diff as diff_mod
 from infra_tui.core import graph as graph_mod
-from infra_tui.core import scaffold
+from infra_tui.core import layout
 from infra_tui.core import spec as spec_mod
 from infra_tui.core import summary as summary_mod
 from infra_tui.core.model import (
@@ -52,7 +56,27 @@ class Preview:
 
     @property
     def writable(self) -> bool:
+        """The plan may be written: no refusal, no other problem, and it changes something."""
         return self.plan is not None and self.plan.ok and bool(self.plan.files) and not self.problems
+
+
+def write_blocker(
+    fields: Mapping[str, Any], errors: Mapping[str, str], missing: Sequence[str], preview: Preview | None,
+) -> str | None:
+    """Why the wizard's plan cannot be written now, or None when it can: the form's fields and
+    their errors, what is still missing, and the preview of exactly these fields (None while it is
+    being computed)."""
+    if not fields.get("name"):
+        return "nothing to write yet: fill in the wizard"
+    if errors:
+        return "fix the fields marked ✗ first: " + ", ".join(errors)
+    if missing:
+        return "still needed: " + ", ".join(missing)
+    if preview is None or preview.fields != fields:
+        return "the preview is still being computed; try again"
+    if not preview.writable:
+        return "the plan cannot be written: " + "; ".join(preview.problems or ["it changes nothing"])
+    return None
 
 
 def _placement_kustomizations(plan: ChangePlan, env: str) -> list[FluxKustomization]:
@@ -66,11 +90,11 @@ def _placement_kustomizations(plan: ChangePlan, env: str) -> list[FluxKustomizat
             FluxKustomization(
                 name=name,
                 namespace=ns,
-                file=f"clusters/{env}/infrastructure.yaml",
+                file=layout.env_file(env),
                 line=0,
                 api_version="kustomize.toolkit.fluxcd.io/v1",
                 env=env,
-                path=f"./namespaces/{name}",
+                path=f"./{layout.component_dir(name)}",
                 depends_on=[DependsOn(flux_id(d), 0) for d in p.depends_on],
             )
         )
@@ -89,6 +113,8 @@ def compute(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -
     base_env = repo.env(env_name)
     if not fields or not fields.get("name"):
         return Preview(fields or {}, graph_mod.build(base_env), elapsed=time.perf_counter() - t0)
+    from infra_tui.core import scaffold  # in the worker: it imports ruamel.yaml
+
     problems: list[str] = []
     try:
         plan = scaffold.plan(repo, make_spec(fields), env=env_name)
