@@ -19,8 +19,9 @@ def add_path_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_repo(args: argparse.Namespace, *, with_components: bool = True) -> Repo:
-    """The repo named by --repo / --path, or found from the cwd (with its settings)."""
+def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned_notice: bool = True) -> Repo:
+    """The repo named by --repo / --path, or found from the cwd (with its settings). A stale
+    .infra-tui.learned.yaml is noticed with one line on stderr."""
     paths = getattr(args, "path", None)
     if paths:
         repo = repo_mod.load(getattr(args, "repo", None), paths=paths, with_components=with_components)
@@ -31,6 +32,12 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True) -> Repo
         repo = repo_mod.load(root, with_components=with_components)
     if not repo.envs:
         raise UserError(f"{repo.root}: no Flux Kustomizations found; is this a Flux repo?")
+    if learned_notice and with_components:
+        from infra_tui.core import learn
+
+        notice = learn.stale_notice(repo)
+        if notice:
+            print(f"infra-tui: {notice}", file=sys.stderr)
     return repo
 
 

@@ -22,6 +22,20 @@ from infra_tui.core.model import Component, Env, FluxKustomization, Repo, Resour
 
 SEVERITIES = ("error", "warning", "info")
 
+# API groups served by Kubernetes itself or by Flux: never a CRD some Kustomization must provide.
+BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io",
+    "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "scheduling.k8s.io",
+    "coordination.k8s.io", "node.k8s.io", "discovery.k8s.io", "certificates.k8s.io", "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "resource.k8s.io", "apiregistration.k8s.io",
+    "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io",
+    "kustomize.config.k8s.io", "source.extensions.fluxcd.io",
+})
+
+
+def is_builtin_group(group: str) -> bool:
+    return group in BUILTIN_GROUPS or group.endswith(".toolkit.fluxcd.io")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -91,14 +105,44 @@ class Rules:
     restart_annotations: set[str]
     kustomization_shape: dict[str, Any]
     namespace_labels: dict[str, str]
+    learned_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """CRD group -> ids of the Kustomizations that provide it, learned from the repo (core.learn)."""
+    learned_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """CRD kind -> ids of the Kustomizations that provide it, learned from the repo."""
+    bootstrap_provided: frozenset[str] = frozenset()
+    """Groups / kinds confirmed as installed before Flux: no Kustomization must provide them."""
+    pinned_kinds: frozenset[str] = frozenset()
+    """Kinds whose provider ``.infra-tui.yaml`` names: learned facts do not override them."""
+    learned: bool = False
+    """Learned facts are applied: a CRD kind provided by nothing is a finding."""
     _by_kind: dict[str, str] = field(default_factory=dict, repr=False)
+    _group_of: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._by_kind = {k: p.provider for p in self.crd_providers for k in p.kinds}
+        self._group_of = {k: p.group for p in self.crd_providers for k in p.kinds if p.group}
+
+    def table_provider_for_kind(self, kind: str, group: str = "") -> str | None:
+        """The rules table's provider name of ``kind`` (of ``group`` when the table names one)."""
+        if group and self._group_of.get(kind, group) != group:
+            return None
+        return self._by_kind.get(kind)
+
+    def providers_for(self, kind: str, group: str = "") -> tuple[str, ...]:
+        """Names or ids of the Kustomizations any one of which provides ``kind`` (of ``group``):
+        the learned providers of its group (of the kind when no group is known), else the table's."""
+        if kind not in self.pinned_kinds:
+            learned = self.learned_groups.get(group) if group else self.learned_kinds.get(kind)
+            if learned:
+                return learned
+        table = self.table_provider_for_kind(kind, group)
+        return (table,) if table else ()
 
     def provider_for_kind(self, kind: str) -> str | None:
-        """Name of the Kustomization that provides the CRD of ``kind`` (``cilium`` for a CNP)."""
-        return self._by_kind.get(kind)
+        """Name of the Kustomization that provides the CRD of ``kind`` (``cilium`` for a CNP, or
+        the name the repo gave it, learned)."""
+        found = self.providers_for(kind)
+        return short_name(found[0]) if found else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,10 +190,23 @@ def rules_from_tables(t: dict[str, Any]) -> Rules:
     )
 
 
-def load_rules(repo: Repo | None = None) -> Rules:
-    """The default tables, extended by the repo's ``.infra-tui.yaml`` ``rules:`` section."""
+def load_rules(repo: Repo | None = None, env_name: str | None = None) -> Rules:
+    """The default tables, extended by what the repo teaches (``core.learn``: CRD providers by the
+    names this repo gives them, webhook components, confirmed bootstrap-provided kinds) and by the
+    repo's ``.infra-tui.yaml`` ``rules:`` section, which wins over both."""
     extra = repo.settings.rules if repo is not None else None
-    return rules_from_tables(merge_tables(default_tables(), extra))
+    rules = rules_from_tables(merge_tables(default_tables(), extra))
+    if repo is not None and repo.envs:
+        from infra_tui.core import learn  # learn reads the rule tables: imported here, not at the top
+
+        learn.apply_to_rules(rules, repo, env_name, extra)
+    return rules
+
+
+def creatable_kinds(rules: Rules) -> list[str]:
+    """CRD kinds a component may say it creates (spec ``creates``): every provider's kinds but the
+    monitoring ones, which live in the ``-monitoring`` split."""
+    return [k for p in rules.crd_providers for k in p.kinds if k not in rules.monitoring_kinds]
 
 
 def creatable_kinds(rules: Rules) -> list[str]:
@@ -175,7 +232,7 @@ def for_repo(repo: Repo) -> Rules:
 # --------------------------------------------------------------------------- helpers
 
 
-class _Lines:
+class SourceLines:
     """Source lines of repo files, read once, to point findings at the exact key."""
 
     def __init__(self, root: Path, read_disk: bool = True):
@@ -208,6 +265,10 @@ def _get(d: Any, path: Iterable[str]) -> Any:
             return None
         d = d[key]
     return d
+
+
+value_at = _get
+"""``value_at(data, ("spec", "install", "crds"))``: the nested key's value, or None."""
 
 
 def _walk_values(values: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -273,7 +334,7 @@ class _Ctx:
     env: Env
     graph: graph_mod.Graph
     rules: Rules
-    lines: _Lines
+    lines: SourceLines
     by_name: dict[str, list[str]]  # short name -> ids
     out: list[Finding] = field(default_factory=list)
 
@@ -281,6 +342,11 @@ class _Ctx:
         self.out.append(Finding(rule, severity, ks, file, line, message, fixable, tuple(sorted(data.items()))))
 
     def provider_id(self, name: str, near: FluxKustomization | None = None) -> str | None:
+        """The id of the Kustomization ``name`` (a plain name, or an id) in this env, if any."""
+        if "/" in name:
+            if name in self.graph.nodes:
+                return name
+            name = short_name(name)
         ids = self.by_name.get(name) or []
         if not ids:
             return None
@@ -301,12 +367,12 @@ def lint(
     base/overlays, and findings point at the first line of their document instead of the key.
     """
     env = repo.env(env_name)
-    rules = rules or load_rules(repo)
+    rules = rules or load_rules(repo, env.name)
     g = graph or graph_mod.build(env)
     by_name: dict[str, list[str]] = {}
     for nid in g.nodes:
         by_name.setdefault(short_name(nid), []).append(nid)
-    ctx = _Ctx(repo, env, g, rules, _Lines(repo.root, read_disk), by_name)
+    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, read_disk), by_name)
     _check_graph(ctx)
     seen_components: set[str] = set()
     for ks in env.kustomizations:
@@ -317,7 +383,7 @@ def lint(
         _check_webhook_dependency(ctx, ks)
         if comp is None:
             continue
-        _check_crd_dependencies(ctx, ks, comp)
+        _check_crd_dependencies(ctx, ks, comp, unprovided=read_disk)
         _check_monitoring(ctx, ks, comp)
         _check_webhook_cnp(ctx, ks, comp)
         if comp.dir in seen_components:
@@ -393,31 +459,59 @@ def declared_kinds(ks: FluxKustomization) -> list[str]:
     return [k.strip() for k in str(raw).split(",") if k.strip()] if raw else []
 
 
-def _providers_needed(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> dict[str, list[Resource]]:
-    need: dict[str, list[Resource]] = {}
+def _providers_needed(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> dict[tuple[str, ...], list[Resource]]:
+    """Resources that need a CRD, by the providers (any one of them will do) of that CRD."""
+    need: dict[tuple[str, ...], list[Resource]] = {}
     resources = list(comp.resources) + [
         Resource(kind, "", f"(declared by {CREATES_ANNOTATION})", None, ks.file, ks.line) for kind in declared_kinds(ks)
     ]
     for res in resources:
-        provider = ctx.rules.provider_for_kind(res.kind)
-        if provider:
-            need.setdefault(provider, []).append(res)
+        providers = ctx.rules.providers_for(res.kind, res.group)
+        if providers:
+            need.setdefault(providers, []).append(res)
     return need
 
 
-def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None:
-    ancestors: set[str] | None = None  # computed only when a provider is not a direct dependency
-    for provider, res_list in _providers_needed(ctx, ks, comp).items():
-        pid = ctx.provider_id(provider, ks)
-        if pid is None or pid == ks.id:
-            continue  # no such provider in this env (another naming), or the provider itself
+def _check_unprovided(ctx: _Ctx, ks: FluxKustomization, comp: Component, provided: set[int]) -> None:
+    """CRD kinds no Kustomization of the env provides and nobody confirmed as installed before Flux."""
+    by_group: dict[str, list[Resource]] = {}
+    for res in comp.resources:
+        if id(res) in provided or res.kind == "CustomResourceDefinition" or is_builtin_group(res.group):
+            continue
+        if res.group in ctx.rules.bootstrap_provided or res.kind in ctx.rules.bootstrap_provided:
+            continue
+        by_group.setdefault(res.group, []).append(res)
+    for group, res_list in sorted(by_group.items()):
         kinds = sorted({r.kind for r in res_list})
         first = res_list[0]
-        if pid in ks.depends_on_ids:
-            continue
+        ctx.add(
+            "crd-dependency", "warning", ks.id, ks.file, ks.line,
+            f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) of {group}, whose CRDs no Kustomization in "
+            f"env {ctx.env.name} provides; if they are installed before Flux, confirm {group} under bootstrap_provided "
+            "in .infra-tui.learned.yaml (infra-tui learn --write), else add their provider",
+        )
+
+
+def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component, *, unprovided: bool = False) -> None:
+    ancestors: set[str] | None = None  # computed only when a provider is not a direct dependency
+    provided: set[int] = set()
+    for alternatives, res_list in _providers_needed(ctx, ks, comp).items():
+        pids = [p for p in (ctx.provider_id(a, ks) for a in alternatives) if p is not None]
+        if not pids:
+            continue  # no such provider in this env (another naming)
+        provided.update(id(r) for r in res_list)
+        if ks.id in pids or any(p in ks.depends_on_ids for p in pids):
+            continue  # the provider itself, or a direct dependency
+        pid = pids[0]
+        provider = short_name(pid)
+        kinds = sorted({r.kind for r in res_list})
+        first = res_list[0]
         if ancestors is None:
             ancestors = ctx.graph.ancestors(ks.id)
-        if pid in ancestors:
+        reached = [p for p in pids if p in ancestors]
+        if reached:
+            pid = reached[0]
+            provider = short_name(pid)
             ctx.add(
                 "crd-dependency", "warning", ks.id, ks.file, ks.line,
                 f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) and reaches {provider} only indirectly; "
@@ -431,6 +525,8 @@ def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component) -
                 f"which provides the CRD; add dependsOn {provider}",
                 fixable=True, add=pid,
             )
+    if unprovided and ctx.rules.learned:
+        _check_unprovided(ctx, ks, comp, provided)
 
 
 def _monitoring_resources(ctx: _Ctx, comp: Component) -> list[Resource]:
@@ -550,7 +646,7 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
         if name not in ctx.rules.intercepting_webhooks or dep not in ctx.graph.nodes:
             continue
         provided = {k for p in ctx.rules.crd_providers if p.provider == name for k in p.kinds}
-        if comp is not None and any(r.kind in provided for r in comp.resources):
+        if comp is not None and any(r.kind in provided or dep in ctx.rules.learned_groups.get(r.group, ()) for r in comp.resources):
             continue
         if provided & set(declared_kinds(ks)):
             continue
