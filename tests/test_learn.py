@@ -314,3 +314,102 @@ def test_demo_repo_learns_the_rule_tables_names(tmp_path):
 def test_chart_table_matches_names_and_sources(chart, url, expected):
     info = learn.chart_table().match(chart, url)
     assert (info.name if info else None) == expected
+
+
+# --------------------------------------------------------------------------- new: the repo's own names and style
+
+
+def new_web(root: Path, **extra):
+    from infra_tui.core import scaffold
+    from infra_tui.core import spec as spec_mod
+
+    data = {"name": "web", "chart": {"name": "app", "version": "1.x", "repository": {"url": "https://charts.example.com"}},
+            "webhook": True, "creates": ["Certificate"], **extra}
+    return scaffold.plan(load(root), spec_mod.parse(data))
+
+
+def added_docs(plan) -> str:
+    infra = next(f for f in plan.files if f.path.endswith("infrastructure.yaml"))
+    return infra.after[len(infra.before):]
+
+
+def test_new_depends_on_learned_names_and_follows_the_house_style(tmp_path):
+    from infra_tui.core import apply
+
+    root = renamed_repo(tmp_path)
+    plan = new_web(root)
+    assert plan.ok, plan.refusals
+    (placement,) = plan.placement
+    assert placement.depends_on == ["flux-system/cni", "flux-system/infra-certs", "flux-system/helm-repositories"]
+    added = added_docs(plan)
+    assert "    - name: cni  # REVIEW: Placed after cni in bootstrap order: CiliumNetworkPolicy needs its CRDs; " \
+           "learned: chart cilium at namespaces/cni/helm-release.yaml:1" in added
+    assert "    - name: helm-repositories  # REVIEW: Placed after helm-repositories in bootstrap order" in added
+    assert "  interval: 30m  # REVIEW: learned: interval 30m (8 of 8 Flux Kustomizations, e.g. clusters/local-kube/infrastructure.yaml:" in added
+    files = {f.path: f for f in plan.files}
+    hr_text = files["namespaces/web/helm-release.yaml"].after
+    assert "  interval: 30m  # REVIEW: learned: interval 30m (5 of 5 HelmReleases, e.g. namespaces/cni/helm-release.yaml:7)" in hr_text
+    # the HelmRepository goes to the central folder, which lists it; the component's kustomization does not
+    assert "namespaces/web/helm-repository.yaml" not in files
+    central = files["namespaces/helm-repositories/web.yaml"].after
+    assert central.startswith("# REVIEW: HelmRepositories live in namespaces/helm-repositories in this repo (5 of 5")
+    assert "  interval: 30m  # REVIEW: learned: interval 30m (4 of 4 HelmRepositories" in central
+    assert "  - web.yaml" in files["namespaces/helm-repositories/kustomization.yaml"].after
+    assert "helm-repository.yaml" not in files["namespaces/web/kustomization.yaml"].after
+    # resources and replicas from the most similar service (the same chart), with the brief's texts
+    app_release = "namespaces/app/helm-release.yaml"
+    assert (f"    replicaCount: 3  # REVIEW: Replicas set to match similar services (app, same chart: {app_release}:"
+            f"{line_of(root / app_release, 'replicaCount: 3')})") in hr_text
+    assert f"    resources:  # REVIEW: Using standard resource limits (from app, same chart: {app_release}:" in hr_text
+    # the summary says what was learned; every REVIEW line is an assumption and the other way round
+    text = "".join(f.after if f.created else f.after[len(f.before):] for f in plan.files)
+    reviews = {line.split("# REVIEW: ", 1)[1] for line in text.splitlines() if "# REVIEW: " in line}
+    assert reviews == set(plan.assumptions)
+    # written, the repo lints clean for the new component
+    apply.apply(plan, root)
+    found = [f for f in rules.lint(load(root)) if f.kustomization == "flux-system/web" and f.severity == "error"]
+    assert found == []
+
+
+def test_new_follows_flush_lists_plain_versions_and_keeps_house_rules(tmp_path):
+    root = renamed_repo(tmp_path)
+    for path in root.rglob("*.yaml"):
+        text = path.read_text()
+        text = text.replace("\n  - ", "\n- ").replace("\n    - ", "\n  - ").replace('version: "1.x"', "version: 1.x")
+        path.write_text(text.replace("prune: false", "prune: true"))
+    learned = learn.learn(load(root))
+    style = {s.key: s.value for s in learned.style}
+    assert style["yaml.list_indent"] == "flush" and style["yaml.version_quote"] == "plain"
+    plan = new_web(root)
+    files = {f.path: f.after for f in plan.files}
+    assert "\n- namespace.yaml\n" in files["namespaces/web/kustomization.yaml"]
+    assert "resources:  # REVIEW: list items at their key's column, as in this repo" in files["namespaces/web/kustomization.yaml"]
+    assert "      version: 1.x  # REVIEW: chart version quoted plain, as in this repo" in files["namespaces/web/helm-release.yaml"]
+    added = added_docs(plan)
+    assert "  prune: false  # REVIEW: prune: false is the house rule, kept although this repo mostly uses true (8 of 8" in added
+
+
+def test_new_without_a_similar_service_takes_no_values(tmp_path):
+    root = renamed_repo(tmp_path)
+    plan = new_web(root, chart={"name": "unheard-of", "version": "1.x", "repository": {"url": "https://charts.example.com"}})
+    hr_text = next(f.after for f in plan.files if f.path.endswith("helm-release.yaml"))
+    assert "Replicas set to match" not in hr_text and "resources" not in hr_text
+
+
+def test_similar_service_of_the_same_family(tmp_path):
+    root = (
+        FlatRepo(tmp_path)
+        .house("cilium").house("monitoring")
+        .house("postgres", files={"helm-release.yaml": helm_release_yaml(
+            "postgres", values="    replicaCount: 2\n    primary:\n      replicas: 5\n    resources:\n      limits:\n        memory: 1Gi\n")})
+        .write()
+    )
+    from infra_tui.core import scaffold
+    from infra_tui.core import spec as spec_mod
+
+    plan = scaffold.plan(load(root), spec_mod.parse({"name": "orders-db", "chart": {"name": "mysql", "version": "9.x", "repository": {
+        "url": "https://charts.example.com"}}}))
+    hr_text = next(f.after for f in plan.files if f.path.endswith("helm-release.yaml"))
+    assert "replicaCount: 2  # REVIEW: Replicas set to match similar services (postgres, same family: database:" in hr_text
+    assert "primary" not in hr_text  # chart-specific paths only from the same chart
+    assert "resources:  # REVIEW: Using standard resource limits (from postgres, same family: database:" in hr_text

@@ -157,7 +157,8 @@ def test_creates_infers_providers_and_records_why(repo):
     assert p.inferred == {"flux-system/longhorn-system": "RecurringJob", "flux-system/cert-manager": "Certificate"}
     infra = file_of(plan, "infrastructure.yaml")
     added = infra.after[len(infra.before):]
-    assert "- name: longhorn-system  # REVIEW: dependsOn longhorn-system inferred: RecurringJob needs its CRDs" in added
+    assert ("- name: longhorn-system  # REVIEW: Placed after longhorn-system in bootstrap order: RecurringJob needs its CRDs; "
+            "learned: chart longhorn at namespaces/longhorn-system/helm-release.yaml:1") in added
     assert "- name: cluster-secrets\n" in added  # stated by the user: no REVIEW
     assert yaml.safe_load(added.removeprefix("---\n"))["metadata"]["annotations"] == {scaffold.CREATES_ANNOTATION: "RecurringJob, Certificate"}
 

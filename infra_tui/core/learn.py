@@ -105,6 +105,8 @@ class StyleFact:
     total: int
     evidence: list[Evidence] = field(default_factory=list)
     detail: str = ""  # e.g. the central HelmRepository Kustomization
+    folder: str = ""  # helm_repositories central: the folder holding them
+    kustomization: str = ""  # helm_repositories central: the Kustomization (id) applying that folder
 
 
 @dataclass
@@ -612,6 +614,8 @@ def _repository_layout(repo: Repo, env: Env, comps: list[tuple[FluxKustomization
         dependants = sum(1 for k in env.kustomizations if ks is not None and ks.id in k.depends_on_ids)
         fact.value = "central"
         fact.detail = f"{folder} (Kustomization {ks.name if ks else '?'}; {dependants} depend on it)"
+        fact.folder = folder
+        fact.kustomization = ks.id if ks else ""
     return fact
 
 
@@ -1040,3 +1044,35 @@ def apply_to_rules(rules: rules_mod.Rules, repo: Repo, env_name: str | None, set
         if names & rules.intercepting_webhooks:
             rules.intercepting_webhooks.add(short_name(hook.component))
     rules.learned = True
+
+
+_LEARNED: dict[tuple[int, str], tuple[Repo, Learned]] = {}
+
+
+def cached(repo: Repo, env_name: str | None = None) -> Learned:
+    """``learn(repo, env)``, once per repo object (the planners re-plan on every keystroke)."""
+    env = repo.env(env_name)
+    key = (id(repo), env.name)
+    hit = _LEARNED.get(key)
+    if hit is not None and hit[0] is repo:
+        return hit[1]
+    learned = learn(repo, env.name)
+    if len(_LEARNED) > 4:
+        _LEARNED.clear()
+    _LEARNED[key] = (repo, learned)
+    return learned
+
+
+def most_similar(learned: Learned, chart: str, exclude: str = "") -> tuple[ServiceFact, str] | None:
+    """The service most like a new one running ``chart``: the same chart, else the same family;
+    with the reason ("same chart", "same family: database")."""
+    candidates = [s for s in learned.services if short_name(s.component) != exclude and (s.replicas or s.resources)]
+    same = [s for s in candidates if s.chart == chart]
+    if same:
+        return same[0], "same chart"
+    family = chart_table().family_of(chart) if chart else None
+    if family:
+        fam = [s for s in candidates if s.family == family]
+        if fam:
+            return fam[0], f"same family: {family}"
+    return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra_tui.core import graph as graph_mod
-from infra_tui.core import layout, render, workspace
+from infra_tui.core import layout, learned_style, render, workspace
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import (
@@ -434,6 +434,7 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     result.assumptions = list(dict.fromkeys(notes))
     result.recreate_required = False
     result.recreate_reason = None
+    learned_style.apply(result, repo, spec, env_names)  # the repo's own style and similar services
     return result
 
 
