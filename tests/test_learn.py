@@ -413,3 +413,20 @@ def test_similar_service_of_the_same_family(tmp_path):
     assert "replicaCount: 2  # REVIEW: Replicas set to match similar services (postgres, same family: database:" in hr_text
     assert "primary" not in hr_text  # chart-specific paths only from the same chart
     assert "resources:  # REVIEW: Using standard resource limits (from postgres, same family: database:" in hr_text
+
+
+def test_lint_fix_and_edit_use_the_learned_names(tmp_path):
+    from infra_tui.core import edit, fix
+
+    root = renamed_repo(tmp_path)
+    r = load(root)
+    errors = [f for f in rules.lint(r) if f.rule == "crd-dependency" and f.severity == "error"]
+    plan = fix.plan_fixes(r, errors)
+    infra = next(f for f in plan.files if f.path.endswith("infrastructure.yaml"))
+    added = {ln.strip().split("  #")[0] for ln in infra.after.splitlines() if ln.strip().startswith("- name:")}
+    for name in ("cni", "infra-certs", "gateway-crds", "prometheus-operator-crds"):
+        assert f"- name: {name}" in added
+    # an edit that makes a component create Certificates depends on infra-certs
+    plan = edit.plan_edit(load(root), "gateway-crds", edit.parse_edit({"creates": ["Certificate"]}, "gateway-crds"))
+    assert plan.ok, plan.refusals
+    assert "flux-system/infra-certs" in plan.placement[0].depends_on
