@@ -365,6 +365,12 @@ def test_new_depends_on_learned_names_and_follows_the_house_style(tmp_path):
     text = "".join(f.after if f.created else f.after[len(f.before):] for f in plan.files)
     reviews = {line.split("# REVIEW: ", 1)[1] for line in text.splitlines() if "# REVIEW: " in line}
     assert reviews == set(plan.assumptions)
+    from infra_tui.core import summary
+
+    learned_json = summary.to_dict(plan)["learned"]
+    assert any(line.startswith("learned: interval 30m (5 of 5 HelmReleases") for line in learned_json)
+    assert any(line.startswith("Replicas set to match similar services (app") for line in learned_json)
+    assert not any("namespace not stated" in line for line in learned_json)
     # written, the repo lints clean for the new component
     apply.apply(plan, root)
     found = [f for f in rules.lint(load(root)) if f.kustomization == "flux-system/web" and f.severity == "error"]

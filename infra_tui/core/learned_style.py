@@ -69,6 +69,8 @@ def apply(plan: ChangePlan, repo: Repo, spec: ComponentSpec, envs: list[str]) ->
             if new != added:
                 plan.files[i] = FileChange(change.path, change.before, change.before + new)
     plan.assumptions = [_placement_note(a, learned) for a in plan.assumptions]
+    plan.learned = list(dict.fromkeys(
+        [a for a in plan.assumptions if a.startswith("Placed after") and "; learned: " in a] + notes))
     for n in notes:
         if n not in plan.assumptions:
             plan.assumptions.append(n)

@@ -158,6 +158,7 @@ def to_dict(plan: ChangePlan) -> dict[str, Any]:
             for p in plan.placement
         ],
         "assumptions": list(plan.assumptions),
+        "learned": list(plan.learned),
         "recreate_required": plan.recreate_required,
         "recreate_reason": plan.recreate_reason,
         "findings": [f.to_dict() for f in plan.findings],
