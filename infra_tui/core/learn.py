@@ -483,15 +483,29 @@ class _Text:
         return self.lines.get(file)
 
 
-def _majority(key: str, observed: list[tuple[Any, Evidence]], detail: str = "") -> StyleFact | None:
+EVIDENCE_KEPT = 5
+"""Style facts keep the first few places of their majority value (the count says how many)."""
+
+
+def _majority(key: str, observed: list[tuple[Any, Any]], detail: str = "") -> StyleFact | None:
+    """The most common value (ties: the one seen first); evidence may be ``Evidence`` or a
+    zero-argument function making one (key lines are looked up only for the places kept)."""
     if not observed:
         return None
     counts = Counter(_hashable(v) for v, _ in observed)
-    # most common; ties go to the value seen first
-    order = {v: i for i, (v, _) in reversed(list(enumerate((_hashable(v), e) for v, e in observed)))}
+    order: dict[Any, int] = {}
+    for i, (v, _) in enumerate(observed):
+        order.setdefault(_hashable(v), i)
     value = max(counts, key=lambda v: (counts[v], -order[v]))
-    ev = [e for v, e in observed if _hashable(v) == value]
+    kept = [e for v, e in observed if _hashable(v) == value][:EVIDENCE_KEPT]
+    ev = [e if isinstance(e, Evidence) else e() for e in kept]
     return StyleFact(key, value, counts[value], len(observed), ev, detail)
+
+
+def _key_evidence(text: _Text, file: str, start: int, data: Any, path: tuple[str, ...]) -> Any:
+    if _get(data, path) is None:
+        return Evidence(file, start)
+    return lambda: Evidence(file, text.locate(file, start, path))
 
 
 def _hashable(v: Any) -> Any:
@@ -522,16 +536,14 @@ def style(repo: Repo, env_name: str | None, text: _Text, sources: _Sources) -> l
     comps = _unique_components(repo, env)
     facts: list[StyleFact | None] = []
     for key, path in KS_STYLE:
-        obs = [(_get(ks.data, path), Evidence(ks.file, text.locate(ks.file, ks.line, path) if _get(ks.data, path) is not None else ks.line))
-               for ks in env.kustomizations]
+        obs = [(_get(ks.data, path), _key_evidence(text, ks.file, ks.line, ks.data, path)) for ks in env.kustomizations]
         facts.append(_majority(f"kustomization.{key}", obs))
     kinds: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...], str], ...] = (
         ("HelmRelease", HR_STYLE, "helmrelease"), ("HelmRepository", REPO_STYLE, "helmrepository"))
     for kind, keys, prefix in kinds:
         objs = [r for _, comp in comps for r in comp.resources if r.kind == kind]
         for key, path in keys:
-            obs = [(_get(r.data, path), Evidence(r.file, text.locate(r.file, r.line, path) if _get(r.data, path) is not None else r.line))
-                   for r in objs]
+            obs = [(_get(r.data, path), _key_evidence(text, r.file, r.line, r.data, path)) for r in objs]
             facts.append(_majority(f"{prefix}.{key}", obs))
     facts.append(_list_indent(text, _style_files(repo, env, comps)))
     facts.append(_version_quote(text, comps))
@@ -680,14 +692,15 @@ def inputs_hash(repo: Repo) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def learn(repo: Repo, env_name: str | None = None) -> Learned:
-    """Every fact of one env (the primary one by default), with evidence."""
+def learn(repo: Repo, env_name: str | None = None, *, with_hash: bool = True) -> Learned:
+    """Every fact of one env (the primary one by default), with evidence; ``with_hash``: and the
+    content hash of the inputs (for the learned file)."""
     env = repo.env(env_name)
     rules = rules_mod.rules_from_tables(rules_mod.merge_tables(rules_mod.default_tables(), _settings_rules(repo)))
     facts, hooks, notes = providers(repo, env.name)
     text = _Text(repo.root)
     sources = _sources(repo)
-    out = Learned(env.name, inputs_hash(repo), facts, bootstrap_provided(repo, env.name, facts, rules), hooks,
+    out = Learned(env.name, inputs_hash(repo) if with_hash else "", facts, bootstrap_provided(repo, env.name, facts, rules), hooks,
                   style(repo, env.name, text, sources), services(repo, env.name, text, sources), notes)
     confirmed = confirmed_bootstrap(repo)
     for b in out.bootstrap_provided:
@@ -1056,7 +1069,7 @@ def cached(repo: Repo, env_name: str | None = None) -> Learned:
     hit = _LEARNED.get(key)
     if hit is not None and hit[0] is repo:
         return hit[1]
-    learned = learn(repo, env.name)
+    learned = learn(repo, env.name, with_hash=False)
     if len(_LEARNED) > 4:
         _LEARNED.clear()
     _LEARNED[key] = (repo, learned)
