@@ -423,6 +423,7 @@ def test_similar_service_of_the_same_family(tmp_path):
 
 def test_lint_fix_and_edit_use_the_learned_names(tmp_path):
     from infra_tui.core import edit, fix
+    from infra_tui.core.spec import parse_edit
 
     root = renamed_repo(tmp_path)
     r = load(root)
@@ -433,6 +434,6 @@ def test_lint_fix_and_edit_use_the_learned_names(tmp_path):
     for name in ("cni", "infra-certs", "gateway-crds", "prometheus-operator-crds"):
         assert f"- name: {name}" in added
     # an edit that makes a component create Certificates depends on infra-certs
-    plan = edit.plan_edit(load(root), "gateway-crds", edit.parse_edit({"creates": ["Certificate"]}, "gateway-crds"))
+    plan = edit.plan_edit(load(root), "gateway-crds", parse_edit({"creates": ["Certificate"]}, "gateway-crds"))
     assert plan.ok, plan.refusals
     assert "flux-system/infra-certs" in plan.placement[0].depends_on
