@@ -18,7 +18,10 @@ from pathlib import Path
 from infra_tui.core import learn, repo
 
 CORPUS = Path(os.environ.get("INFRA_TUI_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
-PATHS = [CORPUS / "joryirving__home-ops/kubernetes/clusters/main", CORPUS / "joryirving__home-ops/kubernetes/apps/main"]
+PATHS = [
+    CORPUS / "joryirving__home-ops/kubernetes/clusters/main",
+    CORPUS / "joryirving__home-ops/kubernetes/apps/main",
+]
 
 
 def main() -> None:
@@ -42,11 +45,19 @@ def main() -> None:
         load.append((t1 - t0) * 1000)
         derive.append((t2 - t1) * 1000)
     env = r.env(None)
-    print(f"joryirving/main: {len(env.kustomizations)} Kustomizations, {len(learn.input_files(r))} input files, "
-          f"{len(learned.providers)} provider facts, {len(learned.style)} style facts, {len(learned.services)} services")
-    print(f"  infra-tui learn (fresh process)  median {statistics.median(command):7.1f} ms   min {min(command):7.1f} ms")
-    print(f"  repo.load (cold)                 median {statistics.median(load):7.1f} ms   min {min(load):7.1f} ms")
-    print(f"  learn.learn                      median {statistics.median(derive):7.1f} ms   min {min(derive):7.1f} ms")
+    print(
+        f"joryirving/main: {len(env.kustomizations)} Kustomizations, {len(learn.input_files(r))} input files, "
+        f"{len(learned.providers)} provider facts, {len(learned.style)} style facts, {len(learned.services)} services"
+    )
+    print(
+        f"  infra-tui learn (fresh process)  median {statistics.median(command):7.1f} ms   min {min(command):7.1f} ms"
+    )
+    print(
+        f"  repo.load (cold)                 median {statistics.median(load):7.1f} ms   min {min(load):7.1f} ms"
+    )
+    print(
+        f"  learn.learn                      median {statistics.median(derive):7.1f} ms   min {min(derive):7.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,11 @@ HELP = "what the repo teaches: CRD providers, webhooks, house style, similar ser
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_path_argument(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--write", action="store_true", help=f"write {learn_mod.LEARNED_FILE} at the repo root, for review in Git")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help=f"write {learn_mod.LEARNED_FILE} at the repo root, for review in Git",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,5 +42,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{learn_mod.LEARNED_FILE} is up to date", file=out)
         else:
             apply_mod.apply(ChangePlan(files=[FileChange(learn_mod.LEARNED_FILE, before, text)]), repo.root)
-            print(f"wrote {learn_mod.LEARNED_FILE}: review it (and confirm bootstrap_provided groups) before committing", file=out)
+            print(
+                f"wrote {learn_mod.LEARNED_FILE}: review it (and confirm bootstrap_provided groups) before committing",
+                file=out,
+            )
     return report_problems(repo)

@@ -200,7 +200,11 @@ def _url_path(url: str) -> str:
     """``oci://quay.io/cilium/charts/cilium`` -> ``quay.io/cilium/charts/cilium`` (no scheme, no .git)."""
     rest = url.split("://", 1)[-1].strip().rstrip("/")
     rest = rest.split("@", 1)[-1] if rest.startswith("git@") else rest
-    return rest.replace(":", "/", 1).removesuffix(".git") if rest.startswith("github.com:") else rest.removesuffix(".git")
+    return (
+        rest.replace(":", "/", 1).removesuffix(".git")
+        if rest.startswith("github.com:")
+        else rest.removesuffix(".git")
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -322,8 +326,14 @@ def _provides_crds(info: ChartInfo, hr: Resource) -> tuple[bool, str]:
 # --------------------------------------------------------------------------- providers (cheap)
 
 
-def _add_provider(out: dict[tuple[str, str], ProviderFact], ks: FluxKustomization, via: str,
-                  groups: Iterable[str], kinds: Iterable[str], ev: Evidence) -> None:
+def _add_provider(
+    out: dict[tuple[str, str], ProviderFact],
+    ks: FluxKustomization,
+    via: str,
+    groups: Iterable[str],
+    kinds: Iterable[str],
+    ev: Evidence,
+) -> None:
     fact = out.get((ks.id, via))
     if fact is None:
         fact = out[(ks.id, via)] = ProviderFact(ks.id, [], [], via)
@@ -333,7 +343,9 @@ def _add_provider(out: dict[tuple[str, str], ProviderFact], ks: FluxKustomizatio
         fact.evidence.append(ev)
 
 
-def providers(repo: Repo, env_name: str | None = None) -> tuple[list[ProviderFact], list[WebhookFact], list[str]]:
+def providers(
+    repo: Repo, env_name: str | None = None
+) -> tuple[list[ProviderFact], list[WebhookFact], list[str]]:
     """Which Kustomization of the env provides which CRD groups, which register admission
     webhooks, and notes on charts told not to install their CRDs. Reads nothing from disk."""
     env = repo.env(env_name)
@@ -350,7 +362,14 @@ def providers(repo: Repo, env_name: str | None = None) -> tuple[list[ProviderFac
                 group = _get(r.data, ("spec", "group"))
                 kind = _get(r.data, ("spec", "names", "kind"))
                 if isinstance(group, str) and group:
-                    _add_provider(found, ks, "CustomResourceDefinition", [group], [kind] if isinstance(kind, str) else [], ev)
+                    _add_provider(
+                        found,
+                        ks,
+                        "CustomResourceDefinition",
+                        [group],
+                        [kind] if isinstance(kind, str) else [],
+                        ev,
+                    )
             elif r.kind == "ConstraintTemplate":
                 kind = _get(r.data, ("spec", "crd", "spec", "names", "kind"))
                 if isinstance(kind, str) and kind:
@@ -368,36 +387,101 @@ def providers(repo: Repo, env_name: str | None = None) -> tuple[list[ProviderFac
                 if ok:
                     _add_provider(found, ks, f"chart {info.name}", info.groups, info.kinds, ev)
                 else:
-                    notes.append(f"{short_name(ks.id)}: chart {info.name} does not install its CRDs here ({why}) at {ev}")
+                    notes.append(
+                        f"{short_name(ks.id)}: chart {info.name} does not install its CRDs here ({why}) at {ev}"
+                    )
             elif r.kind in WEBHOOK_KINDS:
                 _add_webhook(hooks, ks, r.kind, False, ev)
             elif r.kind == "Kustomization" and r.group.startswith("kustomize.toolkit.fluxcd.io"):
                 # a nested Flux Kustomization applying upstream manifests (CRDs from a Git tag)
-                _source_provider(found, ks, _get(r.data, ("spec", "sourceRef")), comp.dir if comp else None, sources, table, ev)
-        _source_provider(found, ks, ks.source_ref, comp.dir if comp else None, sources, table, Evidence(ks.file, ks.line))
+                _source_provider(
+                    found,
+                    ks,
+                    _get(r.data, ("spec", "sourceRef")),
+                    comp.dir if comp else None,
+                    sources,
+                    table,
+                    ev,
+                )
+        _source_provider(
+            found, ks, ks.source_ref, comp.dir if comp else None, sources, table, Evidence(ks.file, ks.line)
+        )
         for check in _get(ks.data, ("spec", "healthChecks")) or []:
-            if isinstance(check, dict) and check.get("kind") == "CustomResourceDefinition" and "." in str(check.get("name", "")):
+            if (
+                isinstance(check, dict)
+                and check.get("kind") == "CustomResourceDefinition"
+                and "." in str(check.get("name", ""))
+            ):
                 group = str(check["name"]).split(".", 1)[1]
-                _add_provider(found, ks, "healthChecks CustomResourceDefinition", [group], [], Evidence(ks.file, ks.line))
+                _add_provider(
+                    found,
+                    ks,
+                    "healthChecks CustomResourceDefinition",
+                    [group],
+                    [],
+                    Evidence(ks.file, ks.line),
+                )
         if comp is None or not resources_:
             # the folder was not read (not in this checkout): go by the Kustomization's name
             info, what = _by_name(table, ks)
             if info is not None and info.groups:
-                _add_provider(found, ks, f"{what} (chart {info.name}; folder not read)", info.groups, info.kinds, Evidence(ks.file, ks.line))
+                _add_provider(
+                    found,
+                    ks,
+                    f"{what} (chart {info.name}; folder not read)",
+                    info.groups,
+                    info.kinds,
+                    Evidence(ks.file, ks.line),
+                )
             if info is not None and info.webhook:
-                _add_webhook(hooks, ks, f"{what} (chart {info.name}; folder not read)", info.intercepts, Evidence(ks.file, ks.line), info)
+                _add_webhook(
+                    hooks,
+                    ks,
+                    f"{what} (chart {info.name}; folder not read)",
+                    info.intercepts,
+                    Evidence(ks.file, ks.line),
+                    info,
+                )
     facts = sorted(found.values(), key=lambda f: (f.groups[0] if f.groups else "", f.provider, f.via))
     return facts, sorted(hooks.values(), key=lambda w: w.component), notes
 
 
-_GENERIC_DIRS = frozenset({"app", "apps", "operator", "base", "overlays", "prod", "dev", "staging", "main", "test", "crds",
-                           "config", "configs", "instance", "default", "release", "controller", "controllers", "kubernetes"})
+_GENERIC_DIRS = frozenset(
+    {
+        "app",
+        "apps",
+        "operator",
+        "base",
+        "overlays",
+        "prod",
+        "dev",
+        "staging",
+        "main",
+        "test",
+        "crds",
+        "config",
+        "configs",
+        "instance",
+        "default",
+        "release",
+        "controller",
+        "controllers",
+        "kubernetes",
+    }
+)
 
 
 def _by_name(table: ChartTable, ks: FluxKustomization) -> tuple[ChartInfo | None, str]:
     """A chart entry named like the Kustomization (``cilium-app``) or its path (``grafana/operator``)."""
     name = ks.name
-    names = [name, *(name.removesuffix(s) for s in ("-app", "-crds", "-operator", "-controller", "-system") if name.endswith(s))]
+    names = [
+        name,
+        *(
+            name.removesuffix(s)
+            for s in ("-app", "-crds", "-operator", "-controller", "-system")
+            if name.endswith(s)
+        ),
+    ]
     path = "" if "${" in (ks.path or "") else (ks.path or "")  # substituted at run time: not a name
     parts = [p for p in path.strip().strip("/").split("/") if p not in ("", ".")]
     paths = [f"{parts[-2]}-{parts[-1]}"] if len(parts) >= 2 else []
@@ -410,9 +494,20 @@ def _by_name(table: ChartTable, ks: FluxKustomization) -> tuple[ChartInfo | None
     return None, ""
 
 
-def _source_provider(found: dict[tuple[str, str], ProviderFact], ks: FluxKustomization, ref: Any, comp_dir: str | None,
-                     sources: _Sources, table: ChartTable, ev: Evidence) -> None:
-    if not isinstance(ref, dict) or ref.get("kind") not in ("GitRepository", "OCIRepository") or not ref.get("name"):
+def _source_provider(
+    found: dict[tuple[str, str], ProviderFact],
+    ks: FluxKustomization,
+    ref: Any,
+    comp_dir: str | None,
+    sources: _Sources,
+    table: ChartTable,
+    ev: Evidence,
+) -> None:
+    if (
+        not isinstance(ref, dict)
+        or ref.get("kind") not in ("GitRepository", "OCIRepository")
+        or not ref.get("name")
+    ):
         return
     hit = sources.find(str(ref["kind"]), str(ref["name"]), comp_dir)
     if hit is None:
@@ -422,8 +517,14 @@ def _source_provider(found: dict[tuple[str, str], ProviderFact], ks: FluxKustomi
         _add_provider(found, ks, f"source {_url_path(hit[0])}", info.groups, info.kinds, ev)
 
 
-def _add_webhook(hooks: dict[str, WebhookFact], ks: FluxKustomization, via: str, intercepts: bool, ev: Evidence,
-                 info: ChartInfo | None = None) -> None:
+def _add_webhook(
+    hooks: dict[str, WebhookFact],
+    ks: FluxKustomization,
+    via: str,
+    intercepts: bool,
+    ev: Evidence,
+    info: ChartInfo | None = None,
+) -> None:
     fact = hooks.setdefault(ks.id, WebhookFact(ks.id, via, intercepts, chart=info.name if info else None))
     fact.intercepts = fact.intercepts or intercepts
     if ev not in fact.evidence:
@@ -450,7 +551,9 @@ def used_groups(repo: Repo, env_name: str | None = None) -> dict[str, BootstrapF
     return out
 
 
-def bootstrap_provided(repo: Repo, env_name: str | None, facts: list[ProviderFact], rules: rules_mod.Rules) -> list[BootstrapFact]:
+def bootstrap_provided(
+    repo: Repo, env_name: str | None, facts: list[ProviderFact], rules: rules_mod.Rules
+) -> list[BootstrapFact]:
     """Groups used in the env that neither a learned provider nor the rules table's provider (a
     Kustomization of that name in the env) provides."""
     env = repo.env(env_name)
@@ -512,12 +615,20 @@ def _hashable(v: Any) -> Any:
     return v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
 
 
-KS_STYLE: tuple[tuple[str, tuple[str, ...]], ...] = (("interval", ("spec", "interval")), ("timeout", ("spec", "timeout")), ("wait", ("spec", "wait")),
-            ("prune", ("spec", "prune")), ("retryInterval", ("spec", "retryInterval")))
-HR_STYLE: tuple[tuple[str, tuple[str, ...]], ...] = (("interval", ("spec", "interval")), ("timeout", ("spec", "timeout")),
-            ("chart.interval", ("spec", "chart", "spec", "interval")),
-            ("install.remediation.retries", ("spec", "install", "remediation", "retries")),
-            ("upgrade.remediation.retries", ("spec", "upgrade", "remediation", "retries")))
+KS_STYLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("interval", ("spec", "interval")),
+    ("timeout", ("spec", "timeout")),
+    ("wait", ("spec", "wait")),
+    ("prune", ("spec", "prune")),
+    ("retryInterval", ("spec", "retryInterval")),
+)
+HR_STYLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("interval", ("spec", "interval")),
+    ("timeout", ("spec", "timeout")),
+    ("chart.interval", ("spec", "chart", "spec", "interval")),
+    ("install.remediation.retries", ("spec", "install", "remediation", "retries")),
+    ("upgrade.remediation.retries", ("spec", "upgrade", "remediation", "retries")),
+)
 REPO_STYLE: tuple[tuple[str, tuple[str, ...]], ...] = (("interval", ("spec", "interval")),)
 
 
@@ -536,10 +647,15 @@ def style(repo: Repo, env_name: str | None, text: _Text, sources: _Sources) -> l
     comps = _unique_components(repo, env)
     facts: list[StyleFact | None] = []
     for key, path in KS_STYLE:
-        obs = [(_get(ks.data, path), _key_evidence(text, ks.file, ks.line, ks.data, path)) for ks in env.kustomizations]
+        obs = [
+            (_get(ks.data, path), _key_evidence(text, ks.file, ks.line, ks.data, path))
+            for ks in env.kustomizations
+        ]
         facts.append(_majority(f"kustomization.{key}", obs))
     kinds: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...], str], ...] = (
-        ("HelmRelease", HR_STYLE, "helmrelease"), ("HelmRepository", REPO_STYLE, "helmrepository"))
+        ("HelmRelease", HR_STYLE, "helmrelease"),
+        ("HelmRepository", REPO_STYLE, "helmrepository"),
+    )
     for kind, keys, prefix in kinds:
         objs = [r for _, comp in comps for r in comp.resources if r.kind == kind]
         for key, path in keys:
@@ -590,7 +706,11 @@ def _version_quote(text: _Text, comps: list[tuple[FluxKustomization, Component]]
             if r.kind == "HelmRelease":
                 path: tuple[str, ...] = ("spec", "chart", "spec", "version")
             elif r.kind == "OCIRepository":
-                path = ("spec", "ref", "tag") if _get(r.data, ("spec", "ref", "tag")) is not None else ("spec", "ref", "semver")
+                path = (
+                    ("spec", "ref", "tag")
+                    if _get(r.data, ("spec", "ref", "tag")) is not None
+                    else ("spec", "ref", "semver")
+                )
             else:
                 continue
             if _get(r.data, path) is None:
@@ -598,11 +718,18 @@ def _version_quote(text: _Text, comps: list[tuple[FluxKustomization, Component]]
             line = text.locate(r.file, r.line, path)
             raw = text.get(r.file)[line - 1] if 0 < line <= len(text.get(r.file)) else ""
             value = raw.split(":", 1)[-1].strip()
-            obs.append(("double" if value.startswith('"') else "single" if value.startswith("'") else "plain", Evidence(r.file, line)))
+            obs.append(
+                (
+                    "double" if value.startswith('"') else "single" if value.startswith("'") else "plain",
+                    Evidence(r.file, line),
+                )
+            )
     return _majority("yaml.version_quote", obs)
 
 
-def _repository_layout(repo: Repo, env: Env, comps: list[tuple[FluxKustomization, Component]], sources: _Sources) -> StyleFact | None:
+def _repository_layout(
+    repo: Repo, env: Env, comps: list[tuple[FluxKustomization, Component]], sources: _Sources
+) -> StyleFact | None:
     """Per component (the HelmRepository next to its HelmRelease) or central (one folder)."""
     owner = {comp.dir: ks for ks, comp in comps}
     obs: list[tuple[Any, Evidence]] = []
@@ -656,7 +783,11 @@ def services(repo: Repo, env_name: str | None, text: _Text, sources: _Sources) -
                 line_of = functools.partial(text.locate, r.file, r.line, ("spec", "values", *path))
                 if path[-1] in REPLICA_KEYS and isinstance(value, int) and not isinstance(value, bool):
                     fact.replicas.append(ValueFact(".".join(path), value, Evidence(r.file, line_of())))
-                elif path[-1] == "resources" and isinstance(value, dict) and ({"requests", "limits"} & set(value)):
+                elif (
+                    path[-1] == "resources"
+                    and isinstance(value, dict)
+                    and ({"requests", "limits"} & set(value))
+                ):
                     fact.resources.append(ValueFact(".".join(path), value, Evidence(r.file, line_of())))
             out.append(fact)
     return out
@@ -696,12 +827,22 @@ def learn(repo: Repo, env_name: str | None = None, *, with_hash: bool = True) ->
     """Every fact of one env (the primary one by default), with evidence; ``with_hash``: and the
     content hash of the inputs (for the learned file)."""
     env = repo.env(env_name)
-    rules = rules_mod.rules_from_tables(rules_mod.merge_tables(rules_mod.default_tables(), _settings_rules(repo)))
+    rules = rules_mod.rules_from_tables(
+        rules_mod.merge_tables(rules_mod.default_tables(), _settings_rules(repo))
+    )
     facts, hooks, notes = providers(repo, env.name)
     text = _Text(repo.root)
     sources = _sources(repo)
-    out = Learned(env.name, inputs_hash(repo) if with_hash else "", facts, bootstrap_provided(repo, env.name, facts, rules), hooks,
-                  style(repo, env.name, text, sources), services(repo, env.name, text, sources), notes)
+    out = Learned(
+        env.name,
+        inputs_hash(repo) if with_hash else "",
+        facts,
+        bootstrap_provided(repo, env.name, facts, rules),
+        hooks,
+        style(repo, env.name, text, sources),
+        services(repo, env.name, text, sources),
+        notes,
+    )
     confirmed = confirmed_bootstrap(repo)
     for b in out.bootstrap_provided:
         b.confirmed = b.group in confirmed or any(k in confirmed for k in b.kinds)
@@ -755,8 +896,11 @@ def render_file(learned: Learned) -> str:
             f"    via: {_scalar(p.via)}",
             f"    evidence: {_flow(str(e) for e in p.evidence)}",
         ]
-    out += ["", "# CRD groups used here that no Kustomization provides.",
-            "bootstrap_provided:" + (" []" if not learned.bootstrap_provided else "")]
+    out += [
+        "",
+        "# CRD groups used here that no Kustomization provides.",
+        "bootstrap_provided:" + (" []" if not learned.bootstrap_provided else ""),
+    ]
     for b in learned.bootstrap_provided:
         out += [
             f"  # REVIEW: {b.group} is used by {len(b.used_by)} Kustomization(s) ({b.count} objects) and provided by none;"
@@ -767,8 +911,11 @@ def render_file(learned: Learned) -> str:
             f"    evidence: {_flow(str(e) for e in b.evidence)}",
             f"    confirmed: {_scalar(b.confirmed)}",
         ]
-    out += ["", "# Components that register admission webhooks (they get the allow-k8s-api CiliumNetworkPolicy).",
-            "webhooks:" + (" []" if not learned.webhooks else "")]
+    out += [
+        "",
+        "# Components that register admission webhooks (they get the allow-k8s-api CiliumNetworkPolicy).",
+        "webhooks:" + (" []" if not learned.webhooks else ""),
+    ]
     for w in learned.webhooks:
         out += [
             f"  - component: {_scalar(w.component)}",
@@ -777,15 +924,21 @@ def render_file(learned: Learned) -> str:
             f"    chart: {_scalar(w.chart)}",
             f"    evidence: {_flow(str(e) for e in w.evidence)}",
         ]
-    out += ["", "# House style: the majority value of each key (count of total), where it was seen.",
-            "style:" + (" {}" if not learned.style else "")]
+    out += [
+        "",
+        "# House style: the majority value of each key (count of total), where it was seen.",
+        "style:" + (" {}" if not learned.style else ""),
+    ]
     for s in learned.style:
         out += [
             f"  # {s.count} of {s.total}" + (f"; {s.detail}" if s.detail else ""),
             f"  {s.key}: {{value: {_scalar(s.value)}, count: {s.count}, of: {s.total}, evidence: {_flow(str(e) for e in s.evidence[:5])}}}",
         ]
-    out += ["", "# Resources and replicas per HelmRelease: models for similar services.",
-            "services:" + (" []" if not learned.services else "")]
+    out += [
+        "",
+        "# Resources and replicas per HelmRelease: models for similar services.",
+        "services:" + (" []" if not learned.services else ""),
+    ]
     for sv in learned.services:
         out += [
             f"  - component: {_scalar(sv.component)}",
@@ -796,10 +949,16 @@ def render_file(learned: Learned) -> str:
         ]
         if sv.replicas:
             out.append("    replicas:")
-            out += [f"      - {{path: {_scalar(v.path)}, value: {v.value}, evidence: {_scalar(str(v.evidence))}}}" for v in sv.replicas]
+            out += [
+                f"      - {{path: {_scalar(v.path)}, value: {v.value}, evidence: {_scalar(str(v.evidence))}}}"
+                for v in sv.replicas
+            ]
         if sv.resources:
             out.append("    resources:")
-            out += [f"      - {{path: {_scalar(v.path)}, evidence: {_scalar(str(v.evidence))}, value: {_inline(v.value)}}}" for v in sv.resources]
+            out += [
+                f"      - {{path: {_scalar(v.path)}, evidence: {_scalar(str(v.evidence))}, value: {_inline(v.value)}}}"
+                for v in sv.resources
+            ]
     if learned.notes:
         out += ["", "# Charts that could install CRDs but are told not to here.", "notes:"]
         out += [f"  - {_scalar(n)}" for n in learned.notes]
@@ -838,28 +997,59 @@ def read_file(root: Path) -> LearnedFile | None:
         return None
     rel = LEARNED_FILE
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read ({exc.__class__.__name__}); fix or delete it and run infra-tui learn --write", file=rel) from exc
+        raise UserError(
+            f"cannot read ({exc.__class__.__name__}); fix or delete it and run infra-tui learn --write",
+            file=rel,
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise UserError(f"not valid YAML ({getattr(exc, 'problem', exc)}); fix it or run infra-tui learn --write",
-                        file=rel, line=mark.line + 1 if mark else None) from exc
+        raise UserError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)}); fix it or run infra-tui learn --write",
+            file=rel,
+            line=mark.line + 1 if mark else None,
+        ) from exc
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-        raise UserError(f"not a version {FORMAT_VERSION} learned file; run infra-tui learn --write to make it again", file=rel)
+        raise UserError(
+            f"not a version {FORMAT_VERSION} learned file; run infra-tui learn --write to make it again",
+            file=rel,
+        )
     try:
-        provs = [ProviderFact(str(p["provider"]), [str(g) for g in p.get("groups") or []], [str(k) for k in p.get("kinds") or []],
-                              str(p.get("via", "")), _evidence(p.get("evidence"))) for p in data.get("providers") or []]
+        provs = [
+            ProviderFact(
+                str(p["provider"]),
+                [str(g) for g in p.get("groups") or []],
+                [str(k) for k in p.get("kinds") or []],
+                str(p.get("via", "")),
+                _evidence(p.get("evidence")),
+            )
+            for p in data.get("providers") or []
+        ]
         confirmed: set[str] = set()
         for b in data.get("bootstrap_provided") or []:
             if b.get("confirmed") is True:
                 confirmed.add(str(b["group"]))
-        hooks = [WebhookFact(str(w["component"]), str(w.get("via", "")), bool(w.get("intercepts")), _evidence(w.get("evidence")),
-                             str(w["chart"]) if w.get("chart") else None)
-                 for w in data.get("webhooks") or []]
+        hooks = [
+            WebhookFact(
+                str(w["component"]),
+                str(w.get("via", "")),
+                bool(w.get("intercepts")),
+                _evidence(w.get("evidence")),
+                str(w["chart"]) if w.get("chart") else None,
+            )
+            for w in data.get("webhooks") or []
+        ]
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise UserError(f"an entry lacks a field or has the wrong shape ({exc}); fix it or run infra-tui learn --write", file=rel) from exc
-    return LearnedFile(path, str(data.get("env", "")), str(data.get("inputs_hash", "")), provs, confirmed, hooks)
+        raise UserError(
+            f"an entry lacks a field or has the wrong shape ({exc}); fix it or run infra-tui learn --write",
+            file=rel,
+        ) from exc
+    return LearnedFile(
+        path, str(data.get("env", "")), str(data.get("inputs_hash", "")), provs, confirmed, hooks
+    )
 
 
 def confirmed_bootstrap(repo: Repo) -> set[str]:
@@ -945,8 +1135,11 @@ def effective(repo: Repo, env_name: str | None = None) -> Effective:
                 if f.provider not in ids:
                     ids.append(f.provider)
     eff = Effective(
-        {g: tuple(v) for g, v in groups.items()}, {k: tuple(v) for k, v in kinds.items()},
-        tuple(hooks), frozenset(confirmed_bootstrap(repo)), source,
+        {g: tuple(v) for g, v in groups.items()},
+        {k: tuple(v) for k, v in kinds.items()},
+        tuple(hooks),
+        frozenset(confirmed_bootstrap(repo)),
+        source,
     )
     if len(_EFFECTIVE) > 8:
         _EFFECTIVE.clear()
@@ -976,28 +1169,62 @@ def to_dict(learned: Learned) -> dict[str, Any]:
         "env": learned.env,
         "inputs_hash": learned.inputs_hash,
         "providers": [
-            {"provider": p.provider, "groups": p.groups, "kinds": p.kinds, "via": p.via,
-             "evidence": [str(e) for e in p.evidence], "count": p.count}
+            {
+                "provider": p.provider,
+                "groups": p.groups,
+                "kinds": p.kinds,
+                "via": p.via,
+                "evidence": [str(e) for e in p.evidence],
+                "count": p.count,
+            }
             for p in learned.providers
         ],
         "bootstrap_provided": [
-            {"group": b.group, "kinds": b.kinds, "used_by": b.used_by, "evidence": [str(e) for e in b.evidence],
-             "count": b.count, "confirmed": b.confirmed}
+            {
+                "group": b.group,
+                "kinds": b.kinds,
+                "used_by": b.used_by,
+                "evidence": [str(e) for e in b.evidence],
+                "count": b.count,
+                "confirmed": b.confirmed,
+            }
             for b in learned.bootstrap_provided
         ],
         "webhooks": [
-            {"component": w.component, "via": w.via, "intercepts": w.intercepts, "evidence": [str(e) for e in w.evidence], "count": w.count}
+            {
+                "component": w.component,
+                "via": w.via,
+                "intercepts": w.intercepts,
+                "evidence": [str(e) for e in w.evidence],
+                "count": w.count,
+            }
             for w in learned.webhooks
         ],
         "style": [
-            {"key": s.key, "value": s.value, "count": s.count, "of": s.total, "detail": s.detail,
-             "evidence": [str(e) for e in s.evidence]}
+            {
+                "key": s.key,
+                "value": s.value,
+                "count": s.count,
+                "of": s.total,
+                "detail": s.detail,
+                "evidence": [str(e) for e in s.evidence],
+            }
             for s in learned.style
         ],
         "services": [
-            {"component": s.component, "release": s.release, "chart": s.chart, "family": s.family, "evidence": str(s.evidence),
-             "replicas": [{"path": v.path, "value": v.value, "evidence": str(v.evidence)} for v in s.replicas],
-             "resources": [{"path": v.path, "value": v.value, "evidence": str(v.evidence)} for v in s.resources]}
+            {
+                "component": s.component,
+                "release": s.release,
+                "chart": s.chart,
+                "family": s.family,
+                "evidence": str(s.evidence),
+                "replicas": [
+                    {"path": v.path, "value": v.value, "evidence": str(v.evidence)} for v in s.replicas
+                ],
+                "resources": [
+                    {"path": v.path, "value": v.value, "evidence": str(v.evidence)} for v in s.resources
+                ],
+            }
             for s in learned.services
         ],
         "notes": learned.notes,
@@ -1006,24 +1233,40 @@ def to_dict(learned: Learned) -> dict[str, Any]:
 
 def to_text(learned: Learned) -> str:
     lines = [f"env {learned.env}", "", "CRD providers"]
-    lines += [f"  {', '.join(p.groups) or '-'}  <- {short_name(p.provider)}  ({p.via}; {p.count}x: {', '.join(str(e) for e in p.evidence[:3])}"
-              f"{' ...' if p.count > 3 else ''})" for p in learned.providers] or ["  (none)"]
+    lines += [
+        f"  {', '.join(p.groups) or '-'}  <- {short_name(p.provider)}  ({p.via}; {p.count}x: {', '.join(str(e) for e in p.evidence[:3])}"
+        f"{' ...' if p.count > 3 else ''})"
+        for p in learned.providers
+    ] or ["  (none)"]
     lines += ["", "Bootstrap-provided (used, provided by no Kustomization)"]
-    lines += [f"  {b.group} ({', '.join(b.kinds)})  used by {', '.join(short_name(u) for u in b.used_by)}; {b.count}x: "
-              f"{', '.join(str(e) for e in b.evidence[:3])}{' ...' if b.count > 3 else ''}"
-              + ("  [confirmed]" if b.confirmed else "  REVIEW: installed before Flux? confirm it in " + LEARNED_FILE)
-              for b in learned.bootstrap_provided] or ["  (none)"]
+    lines += [
+        f"  {b.group} ({', '.join(b.kinds)})  used by {', '.join(short_name(u) for u in b.used_by)}; {b.count}x: "
+        f"{', '.join(str(e) for e in b.evidence[:3])}{' ...' if b.count > 3 else ''}"
+        + (
+            "  [confirmed]"
+            if b.confirmed
+            else "  REVIEW: installed before Flux? confirm it in " + LEARNED_FILE
+        )
+        for b in learned.bootstrap_provided
+    ] or ["  (none)"]
     lines += ["", "Webhook components"]
-    lines += [f"  {short_name(w.component)}  ({w.via}{', intercepts API calls' if w.intercepts else ''}; {w.evidence[0]})"
-              for w in learned.webhooks] or ["  (none)"]
+    lines += [
+        f"  {short_name(w.component)}  ({w.via}{', intercepts API calls' if w.intercepts else ''}; {w.evidence[0]})"
+        for w in learned.webhooks
+    ] or ["  (none)"]
     lines += ["", "House style (majority)"]
-    lines += [f"  {s.key}: {_scalar(s.value)}  ({s.count} of {s.total}{'; ' + s.detail if s.detail else ''}; e.g. {s.evidence[0]})"
-              for s in learned.style] or ["  (none)"]
+    lines += [
+        f"  {s.key}: {_scalar(s.value)}  ({s.count} of {s.total}{'; ' + s.detail if s.detail else ''}; e.g. {s.evidence[0]})"
+        for s in learned.style
+    ] or ["  (none)"]
     lines += ["", "Services (resources / replicas in HelmRelease values)"]
     for s in learned.services:
         bits = [f"{v.path}={v.value}" for v in s.replicas] + [f"{v.path} ({v.evidence})" for v in s.resources]
-        lines.append(f"  {short_name(s.component)}/{s.release}  chart {s.chart}" + (f" [{s.family}]" if s.family else "")
-                     + (": " + ", ".join(bits) if bits else ""))
+        lines.append(
+            f"  {short_name(s.component)}/{s.release}  chart {s.chart}"
+            + (f" [{s.family}]" if s.family else "")
+            + (": " + ", ".join(bits) if bits else "")
+        )
     if not learned.services:
         lines.append("  (none)")
     if learned.notes:
@@ -1034,7 +1277,9 @@ def to_text(learned: Learned) -> str:
 # --------------------------------------------------------------------------- into the rule tables
 
 
-def apply_to_rules(rules: rules_mod.Rules, repo: Repo, env_name: str | None, settings_rules: dict[str, Any] | None) -> None:
+def apply_to_rules(
+    rules: rules_mod.Rules, repo: Repo, env_name: str | None, settings_rules: dict[str, Any] | None
+) -> None:
     """Put what ``repo`` teaches about ``env_name`` into ``rules`` (``rules.load_rules`` calls this
     once per load): learned providers, webhook components, confirmed bootstrap-provided groups.
     Kinds whose provider ``.infra-tui.yaml`` names keep that provider."""
@@ -1043,7 +1288,10 @@ def apply_to_rules(rules: rules_mod.Rules, repo: Repo, env_name: str | None, set
     rules.learned_kinds = dict(eff.kinds)
     rules.bootstrap_provided = eff.bootstrap
     rules.pinned_kinds = frozenset(
-        str(k) for p in (settings_rules or {}).get("crd_providers") or [] if isinstance(p, dict) for k in p.get("kinds") or []
+        str(k)
+        for p in (settings_rules or {}).get("crd_providers") or []
+        if isinstance(p, dict)
+        for k in p.get("kinds") or []
     )
     # the house names webhook components by what they are (cert-manager): the repo's own names for
     # them count too; other charts' webhooks are facts to show, not house rules
@@ -1079,7 +1327,9 @@ def cached(repo: Repo, env_name: str | None = None) -> Learned:
 def most_similar(learned: Learned, chart: str, exclude: str = "") -> tuple[ServiceFact, str] | None:
     """The service most like a new one running ``chart``: the same chart, else the same family;
     with the reason ("same chart", "same family: database")."""
-    candidates = [s for s in learned.services if short_name(s.component) != exclude and (s.replicas or s.resources)]
+    candidates = [
+        s for s in learned.services if short_name(s.component) != exclude and (s.replicas or s.resources)
+    ]
     same = [s for s in candidates if s.chart == chart]
     if same:
         return same[0], "same chart"

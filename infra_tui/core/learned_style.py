@@ -32,13 +32,21 @@ _LINES = (
     ("Kustomization", "  interval: ", "kustomization.interval", "5m"),
     ("Kustomization", "  timeout: ", "kustomization.timeout", "10m"),
 )
-_WHAT = {"helmrelease": "HelmReleases", "helmrepository": "HelmRepositories", "kustomization": "Flux Kustomizations"}
+_WHAT = {
+    "helmrelease": "HelmReleases",
+    "helmrepository": "HelmRepositories",
+    "kustomization": "Flux Kustomizations",
+}
 _INFERRED = re.compile(r"# REVIEW: dependsOn (\S+) inferred: (.*)$")
 
 
 def _describe(fact: learn.StyleFact) -> str:
     what = _WHAT.get(fact.key.split(".", 1)[0], "files")
-    return f"{fact.count} of {fact.total} {what}, e.g. {fact.evidence[0]}" if fact.evidence else f"{fact.count} of {fact.total} {what}"
+    return (
+        f"{fact.count} of {fact.total} {what}, e.g. {fact.evidence[0]}"
+        if fact.evidence
+        else f"{fact.count} of {fact.total} {what}"
+    )
 
 
 def _value_text(v: Any) -> str:
@@ -63,29 +71,39 @@ def apply(plan: ChangePlan, repo: Repo, spec: ComponentSpec, envs: list[str]) ->
             if new != text:
                 plan.files[i] = FileChange(change.path, None, new)
         elif change.before is not None and change.after.startswith(change.before):
-            added = change.after[len(change.before):]
+            added = change.after[len(change.before) :]
             new = _restyle(added, style, spec, notes, None, change.path)
             new = _placement(new, learned)
             if new != added:
                 plan.files[i] = FileChange(change.path, change.before, change.before + new)
     plan.assumptions = [_placement_note(a, learned) for a in plan.assumptions]
-    plan.learned = list(dict.fromkeys(
-        [a for a in plan.assumptions if a.startswith("Placed after") and "; learned: " in a] + notes))
+    plan.learned = list(
+        dict.fromkeys(
+            [a for a in plan.assumptions if a.startswith("Placed after") and "; learned: " in a] + notes
+        )
+    )
     for n in notes:
         if n not in plan.assumptions:
             plan.assumptions.append(n)
 
 
-def _centralise(plan: ChangePlan, repo: Repo, spec: ComponentSpec, fact: learn.StyleFact, notes: list[str]) -> None:
+def _centralise(
+    plan: ChangePlan, repo: Repo, spec: ComponentSpec, fact: learn.StyleFact, notes: list[str]
+) -> None:
     """Put the new HelmRepository in the repo's central folder, and depend on its Kustomization."""
     comp_dir = f"namespaces/{spec.name}"
-    own = next((i for i, f in enumerate(plan.files) if f.path == f"{comp_dir}/helm-repository.yaml" and f.created), None)
+    own = next(
+        (i for i, f in enumerate(plan.files) if f.path == f"{comp_dir}/helm-repository.yaml" and f.created),
+        None,
+    )
     target = f"{fact.folder}/{spec.repository_name}.yaml"
     if own is None or (repo.root / target).exists():
         return
     owner = short_name(fact.kustomization)
-    why = (f"HelmRepositories live in {fact.folder} in this repo ({fact.count} of {fact.total} HelmReleases use it, "
-           f"e.g. {fact.evidence[0]})")
+    why = (
+        f"HelmRepositories live in {fact.folder} in this repo ({fact.count} of {fact.total} HelmReleases use it, "
+        f"e.g. {fact.evidence[0]})"
+    )
     plan.files[own] = FileChange(target, None, f"# REVIEW: {why}\n" + plan.files[own].after)
     notes.append(why)
     for i, f in enumerate(plan.files):
@@ -102,12 +120,17 @@ def _centralise(plan: ChangePlan, repo: Repo, spec: ComponentSpec, fact: learn.S
             break
     placed = f"Placed after {owner} in bootstrap order: the HelmRepository lives in {fact.folder}"
     for i, f in enumerate(plan.files):
-        if f.created or f.before is None or not f.after.startswith(f.before) or not f.path.startswith("clusters/"):
+        if (
+            f.created
+            or f.before is None
+            or not f.after.startswith(f.before)
+            or not f.path.startswith("clusters/")
+        ):
             continue
         env = repo.envs.get(f.path.split("/")[1])
         if env is None or env.find(owner) is None:
             continue
-        added = _add_dependency(f.after[len(f.before):], spec.name, owner, placed)
+        added = _add_dependency(f.after[len(f.before) :], spec.name, owner, placed)
         plan.files[i] = FileChange(f.path, f.before, f.before + added)
         for p in plan.placement:
             if p.name == spec.name and p.env == env.name and fact.kustomization not in p.depends_on:
@@ -148,7 +171,7 @@ def _add_dependency(text: str, name: str, dep: str, review: str) -> str:
         spec = next((i for i in range(start, end) if lines[i].rstrip() == "spec:"), None)
         if spec is None:
             return text
-        lines[spec + 1:spec + 1] = ["  dependsOn:", entry]
+        lines[spec + 1 : spec + 1] = ["  dependsOn:", entry]
     return "\n".join(lines)
 
 
@@ -168,8 +191,14 @@ def _doc_kinds(lines: list[str]) -> list[str]:
     return kinds[: len(lines)]
 
 
-def _restyle(text: str, style: dict[str, learn.StyleFact], spec: ComponentSpec, notes: list[str],
-             similar: tuple[learn.ServiceFact, str] | None, path: str) -> str:
+def _restyle(
+    text: str,
+    style: dict[str, learn.StyleFact],
+    spec: ComponentSpec,
+    notes: list[str],
+    similar: tuple[learn.ServiceFact, str] | None,
+    path: str,
+) -> str:
     lines = text.split("\n")
     kinds = _doc_kinds(lines)
     for n, line in enumerate(lines):
@@ -178,7 +207,7 @@ def _restyle(text: str, style: dict[str, learn.StyleFact], spec: ComponentSpec, 
             if kind != doc_kind or not line.startswith(prefix):
                 continue
             fact = style.get(key)
-            current = line[len(prefix):].split("#", 1)[0].strip()
+            current = line[len(prefix) :].split("#", 1)[0].strip()
             if key == "kustomization.timeout" and current != default:
                 continue  # a monitoring split's own timeout (house rule)
             if fact is None or fact.value is None:
@@ -186,7 +215,9 @@ def _restyle(text: str, style: dict[str, learn.StyleFact], spec: ComponentSpec, 
             value = _value_text(fact.value)
             if value == current:
                 continue  # learned and house default agree
-            review = f"learned: {key.split('.', 1)[1]} {value} ({_describe(fact)}); the house default is {current}"
+            review = (
+                f"learned: {key.split('.', 1)[1]} {value} ({_describe(fact)}); the house default is {current}"
+            )
             lines[n] = f"{prefix}{value}  # REVIEW: {review}"
             notes.append(review)
         if kind == "HelmRelease" and line.startswith("  timeout: ") and spec.timeout is None:
@@ -201,8 +232,10 @@ def _restyle(text: str, style: dict[str, learn.StyleFact], spec: ComponentSpec, 
             key, _, current = line.strip().partition(": ")
             fact = style.get(f"kustomization.{key}")
             if fact is not None and fact.value is not None and _value_text(fact.value) != current:
-                review = (f"{key}: {current} is the house rule, kept although this repo mostly uses "
-                          f"{_value_text(fact.value)} ({_describe(fact)})")
+                review = (
+                    f"{key}: {current} is the house rule, kept although this repo mostly uses "
+                    f"{_value_text(fact.value)} ({_describe(fact)})"
+                )
                 lines[n] = f"{line}  # REVIEW: {review}"
                 notes.append(review)
     out = "\n".join(lines)
@@ -227,7 +260,9 @@ def _requote(line: str, fact: learn.StyleFact | None, notes: list[str]) -> str:
     if not (raw.startswith('"') and raw.endswith('"')):
         return line
     inner = raw[1:-1]
-    if fact.value == "plain" and (not inner or inner[0] in "*&!|>'\"%@`{[" or ":" in inner or inner.replace(".", "").isdigit()):
+    if fact.value == "plain" and (
+        not inner or inner[0] in "*&!|>'\"%@`{[" or ":" in inner or inner.replace(".", "").isdigit()
+    ):
         return line  # plain would change its meaning
     quoted = f"'{inner}'" if fact.value == "single" else inner
     note = f"chart version quoted {fact.value}, as in this repo ({fact.count} of {fact.total}, e.g. {fact.evidence[0]})"
@@ -259,17 +294,31 @@ def _flush_lists(text: str) -> str:
     return "\n".join(out) + ("\n" if trailing and not out[-1].endswith("\n") else "")
 
 
-def _with_similar_values(text: str, spec: ComponentSpec, similar: tuple[learn.ServiceFact, str], notes: list[str]) -> str:
+def _with_similar_values(
+    text: str, spec: ComponentSpec, similar: tuple[learn.ServiceFact, str], notes: list[str]
+) -> str:
     service, why = similar
     same_chart = why == "same chart"
     stated = {".".join(p) for p, _ in _walk(spec.values)}
     wanted: list[tuple[str, Any, str]] = []
     for fact in service.replicas:
         if (same_chart or "." not in fact.path) and fact.path not in stated:
-            wanted.append((fact.path, fact.value, f"Replicas set to match similar services ({short_name(service.component)}, {why}: {fact.evidence})"))
+            wanted.append(
+                (
+                    fact.path,
+                    fact.value,
+                    f"Replicas set to match similar services ({short_name(service.component)}, {why}: {fact.evidence})",
+                )
+            )
     for fact in service.resources:
         if (same_chart or "." not in fact.path) and fact.path not in stated:
-            wanted.append((fact.path, fact.value, f"Using standard resource limits (from {short_name(service.component)}, {why}: {fact.evidence})"))
+            wanted.append(
+                (
+                    fact.path,
+                    fact.value,
+                    f"Using standard resource limits (from {short_name(service.component)}, {why}: {fact.evidence})",
+                )
+            )
     if not wanted:
         return text
     return _insert_values(text, tuple((p, _freeze(v), r) for p, v, r in wanted), notes)
