@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from infra_tui.cli import main
-from infra_tui.commands.context import load_settings
 from infra_tui.core import learn, repo, rules
 from tests.repo_builder import FlatRepo, helm_release_yaml, ks, line_of
 
@@ -140,9 +139,7 @@ def renamed_repo(tmp_path: Path) -> Path:
 
 
 def load(root: Path) -> repo.Repo:
-    r = repo.load(root)
-    r.settings = load_settings(r.root)
-    return r
+    return repo.load(root)  # settings (.infra-tui.yaml) read with it
 
 
 def providers_by_group(learned: learn.Learned) -> dict[str, list[tuple[str, str]]]:
