@@ -209,12 +209,6 @@ def creatable_kinds(rules: Rules) -> list[str]:
     return [k for p in rules.crd_providers for k in p.kinds if k not in rules.monitoring_kinds]
 
 
-def creatable_kinds(rules: Rules) -> list[str]:
-    """CRD kinds a component may say it creates (spec ``creates``): every provider's kinds but the
-    monitoring ones, which live in the ``-monitoring`` split."""
-    return [k for p in rules.crd_providers for k in p.kinds if k not in rules.monitoring_kinds]
-
-
 _FOR_REPO: dict[int, tuple[Repo, Rules]] = {}
 
 
