@@ -1167,9 +1167,9 @@ DESIGN_RULE_IDS = {
 
 def test_every_design_rule_id_fires_on_one_repo(tmp_path):
     values = "    serviceMonitor:\n      enabled: true\n    podAnnotations:\n      rollme: x\n"
-    hr = helm_release_yaml(
-        "app", retries=False, spec=BAD_HELM_SPEC.replace("      retries: 3\n", "", 1), values=values
-    )
+    # one `values:` key (a second one would be a duplicate key, refused like Kubernetes does)
+    spec = BAD_HELM_SPEC.replace("      retries: 3\n", "", 1).replace("  values:\n", "  values:\n" + values, 1)
+    hr = helm_release_yaml("app", retries=False, spec=spec)
     files = {
         "helm-release.yaml": hr,
         "namespace.yaml": namespace_yaml("app", pss=False),

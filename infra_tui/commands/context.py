@@ -30,8 +30,9 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned
         if not root.exists():
             raise UserError(f"--repo {root}: no such directory")
         repo = repo_mod.load(root, with_components=with_components)
-    if not repo.envs:
-        raise UserError(f"{repo.root}: no Flux Kustomizations found; is this a Flux repo?")
+    if not repo.envs or (paths and not any(e.kustomizations for e in repo.envs.values())):
+        where = ", ".join(str(p) for p in paths) if paths else str(repo.root)
+        raise UserError(f"{where}: no Flux Kustomizations found; is this a Flux repo? (--path names a cluster's entry folder)")
     if learned_notice and with_components:
         from infra_tui.core import learn
 
@@ -56,3 +57,21 @@ def report_problems(repo: Repo) -> int:
     for p in repo.problems:
         print(f"infra-tui: {p}", file=sys.stderr)
     return 2 if repo.problems else 0
+
+
+def refuse_bad_input(repo: Repo, what: str) -> None:
+    """Before planning or validating: every problem on its own line, then refuse (exit 2). A plan
+    made over a file that could not be read would leave that file out, or append to a broken one."""
+    if repo.problems:
+        report_problems(repo)
+        raise UserError(f"{what}: the repo has input that cannot be read (above); fix it first, nothing was changed")
+
+
+def known_component(repo: Repo, name: str) -> None:
+    """An unknown component name is bad input (exit 2), with the closest known name."""
+    names = {d.rsplit("/", 1)[-1] for d in repo.components}
+    names |= {k.name for env in repo.envs.values() for k in env.kustomizations}
+    if name not in names:
+        close = difflib.get_close_matches(name, sorted(names), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise UserError(f"no component or Kustomization named '{name}'; {hint}see `infra-tui graph`")

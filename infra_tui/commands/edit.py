@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infra_tui.commands.context import load_repo, pick_env
+from infra_tui.commands.context import known_component, load_repo, pick_env, refuse_bad_input
 from infra_tui.commands.new import add_output_arguments, emit
 from infra_tui.core import edit as edit_mod
 from infra_tui.core import spec as spec_mod
+from infra_tui.errors import UserError
 
 NAME = "edit"
 HELP = "plan a change to an existing component (from --spec FILE or --plain prompts); --write writes it"
@@ -28,13 +29,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = load_repo(args)
+    refuse_bad_input(repo, "edit")
     if args.env:
         pick_env(repo, args.env)
+    known_component(repo, args.component)
     if args.plain:
         from infra_tui import prompts
 
         try:
             spec = prompts.ask_edit_spec(repo, args.component, env=args.env)
+        except EOFError:
+            raise UserError("--plain: input ended (Ctrl-D, or stdin is not a terminal) before the questions were answered; no changes were made (use --spec FILE without a terminal)") from None
         except KeyboardInterrupt:
             print("infra-tui: cancelled; no changes were made", file=sys.stderr)
             return 130

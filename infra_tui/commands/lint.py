@@ -9,7 +9,13 @@ from collections import defaultdict
 from rich.console import Console
 from rich.text import Text
 
-from infra_tui.commands.context import add_path_argument, load_repo, pick_env, report_problems
+from infra_tui.commands.context import (
+    add_path_argument,
+    load_repo,
+    pick_env,
+    refuse_bad_input,
+    report_problems,
+)
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import short_name
 
@@ -51,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     findings = rules_mod.lint(repo, env.name)
     if args.fix:
         from infra_tui.commands import fixes
+
+        refuse_bad_input(repo, "lint --fix")
 
         return fixes.run_fix(args, repo, env.name, findings)
     if args.format == "json":

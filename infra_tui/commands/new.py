@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from infra_tui.commands.context import load_repo, pick_env
+from infra_tui.commands.context import load_repo, pick_env, refuse_bad_input
 from infra_tui.core import apply as apply_mod
 from infra_tui.core import diff as diff_mod
 from infra_tui.core import scaffold, summary
@@ -109,6 +109,7 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     repo = load_repo(args)
+    refuse_bad_input(repo, "new")
     if args.env:
         pick_env(repo, args.env)  # a clear error for an unknown --env
     if args.plain:
@@ -116,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             spec = prompts.ask_new_spec(repo, env=args.env)
+        except EOFError:
+            raise UserError("--plain: input ended (Ctrl-D, or stdin is not a terminal) before the questions were answered; no changes were made (use --spec FILE without a terminal)") from None
         except KeyboardInterrupt:
             print("infra-tui: cancelled; no changes were made", file=sys.stderr)
             return 130

@@ -125,6 +125,8 @@ def cluster_settings(args: argparse.Namespace, settings: Settings, env: str | No
 
 def build_source(args: argparse.Namespace, cluster: ClusterSettings, env: str | None, timeout: float):
     if args.from_json:
+        if not Path(args.from_json).is_file():  # bad input, not a failed fetch
+            raise UserError(f"--from-json {args.from_json}: no such file; name a saved `kubectl get kustomizations -A -o json`")
         return JsonFileSource(args.from_json)
     if not cluster.host:
         where = f"clusters.{env}.host" if env else "clusters.<env>.host"

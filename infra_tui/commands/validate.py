@@ -29,10 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _load_repo(args: argparse.Namespace) -> Any:
-    from infra_tui.commands.context import load_repo, pick_env
+    from infra_tui.commands.context import load_repo, pick_env, refuse_bad_input
 
     repo = load_repo(args)
     pick_env(repo, args.env)  # a wrong --env is one clear line
+    refuse_bad_input(repo, "validate")
     return repo
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from infra_tui.core import textfile
 from infra_tui.core.model import ChangePlan, FileChange
 
 
@@ -80,24 +81,34 @@ def check(plan: ChangePlan, root: Path) -> tuple[list[str], dict[str, Path]]:
 
 
 def _stale(change: FileChange, target: Path) -> list[str]:
+    return _current_form(change, target)[0]
+
+
+def _current_form(change: FileChange, target: Path) -> tuple[list[str], textfile.TextForm]:
+    """Why ``target`` no longer matches the plan (empty: it does), and how it stores its text.
+
+    Plans hold text with ``\n`` line ends and no BOM (``textfile.read``): the file on disk is
+    compared in that form, and written back in its own (CRLF stays CRLF, a BOM stays)."""
+    form = textfile.TextForm()
     if change.before is None:
         if target.exists() or target.is_symlink():
-            return [f"{change.path}: exists now but did not when the plan was made; make the plan again"]
-        return []
+            return [f"{change.path}: exists now but did not when the plan was made; make the plan again"], form
+        return [], form
     if not target.is_file():
-        return [f"{change.path}: is gone or no longer a file since the plan was made; make the plan again"]
+        return [f"{change.path}: is gone or no longer a file since the plan was made; make the plan again"], form
     try:
-        with target.open(encoding="utf-8", newline="") as fh:
-            current = fh.read()
+        current, form = textfile.read(target)
     except (OSError, UnicodeDecodeError) as exc:
-        return [f"{change.path}: cannot read it ({exc.__class__.__name__}); check its permissions"]
+        return [f"{change.path}: {textfile.why_unreadable(exc)}"], form
     if current != change.before:
-        return [f"{change.path}: changed on disk since the plan was made; make the plan again"]
-    return []
+        return [f"{change.path}: changed on disk since the plan was made; make the plan again"], form
+    return [], form
 
 
-def _write_temp(target: Path, text: str, mode: int) -> Path:
+def _write_temp(target: Path, text: str, mode: int, form: textfile.TextForm | None = None) -> Path:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".infra-tui.tmp")
+    if form is not None:
+        text = form.store(text)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -117,6 +128,7 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
     problems, targets = check(plan, root)
     if problems:
         raise ApplyRefused(problems)
+    forms = {c.path: _current_form(c, targets[c.path])[1] for c in plan.files if c.before is not None}
     result = ApplyResult()
     if git_status is not None:
         dirty = git_status(root) or []
@@ -141,7 +153,8 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
                 staged.append((change, target, None))
                 continue
             mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else new_mode
-            staged.append((change, target, _write_temp(target, change.after, mode)))
+            form = forms.get(change.path)
+            staged.append((change, target, _write_temp(target, change.after, mode, form)))
         # everything is staged: re-check staleness right before the renames
         late = [p for change, target, _ in staged for p in _stale(change, target)]
         if late:
@@ -158,7 +171,7 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
             if change.created:
                 result.created.append(change.path)
     except BaseException:
-        _roll_back(staged, replaced, made_dirs)
+        _roll_back(staged, replaced, made_dirs, forms)
         raise
     root_real = root.resolve()
     for path in result.deleted:  # folders a deletion emptied go too
@@ -173,19 +186,23 @@ def _is_deletion(change: FileChange) -> bool:
     return bool(getattr(change, "deleted", False))
 
 
-def _roll_back(staged: list[tuple[FileChange, Path, Path | None]], replaced: list[tuple[FileChange, Path]], made_dirs: list[Path]) -> None:
+def _roll_back(
+    staged: list[tuple[FileChange, Path, Path | None]], replaced: list[tuple[FileChange, Path]], made_dirs: list[Path],
+    forms: dict[str, textfile.TextForm],
+) -> None:
     for _, _, tmp in staged:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     for change, target in reversed(replaced):
+        form = forms.get(change.path)
         try:
             if _is_deletion(change):
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(change.before or "", encoding="utf-8")
+                os.replace(_write_temp(target, change.before or "", 0o644 & ~_umask(), form), target)
             elif change.before is None:
                 target.unlink(missing_ok=True)
             else:
-                tmp = _write_temp(target, change.before, stat.S_IMODE(target.stat().st_mode))
+                tmp = _write_temp(target, change.before, stat.S_IMODE(target.stat().st_mode), form)
                 os.replace(tmp, target)
         except OSError:
             pass

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from infra_tui.core import settings as settings_mod
-from infra_tui.core import yamlio
+from infra_tui.core import textfile, yamlio
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     FLUX_KS_GROUP,
@@ -122,14 +122,13 @@ class _Reader:
             if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size) and hit[1] == rel:
                 docs, errors = hit[2], hit[3]
             else:
-                with open(full, encoding="utf-8") as fh:
-                    text = fh.read()
+                text = textfile.read_text(full)
                 docs, errors = yamlio.load_documents(text, rel)
                 if len(_PARSED) >= _PARSED_MAX:
                     _PARSED.clear()
                 _PARSED[full] = ((st.st_mtime_ns, st.st_size), rel, docs, errors)
         except (OSError, UnicodeDecodeError) as exc:
-            self.problems.append(Problem(rel, 0, f"cannot read file ({exc.__class__.__name__}); check its permissions and encoding"))
+            self.problems.append(Problem(rel, 0, textfile.why_unreadable(exc)))
             self.parsed[rel] = []
             return []
         self.problems.extend(Problem(e.file, e.line, e.message) for e in errors)
@@ -157,30 +156,42 @@ def _kustomization_file(folder: Path) -> Path | None:
     return None
 
 
-def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None) -> _KustomizeTree:
+def resolve_folder(reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | None = None) -> _KustomizeTree:
     """The manifest files kustomize would read for ``folder``.
 
     Follows ``resources`` and ``components`` (files and folders, recursively); remote URLs are
     skipped. A folder without kustomization.yaml is read as Flux does: every YAML file below it.
+    Each folder is read once, known by (device, inode): symlinks such as ``loop -> ..`` or
+    ``self -> .`` cannot make the walk endless.
     """
     seen = _seen if _seen is not None else set()
     folder = _norm(folder)
     tree = _KustomizeTree()
-    if folder in seen:
+    try:
+        st = os.stat(folder)
+    except OSError as exc:
+        reader.problems.append(Problem(reader.rel(folder), 0, textfile.why_unreadable(exc)))
         return tree
-    seen.add(folder)
+    if (st.st_dev, st.st_ino) in seen:
+        return tree
+    seen.add((st.st_dev, st.st_ino))
     kfile = _kustomization_file(folder)
     if kfile is None:
         # Flux generates a kustomization.yaml: every manifest below the folder, except that a
         # sub-folder holding its own kustomization.yaml is included as that kustomization.
         tree.has_kustomization = False
-        for entry in sorted(folder.iterdir()):
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            reader.problems.append(Problem(reader.rel(folder), 0, f"cannot list this folder: {textfile.why_unreadable(exc)}"))
+            return tree
+        for entry in entries:
             if entry.is_dir() and entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                sub = resolve_folder(reader, entry, seen) if _kustomization_file(entry) else _generated(reader, entry, seen)
+                sub = resolve_folder(reader, entry, seen)
                 tree.files.extend(sub.files)
                 tree.patch_files |= sub.patch_files
-            elif entry.is_file() and entry.name.endswith(YAML_SUFFIXES):
-                tree.files.append(entry)
+            elif entry.name.endswith(YAML_SUFFIXES) and (entry.is_file() or entry.exists()):
+                tree.files.append(entry)  # a FIFO or socket is reported when it is read
         return tree
     docs = reader.docs(kfile)
     kdoc = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
@@ -211,11 +222,6 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[Path] | None = None
     return tree
 
 
-def _generated(reader: _Reader, folder: Path, seen: set[Path]) -> _KustomizeTree:
-    seen.discard(_norm(folder))
-    return resolve_folder(reader, folder, seen)
-
-
 def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         for entry in kdoc.get(key) or []:
@@ -226,16 +232,19 @@ def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:
 
 def _entry_line(path: Path, entry: str) -> int:
     try:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(textfile.read_text(path).splitlines(), start=1):
             if entry in line:
                 return n
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         pass
     return 0
 
 
 def _walk_yaml(folder: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder):
+    def unreadable(exc: OSError) -> None:
+        raise exc
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in sorted(filenames):
             if name.endswith(YAML_SUFFIXES):
@@ -305,6 +314,12 @@ def parse_flux_kustomization(
             continue
         deps.append(DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), entry_line))
     patches = spec.get("patches") if isinstance(spec.get("patches"), list) else []
+    for patch in patches:
+        text = patch.get("patch") if isinstance(patch, dict) else None
+        if isinstance(text, str) and (why := yamlio.alias_problem(text)):
+            problems.append(Problem(file, _find_key_line(lines, line, "patches"), f"{name}: a patch string: {why}"))
+            patches = []
+            break
     return FluxKustomization(
         name=name,
         namespace=namespace,
@@ -339,8 +354,8 @@ def _read_flux_kustomizations(
             continue
         rel = reader.rel(path)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError:
+            lines = textfile.read_text(path).splitlines()
+        except (OSError, UnicodeDecodeError):
             lines = []
         default_ns = namespace_of.get(_norm(path), DEFAULT_FLUX_NAMESPACE)
         for d in docs:
@@ -386,10 +401,13 @@ def load(root: Path | str | None = None, *, paths: list[Path | str] | None = Non
     shape; all YAML below the given directories is one cluster named after the first directory.
     The repo's settings (``.infra-tui.yaml``) come with it; a bad settings file raises ``UserError``.
     """
-    if paths:
-        repo = _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
-    else:
-        repo = _load_flat(root, with_components=with_components)
+    try:
+        if paths:
+            repo = _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
+        else:
+            repo = _load_flat(root, with_components=with_components)
+    except PermissionError as exc:  # a folder that cannot be listed or entered
+        raise UserError(f"{exc.filename}: permission denied; make it readable (chmod) or run as its owner") from None
     # every entry point (CLI, TUI, demo) plans and lints with the same rules
     repo.settings = settings_mod.load_settings(repo.root)
     return repo
@@ -405,6 +423,8 @@ def _load_flat(root: Path | str | None, *, with_components: bool) -> Repo:
     for env_dir in env_dirs:
         files = sorted(env_dir.glob("*.y*ml"), key=lambda p: (p.name != "infrastructure.yaml", p.name))
         kss = _read_flux_kustomizations(reader, files, env_dir.name, {}, set())
+        for f in files:
+            _require_objects(reader, f)
         if not kss and not (env_dir / "infrastructure.yaml").exists():
             continue
         envs[env_dir.name] = Env(env_dir.name, kss, [reader.rel(f) for f in files if reader.parsed.get(reader.rel(f))])
@@ -420,6 +440,17 @@ def _load_flat(root: Path | str | None, *, with_components: bool) -> Repo:
     repo = Repo(root=_norm(base), envs=envs, components=components, problems=reader.problems, flat=True)
     _fill_helmrelease_ids(repo)
     return repo
+
+
+def _require_objects(reader: _Reader, path: Path) -> None:
+    """Each document of an env file must be one object (a mapping): a list or a plain value there
+    is a mistake that would also make an appended document land in a broken file."""
+    for d in reader.docs(path):
+        if not isinstance(d.data, dict):
+            what = "a list" if isinstance(d.data, list) else f"a plain value ({str(d.data)[:40]!r})"
+            reader.problems.append(
+                Problem(reader.rel(path), d.line, f"this document is {what}, not a mapping; each document must be one object with apiVersion, kind and metadata")
+            )
 
 
 def _component(reader: _Reader, folder: Path) -> Component:

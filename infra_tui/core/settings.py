@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from infra_tui.core import rule_tables, yamlio
 from infra_tui.errors import UserError
 
 SETTINGS_FILE = ".infra-tui.yaml"
@@ -186,6 +187,10 @@ def parse_settings(text: str, file: str) -> Settings:
         raise UserError(f"not valid YAML: {problem}", file=file, line=line) from exc
     if root is None:
         return Settings(path=Path(file))
+    try:
+        yamlio.check_aliases(root)
+    except yamlio.YamlRefused as exc:
+        raise UserError(exc.message(1), file=file, line=exc.lines0[-1] + 1) from None
     top = _mapping(root, file, "the top level")
     clusters: dict[str, ClusterSettings] = {}
     rules: dict[str, Any] = {}
@@ -198,6 +203,8 @@ def parse_settings(text: str, file: str) -> Settings:
                 env = _key(env_node, file)
                 clusters[env] = _cluster(env, cluster_node, file)
         elif key == "rules":
+            if not _is_null(value_node):
+                rule_tables.check(value_node, file)
             value = yaml.load(yaml.serialize(value_node), Loader=_Loader) if not _is_null(value_node) else {}
             if not isinstance(value, dict):
                 raise UserError("rules must be a mapping (additions to the rule tables)", file=file, line=_line(value_node))

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from infra_tui.core import yamlio
+from infra_tui.core import textfile, yamlio
 from infra_tui.errors import UserError
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -461,9 +461,9 @@ def load_file(path: str | Path) -> ComponentSpec:
     """Read a spec file. Raises ``UserError`` for a file that cannot be read or is not YAML."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = textfile.read_text(p)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read the spec file ({exc.__class__.__name__}: {exc.strerror or exc}); check the path", file=str(p)) from exc
+        raise UserError(f"cannot read the spec file: {textfile.why_unreadable(exc)}", file=str(p)) from exc
     return load_text(text, str(p))
 
 
@@ -582,9 +582,9 @@ def load_edit_file(path: str | Path, component: str | None = None) -> EditSpec:
     """Read an edit spec file. Raises ``UserError`` for a file that cannot be read or is not YAML."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = textfile.read_text(p)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read the edit spec ({exc.__class__.__name__}); check the path", file=str(p)) from exc
+        raise UserError(f"cannot read the edit spec: {textfile.why_unreadable(exc)}", file=str(p)) from exc
     docs, errors = yamlio.load_documents(text, str(p))
     if errors:
         raise UserError(errors[0].message, file=errors[0].file, line=errors[0].line)

@@ -30,7 +30,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from infra_tui.core import repo as repo_mod
-from infra_tui.core import yamlio
+from infra_tui.core import textfile, yamlio
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     Component,
@@ -59,7 +59,7 @@ def read_text(path: Path) -> str | None:
     hit = _READ_CACHE.get(key)
     if hit and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
         return hit[2]
-    text = path.read_text(encoding="utf-8")
+    text = textfile.read_text(path)  # "\n" line ends, no BOM: apply puts the file's own form back
     _READ_CACHE[key] = (st.st_mtime_ns, st.st_size, text)
     return text
 

@@ -80,11 +80,100 @@ for _loader in (_FastLoader, _LenientLoader):
 
 def _parse(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_FastLoader)  # a *safe* loader
+        return _parse_with(_FastLoader, text)
     except yaml.composer.ComposerError as exc:
         if "duplicate anchor" not in str(exc):
             raise
-        return yaml.load(text, Loader=_LenientLoader)
+        return _parse_with(_LenientLoader, text)
+
+
+def _parse_with(loader_class: type, text: str) -> Any:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "*" in text:
+            check_aliases(node)
+        return _construct_document(node, loader)
+    finally:
+        loader.dispose()
+
+
+# --------------------------------------------------------------------------- bounds
+
+ALIAS_BUDGET = 100_000
+"""Nodes that aliases may add to one document beyond the nodes written in it. Real manifests
+use a few merge keys (``<<: *defaults``); a billion-laughs bomb adds billions."""
+
+
+class YamlRefused(yaml.YAMLError):
+    """A document that parses but is refused: an alias bomb, a recursive alias, a duplicate key,
+    nesting too deep. ``lines0`` are 0-based lines (of the parsed text) that ``template`` names
+    with ``{0}``, ``{1}``...; ``problem_mark`` points at the first of them."""
+
+    def __init__(self, template: str, lines0: list[int]):
+        self.template = template
+        self.lines0 = lines0
+        super().__init__(self.message(1))
+
+    def message(self, first_line: int) -> str:
+        """The message with line numbers of a text whose line 0 is ``first_line`` (1-based)."""
+        return self.template.format(*(n + first_line for n in self.lines0))
+
+    @property
+    def problem_mark(self) -> Any:
+        return _Mark(self.lines0[0])
+
+
+@dataclass(frozen=True)
+class _Mark:
+    line: int
+
+
+def check_aliases(root: yaml.Node, budget: int = ALIAS_BUDGET) -> None:
+    """Raise ``YamlRefused`` when aliases expand ``root`` by more than ``budget`` nodes, or an
+    anchor is used inside itself. Linear in the nodes written: sizes are memoised per node."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    extra = 0
+
+    def size(node: yaml.Node) -> int:
+        nonlocal extra
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:  # reached again: through an alias
+            extra += known
+            if extra > budget:
+                raise YamlRefused("alias expansion too large (anchor at line {0}); write the values out or drop the aliases", [node.start_mark.line])
+            return known
+        if key in open_nodes:
+            raise YamlRefused("alias expansion too large: the anchor at line {0} is used inside itself (a recursive alias); remove that alias", [node.start_mark.line])
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            open_nodes.add(key)
+            for k, v in node.value:
+                total += size(k) + size(v)
+            open_nodes.discard(key)
+        elif isinstance(node, yaml.SequenceNode):
+            open_nodes.add(key)
+            for item in node.value:
+                total += size(item)
+            open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        size(root)
+    except RecursionError:
+        raise YamlRefused("nested too deeply (from line {0}); flatten the document", [root.start_mark.line]) from None
+
+
+def _construct_document(node: yaml.Node, loader: Any) -> Any:
+    try:
+        return _construct(node, loader)
+    except RecursionError:
+        raise YamlRefused("nested too deeply (from line {0}); flatten the document", [node.start_mark.line]) from None
 
 # A document marker: `---` at column 0, alone or followed by a space/comment/tag.
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$")
@@ -210,6 +299,8 @@ def _construct(node: yaml.Node, loader: Any) -> Any:
                 return loader.construct_object(node, deep=True)
             k = _construct(key, loader)
             try:
+                if k in out:
+                    raise _duplicate_key(node, key, k)
                 out[k] = _construct(value, loader)
             except TypeError:  # an unhashable key: let PyYAML say so
                 return loader.construct_object(node, deep=True)
@@ -217,6 +308,14 @@ def _construct(node: yaml.Node, loader: Any) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, loader) for item in node.value]
     return loader.construct_object(node, deep=True)  # pragma: no cover
+
+
+def _duplicate_key(node: yaml.MappingNode, key_node: yaml.Node, key: Any) -> YamlRefused:
+    first = next(k for k, _ in node.value if k.value == key_node.value and k is not key_node)
+    return YamlRefused(
+        f"duplicate key '{key}' at lines {{0}} and {{1}}; keep one (Kubernetes refuses duplicate keys)",
+        [first.start_mark.line, key_node.start_mark.line],
+    )
 
 
 def _chunk_index_of(text: str) -> Any:
@@ -245,20 +344,28 @@ def load_documents(text: str, file: str) -> tuple[list[LoadedDocument], list[Yam
     one pass; only a file with an error is parsed again document by document.
     """
     docs: list[LoadedDocument] = []
+    errors: list[YamlError] = []
     loader = _FastLoader(text)
+    may_alias = "*" in text
     try:
         index_of = None
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            data = _construct(node, loader)
+            try:
+                if may_alias:
+                    check_aliases(node)
+                data = _construct_document(node, loader)
+            except YamlRefused as exc:  # this document only: the stream itself parsed
+                errors.append(YamlError(file, exc.lines0[-1] + 1, exc.message(1)))
+                continue
             if data is None:
                 continue
             if index_of is None:
                 index_of = _chunk_index_of(text)
             docs.append(LoadedDocument(data, node.start_mark.line + 1, index_of(node.start_mark.line)))
-        return docs, []
+        return docs, errors
     except yaml.YAMLError:
         return _load_documents_one_by_one(text, file)
     finally:
@@ -273,6 +380,9 @@ def _load_documents_one_by_one(text: str, file: str) -> tuple[list[LoadedDocumen
             continue
         try:
             data = _parse(chunk.body)
+        except YamlRefused as exc:
+            errors.append(YamlError(file, exc.lines0[-1] + chunk.body_line, exc.message(chunk.body_line)))
+            continue
         except yaml.YAMLError as exc:
             errors.append(
                 YamlError(file, _error_line(exc, chunk), f"invalid YAML: {_error_text(exc)}; fix the syntax there")
@@ -282,6 +392,26 @@ def _load_documents_one_by_one(text: str, file: str) -> tuple[list[LoadedDocumen
             continue
         docs.append(LoadedDocument(data, chunk.first_content_line(), index))
     return docs, errors
+
+
+def alias_problem(text: str) -> str | None:
+    """Why the aliases of ``text`` (every document) are refused, or None. For YAML inside a
+    string (a Flux ``patches`` entry), checked when the file holding it is read."""
+    if "*" not in text:
+        return None
+    loader = _FastLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                check_aliases(node)
+    except YamlRefused as exc:
+        return exc.message(1)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
 
 
 def load_one(text: str) -> Any:
@@ -334,7 +464,10 @@ def round_trip_yaml() -> YAML:
 
 
 def rt_load(text: str) -> Any:
-    """Round-trip load of one document (comments and quotes kept)."""
+    """Round-trip load of one document (comments and quotes kept); aliases bounded as in
+    ``load_one`` (raises ``YamlRefused``)."""
+    if "*" in text:
+        _parse(text)
     return round_trip_yaml().load(text)
 
 
