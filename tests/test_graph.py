@@ -69,3 +69,21 @@ def test_output_formats():
     assert mermaid.startswith("flowchart BT") and "n_flux_system_cilium_config --> n_flux_system_cilium" in mermaid
     dot = graph.to_dot(g)
     assert '"flux-system/cilium-config" -> "flux-system/cilium";' in dot and "style=dashed" in dot
+
+
+def test_dot_and_mermaid_escape_names_from_the_repo():
+    evil = 'x"]; click n_a "https://evil" ;["'
+    g = graph.build(env(ks(evil), ks("a-b"), ks("a_b", evil), ks("dep", 'gone"\\')))
+    dot = graph.to_dot(g)
+    assert '"flux-system/x\\"]; click n_a \\"https://evil\\" ;[\\""' in dot
+    assert '"flux-system/gone\\"\\\\"' in dot
+    # every quote in the output is either an opening/closing one or escaped
+    for line in dot.splitlines():
+        unescaped = line.replace('\\\\', "").replace('\\"', "")
+        assert unescaped.count('"') % 2 == 0, line
+    mermaid = graph.to_mermaid(g)
+    assert "click" not in mermaid.replace("#34;", "").split("[")[0]
+    for line in mermaid.splitlines():
+        assert line.count('"') in (0, 2), line  # a label's own quotes are entity codes
+    ids = [ln.split("[")[0].strip() for ln in mermaid.splitlines() if '["' in ln and "subgraph" not in ln]
+    assert len(ids) == len(set(ids))  # a-b and a_b stay two nodes

@@ -240,38 +240,61 @@ def to_json(g: Graph) -> str:
     return json.dumps(to_dict(g), indent=2)
 
 
-def _mermaid_id(nid: str) -> str:
-    return "n_" + "".join(c if c.isalnum() else "_" for c in nid)
+_MERMAID_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._/-()")
+
+
+def _mermaid_text(text: str) -> str:
+    """A Mermaid label: every character that could end the label or start markup as an entity
+    code (names come from the repo and may hold quotes and brackets)."""
+    return "".join(c if c in _MERMAID_SAFE else f"#{ord(c)};" for c in text)
 
 
 def to_mermaid(g: Graph) -> str:
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def node_id(nid: str) -> str:  # plain and unique, whatever the name holds
+        if nid not in ids:
+            base = "n_" + "".join(c if c.isascii() and c.isalnum() else "_" for c in nid)
+            mid, k = base, 1
+            while mid in taken:
+                mid, k = f"{base}_{k}", k + 1
+            ids[nid] = mid
+            taken.add(mid)
+        return ids[nid]
+
     lines = ["flowchart BT"]
     for i, layer in enumerate(g.layers):
         lines.append(f'  subgraph L{i}["layer {i}"]')
         for nid in layer:
-            lines.append(f'    {_mermaid_id(nid)}["{short_name(nid)}"]')
+            lines.append(f'    {node_id(nid)}["{_mermaid_text(short_name(nid))}"]')
         lines.append("  end")
     for nid in g.nodes:
         for d in g.deps[nid]:
-            lines.append(f"  {_mermaid_id(nid)} --> {_mermaid_id(d)}")
+            lines.append(f"  {node_id(nid)} --> {node_id(d)}")
     for m in g.missing:
-        lines.append(f'  {_mermaid_id(m.source)} -.-> {_mermaid_id(m.target)}["{short_name(m.target)} (missing)"]')
+        lines.append(f'  {node_id(m.source)} -.-> {node_id(m.target)}["{_mermaid_text(short_name(m.target))} (missing)"]')
     return "\n".join(lines) + "\n"
+
+
+def _dot(text: str) -> str:
+    """A DOT quoted string (ids and labels come from the repo and may hold quotes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "") + '"'
 
 
 def to_dot(g: Graph) -> str:
     lines = ["digraph bootstrap {", "  rankdir=BT;", "  node [shape=box];"]
     for i, layer in enumerate(g.layers):
-        lines.append(f"  subgraph layer_{i} {{ rank=same; " + " ".join(f'"{n}";' for n in layer) + " }")
+        lines.append(f"  subgraph layer_{i} {{ rank=same; " + " ".join(f"{_dot(n)};" for n in layer) + " }")
     cyc = {n for c in g.cycles for n in c}
     for nid in g.nodes:
-        attrs = ' [color=red]' if nid in cyc else ""
-        lines.append(f'  "{nid}" [label="{short_name(nid)}"]{attrs};')
+        attrs = " [color=red]" if nid in cyc else ""
+        lines.append(f"  {_dot(nid)} [label={_dot(short_name(nid))}]{attrs};")
     for nid in g.nodes:
         for d in g.deps[nid]:
-            lines.append(f'  "{nid}" -> "{d}";')
+            lines.append(f"  {_dot(nid)} -> {_dot(d)};")
     for m in g.missing:
-        lines.append(f'  "{m.target}" [label="{short_name(m.target)} (missing)", style=dashed, color=red];')
-        lines.append(f'  "{m.source}" -> "{m.target}" [style=dashed, color=red];')
+        lines.append(f"  {_dot(m.target)} [label={_dot(short_name(m.target) + ' (missing)')}, style=dashed, color=red];")
+        lines.append(f"  {_dot(m.source)} -> {_dot(m.target)} [style=dashed, color=red];")
     lines.append("}")
     return "\n".join(lines) + "\n"
