@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from infra_tui.cli import main
 from infra_tui.core import yamlio
 from tests.hostile_repos import billion_laughs
-from tests.repo_builder import FlatRepo
+from tests.repo_builder import FlatRepo, ks, line_of
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +165,13 @@ def test_lint_path_without_flux_objects(tmp_path, capsys):
     (tmp_path / "plain" / "values.yaml").write_text("a: 1\n")
     rc, _, err = run(capsys, "lint", "--path", str(tmp_path / "plain"))
     assert rc == 2 and "no Flux Kustomizations found" in err
+
+
+def test_kustomization_names_that_are_not_dns1123_are_a_finding(repo, capsys):
+    infra = repo / "clusters/local-kube/infrastructure.yaml"
+    infra.write_text(infra.read_text() + ks("x").replace("  name: x\n", "  name: 'Bad_Name\"[x]'  # <-- bad\n"))
+    rc, out, err = run(capsys, "lint", "--repo", str(repo), "--format", "json")
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "ks-name"]
+    assert len(found) == 1 and found[0]["severity"] == "error" and rc == 1
+    assert found[0]["line"] == line_of(infra, "# <-- bad")
+    assert "not a DNS-1123 name" in found[0]["message"] and "'bad-name-x'" in found[0]["message"]

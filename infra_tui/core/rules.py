@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -372,6 +373,7 @@ def lint(
     for ks in env.kustomizations:
         comp = repo.component_for(ks)
         _check_required(ctx, ks)
+        _check_ks_name(ctx, ks)
         _check_ks_shape(ctx, ks)
         _check_patches(ctx, ks)
         _check_webhook_dependency(ctx, ks)
@@ -664,6 +666,24 @@ def _key_line(ctx: _Ctx, ks: FluxKustomization, keys: list[str]) -> int:
         if key in spec:
             return ctx.lines.locate(ks.file, ks.line, ("spec", key))
     return ks.line
+
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _check_ks_name(ctx: _Ctx, ks: FluxKustomization) -> None:
+    """The API server refuses an object whose name (or namespace) is not DNS-1123; Flux would
+    never apply it, and its dependants would wait forever."""
+    for what, value, key in (("name", ks.name, "name"), ("namespace", ks.namespace, "namespace")):
+        ok = _DNS1123_SUBDOMAIN.match(value) and len(value) <= (253 if what == "name" else 63)
+        if what == "namespace" and ok:
+            ok = "." not in value
+        if not ok:
+            ctx.add(
+                "ks-name", "error", ks.id, ks.file, ctx.lines.locate(ks.file, ks.line, ("metadata", key)),
+                f"{what} {value!r} is not a DNS-1123 name (lowercase letters, digits, '-'{', ' + repr('.') if what == 'name' else ''}); "
+                "the API server refuses it: rename it, e.g. " + repr(re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.") or "my-component"),
+            )
 
 
 def _check_ks_shape(ctx: _Ctx, ks: FluxKustomization) -> None:
