@@ -14,7 +14,7 @@ import pytest
 
 from infra_tui.cli import main
 from infra_tui.core import yamlio
-from tests.hostile_repos import billion_laughs
+from tests.hostile_repos import billion_laughs, tree_hash
 from tests.repo_builder import FlatRepo, ks, line_of
 
 
@@ -175,3 +175,26 @@ def test_kustomization_names_that_are_not_dns1123_are_a_finding(repo, capsys):
     assert len(found) == 1 and found[0]["severity"] == "error" and rc == 1
     assert found[0]["line"] == line_of(infra, "# <-- bad")
     assert "not a DNS-1123 name" in found[0]["message"] and "'bad-name-x'" in found[0]["message"]
+
+
+@pytest.mark.parametrize("command", ["new", "edit"])
+def test_chart_version_must_be_a_semver_constraint(repo, tmp_path, capsys, command):
+    spec = tmp_path / "spec.yaml"
+    if command == "new":
+        spec.write_text("name: redis\nchart: {name: redis, version: 'latest; rm -rf /', repository: {name: r, url: https://x.example}}\n")
+        argv = ["new", "--spec", str(spec)]
+    else:
+        spec.write_text("chart: {version: 'latest; rm -rf /'}\n")
+        argv = ["edit", "app", "--spec", str(spec)]
+    before = tree_hash(repo)
+    rc, _, err = run(capsys, *argv, "--repo", str(repo), "--write", "--no-validate")
+    assert rc in (1, 2) and "Traceback" not in err
+    assert "'latest; rm -rf /' is not a semver constraint" in err and '"1.x"' in err
+    assert tree_hash(repo) == before
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "22x"])
+def test_port_is_checked(repo, capsys, port):
+    with pytest.raises(SystemExit) as exc:
+        main(["status", "--port", port, "--repo", str(repo)])
+    assert exc.value.code == 2 and "is not a port number (1-65535)" in capsys.readouterr().err

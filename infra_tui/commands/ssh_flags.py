@@ -10,10 +10,21 @@ import argparse
 from typing import Any
 
 
+def port_number(text: str) -> int:
+    """``--port``: a TCP port, or argparse's one-line usage error (exit 2)."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return port
+
+
 def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
     """``--host --port --identity-file --known-hosts --ssh-config --accept-new-host-key --kubectl --context``."""
     p.add_argument("--host", metavar="USER@HOST[:PORT]|ALIAS", help="control-plane host (default: clusters.<env>.host)")
-    p.add_argument("--port", type=int, metavar="N", help="SSH port")
+    p.add_argument("--port", type=port_number, metavar="N", help="SSH port (1-65535)")
     p.add_argument("--identity-file", metavar="F", help="private key for ssh -i")
     p.add_argument("--known-hosts", metavar="F", help="known_hosts file (strict host-key checking)")
     p.add_argument("--ssh-config", metavar="F", help="ssh client config for ssh -F")

@@ -251,10 +251,21 @@ def parse_chart_version(value: Any, probs: Problems) -> str | None:
     version = _str_or_none(value)
     if version is None:
         return None
-    if not version.strip() or "\n" in version:
-        probs.append(SpecProblem("chart.version", "must be a semver constraint such as \"1.x\" or \">=1.2.0 <2.0.0\""))
+    if not is_semver_constraint(version):
+        probs.append(SpecProblem("chart.version", f"{version!r} is not a semver constraint; write one such as \"1.x\", \"~1.2.0\" or \">=1.2.0 <2.0.0\""))
         return None
     return version.strip()
+
+
+_SEMVER_TERM = re.compile(r"^(=|!=|>=|<=|>|<|~>|~|\^)?v?(\*|[xX]|\d+)(\.(\*|[xX]|\d+)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def is_semver_constraint(text: str) -> bool:
+    """A Helm (Masterminds semver) constraint: terms like ``1.x``, ``>=1.2.0``, ``^1.2``, ``*``,
+    joined by spaces, commas, ``||`` and hyphen ranges (``1.2 - 1.4``)."""
+    joined = re.sub(r"(>=|<=|!=|~>|[=<>~^])\s+", r"\1", text.strip())  # ">= 1.2" is one term
+    terms = re.split(r"\s*(?:\|\||,)\s*|\s+-\s+|\s+", joined)
+    return bool(joined) and all(_SEMVER_TERM.match(t) for t in terms if t)
 
 
 def parse_repository_url(value: Any, probs: Problems) -> str:
