@@ -59,11 +59,18 @@ def report_problems(repo: Repo) -> int:
     return 2 if repo.problems else 0
 
 
-def refuse_bad_input(repo: Repo, what: str) -> None:
+REFUSED_INPUT = ("alias expansion too large", "nested too deeply", "duplicate key", "not a regular file", "not a mapping", "nesting depth")
+"""Problems of input the tool refuses to read at all (not a syntax error a build would report)."""
+
+
+def refuse_bad_input(repo: Repo, what: str, *, only_refused: bool = False) -> None:
     """Before planning or validating: every problem on its own line, then refuse (exit 2). A plan
-    made over a file that could not be read would leave that file out, or append to a broken one."""
-    if repo.problems:
-        report_problems(repo)
+    made over a file that could not be read would leave that file out, or append to a broken one.
+    ``only_refused``: only for ``REFUSED_INPUT`` problems."""
+    problems = [p for p in repo.problems if not only_refused or any(m in p.message for m in REFUSED_INPUT)]
+    if problems:
+        for p in problems:
+            print(f"infra-tui: {p}", file=sys.stderr)
         raise UserError(f"{what}: the repo has input that cannot be read (above); fix it first, nothing was changed")
 
 

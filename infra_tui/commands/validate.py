@@ -33,7 +33,9 @@ def _load_repo(args: argparse.Namespace) -> Any:
 
     repo = load_repo(args)
     pick_env(repo, args.env)  # a wrong --env is one clear line
-    refuse_bad_input(repo, "validate")
+    # broken YAML in a component is what validate reports per component; input the tool refuses
+    # to read at all (alias bombs, duplicate keys, FIFOs) stops it here
+    refuse_bad_input(repo, "validate", only_refused=True)
     return repo
 
 

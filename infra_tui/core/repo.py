@@ -317,7 +317,7 @@ def parse_flux_kustomization(
     for patch in patches:
         text = patch.get("patch") if isinstance(patch, dict) else None
         if isinstance(text, str) and (why := yamlio.alias_problem(text)):
-            problems.append(Problem(file, _find_key_line(lines, line, "patches"), f"{name}: a patch string: {why}"))
+            problems.append(Problem(file, yamlio.key_line(lines, ("spec", "patches"), line), f"{name}: a patch string: {why}"))
             patches = []
             break
     return FluxKustomization(

@@ -39,7 +39,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 
 def check(node: yaml.Node, file: str) -> None:
-    """Raise ``UserError`` (file, line, what to do) unless ``node`` fits ``TABLES``."""
+    """Raise ``UserError`` (file, line, what to do) unless ``node`` fits ``TABLES``.
+
+    ``required_dependencies`` may also be written short, as component -> [dependencies]."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "required_dependencies" and isinstance(value_node, yaml.MappingNode):
+                for name_node, deps_node in value_node.value:
+                    _check(name_node, _STR, "rules.required_dependencies", file)
+                    _check(deps_node, _STR_LIST, f"rules.required_dependencies.{name_node.value}", file)
+                node = yaml.MappingNode(node.tag, [(k, v) for k, v in node.value if k is not key_node], node.start_mark, node.end_mark)
+                break
     _check(node, TABLES, "rules", file)
 
 

@@ -177,9 +177,7 @@ def rules_from_tables(t: dict[str, Any]) -> Rules:
         monitoring_timeout=str(mon.get("timeout", "5m")),
         webhook_components=set(t.get("webhook_components", [])),
         intercepting_webhooks=set(t.get("intercepting_webhooks", [])),
-        required_dependencies=[
-            RequiredDependency(r["component"], r["depends_on"], r.get("reason", "")) for r in t.get("required_dependencies", [])
-        ],
+        required_dependencies=_required_dependencies(t.get("required_dependencies", [])),
         anti_patterns=[
             AntiPattern(a["rule"], tuple(tuple(p) for p in a["paths"]), a.get("value"), a.get("why", ""))
             for a in t.get("anti_patterns", [])
@@ -191,11 +189,21 @@ def rules_from_tables(t: dict[str, Any]) -> Rules:
     )
 
 
+def _required_dependencies(table: Any) -> list[RequiredDependency]:
+    """The list of {component, depends_on, reason}, or the short form component -> [deps]."""
+    if isinstance(table, dict):
+        return [RequiredDependency(str(c), str(d), "") for c, deps in table.items() for d in (deps or [])]
+    return [RequiredDependency(r["component"], r["depends_on"], r.get("reason", "")) for r in table]
+
+
 def load_rules(repo: Repo | None = None, env_name: str | None = None) -> Rules:
     """The default tables, extended by what the repo teaches (``core.learn``: CRD providers by the
     names this repo gives them, webhook components, confirmed bootstrap-provided kinds) and by the
     repo's ``.infra-tui.yaml`` ``rules:`` section, which wins over both."""
     extra = repo.settings.rules if repo is not None else None
+    short = (extra or {}).get("required_dependencies")
+    if isinstance(short, dict):  # component -> [deps]: as entries, appended to the defaults
+        extra = {**extra, "required_dependencies": [{"component": c, "depends_on": d} for c, ds in short.items() for d in ds or []]}
     rules = rules_from_tables(merge_tables(default_tables(), extra))
     if repo is not None and repo.envs:
         from infra_tui.core import learn  # learn reads the rule tables: imported here, not at the top
