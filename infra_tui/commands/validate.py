@@ -50,12 +50,18 @@ def _cluster(args: argparse.Namespace, repo: Any) -> Any:
 
 
 def _transport(args: argparse.Namespace, repo: Any) -> Any:
-    """The read-only SSH transport for ``--dry-run ssh``, or None (then the dry-run is skipped)."""
+    """The read-only SSH transport for ``--dry-run ssh``. No host (or only an untrusted one) is
+    bad input: a dry-run that cannot run is never reported as one that passed."""
+    from infra_tui.core import trust
     from infra_tui.services import ssh
 
     cluster = _cluster(args, repo)
+    env = repo.env(args.env).name
+    untrusted = trust.notice(repo.settings, env, overridden=["host"] if args.host else [])
     if cluster is None or not cluster.host:
-        return None
+        raise UserError(untrusted or f"--dry-run ssh needs a cluster: pass --host USER@HOST[:PORT] or set clusters.{env}.host in .infra-tui.yaml")
+    if untrusted:
+        print(f"infra-tui: {untrusted}", file=sys.stderr)
     try:
         target = ssh.SshTarget.from_settings(cluster, password=ssh.password_from(prompt=False))
     except ValueError as exc:
