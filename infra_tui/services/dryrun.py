@@ -33,7 +33,7 @@ import yaml
 
 from infra_tui.core import validation as v
 from infra_tui.core.yamlio import key_line, load_documents, split_documents
-from infra_tui.services import kustomize, proc
+from infra_tui.services import kustomize, proc, ssh
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -417,6 +417,9 @@ class ClusterOutcome:
 
 
 DRY_RUN_ARGS = ["apply", "--dry-run=server", "-f", "-"]
+SSH_SETUP_ERRORS = (ssh.HostKeyError, ssh.AuthError, ssh.DisallowedCommand, proc.CommandNotFound)
+"""Raised by the ``ssh`` strategy instead of becoming a result: nothing can be checked until the
+user fixes them (the CLI says it in one line, exit 2)."""
 
 
 def assert_dry_run(args: Sequence[str]) -> None:
@@ -498,8 +501,10 @@ async def dry_run_ssh(
             result = await transport.run_kubectl(args, manifests.encode())
         else:
             result = await transport.run([*remote_kubectl.split(), *args], stdin=manifests.encode(), timeout=timeout)
-    except Exception as exc:  # a transport failure is a skipped dry-run, said plainly
-        return ClusterOutcome("skipped", notes=[f"ssh dry-run skipped: {exc}"])
+    except SSH_SETUP_ERRORS:
+        raise  # a changed host key (possible man-in-the-middle), a refused login or command: bad setup
+    except Exception as exc:  # timeout, lost connection: the check did not run, so it failed
+        return ClusterOutcome("fail", [v.Issue(v.CLUSTER, f"ssh dry-run did not run: {exc}")])
     return _outcome(result, ancestor_ids, crd_providers, locate, self_id)
 
 

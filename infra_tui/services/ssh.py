@@ -427,8 +427,8 @@ class SshTransport:
         low = err.lower()
         if (password and rc == SSHPASS_HOST_KEY_CHANGED) or "remote host identification has changed" in low:
             raise HostKeyError(
-                f"host key for {t.host_port} does not match known_hosts {self._known_hosts_shown()}; "
-                f"verify the host, then fix the entry (ssh-keygen -R '[{t.host}]:{t.port or 22}'); "
+                f"host key for {t.host_port} does not match known_hosts {self._known_hosts_shown()}: "
+                f"possible man-in-the-middle; verify the host, then fix the entry (ssh-keygen -R '[{t.host}]:{t.port or 22}'); "
                 "a changed key is never accepted automatically"
             )
         if (password and rc == SSHPASS_HOST_KEY_UNKNOWN) or "host key verification failed" in low or (
