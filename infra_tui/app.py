@@ -6,6 +6,7 @@ across widgets (write, summary copy/save, tabs, theme). Widgets own their own wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -135,12 +136,29 @@ class InfraApp(App[int]):
         return self.make_main_screen()
 
     def on_mount(self) -> None:
+        self._exit_on_ending_signals()
         self.theme = DARK
         if not self.blink:
             self._no_blink()
         # read the repo once the wizard is on screen: a thread started now would compete with
         # the first frame for the GIL (the wizard takes keys meanwhile; the title says loading…)
         self.call_after_refresh(self.load_repo)
+
+    def _exit_on_ending_signals(self) -> None:
+        """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
+        the cluster watch closes its ssh master and workers clean up (``infra_tui.exit_signals``)."""
+        import asyncio  # noqa: PLC0415
+
+        from infra_tui import exit_signals  # noqa: PLC0415
+
+        def ended(sig: int) -> None:
+            exit_signals.received = sig
+            self.exit(128 + sig)
+
+        loop = asyncio.get_running_loop()
+        for sig in exit_signals.ENDING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(sig, ended, sig)
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""

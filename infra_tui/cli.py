@@ -8,6 +8,7 @@ Bad input never shows a traceback: a ``UserError`` becomes one line on stderr an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from types import ModuleType
@@ -77,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "run_command", None):  # no command: the TUI
         args = parser.parse_args(["tui", *argv])
+    from infra_tui import exit_signals
+
+    exit_signals.install()
     try:
-        return int(args.run_command(args) or 0)
+        return exit_signals.exit_status(int(args.run_command(args) or 0))
     except UserError as exc:
         print(f"infra-tui: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -88,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("infra-tui: interrupted; no changes were made", file=sys.stderr)
-        return 130
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            print("infra-tui: interrupted; no changes were made", file=sys.stderr)
+        return exit_signals.exit_status(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,6 @@ import importlib.resources
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -600,6 +599,11 @@ async def validate_many(
     tasks = [asyncio.ensure_future(one(t)) for t in targets]
     try:
         results = await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        # gather has cancelled each task once; a second cancel would cut their clean-up short
+        # (e.g. the ssh transport telling its master connection to exit)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     except BaseException:
         for t in tasks:
             t.cancel()
@@ -612,8 +616,5 @@ async def validate_plan(
     repo_root: Path, plan_files: dict[str, str], targets: Sequence[v.Target], options: Options, **kw: Any
 ) -> v.ValidationReport:
     """Validate ``targets`` with the plan's files rendered into a scratch copy (never the user's tree)."""
-    scratch = await asyncio.to_thread(kustomize.render_scratch, repo_root, plan_files)
-    try:
+    async with kustomize.scratch_copy(repo_root, plan_files) as scratch:
         return await validate_many(scratch, targets, options, **kw)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
