@@ -25,7 +25,7 @@ COMMANDS: dict[str, str] = {
     "validate": "kustomize build + dry-run (offline schemas, local kube context, or over SSH) of components",
     "status": "read-only Flux Kustomization status of the cluster over SSH (or from a saved kubectl JSON)",
     "simulate": "simulate the Flux bootstrap of an env: when each Kustomization starts, becomes ready or fails",
-    "trust": "trust this repo's .infra-tui.yaml as it is now (its ssh and kubectl settings apply until it changes)",
+    "trust": "trust this repo's .infra-tui.yaml as it is now (hash recorded in the user's config dir): its ssh and kubectl settings apply until it changes",
 }
 """Command name -> its ``HELP``, in the order of `infra-tui --help`. A static copy (a test keeps it
 equal to the modules' ``NAME``/``HELP``) so that start-up imports only the command that runs: the

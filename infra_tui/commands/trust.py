@@ -16,7 +16,7 @@ from infra_tui.core.settings import SETTINGS_FILE
 from infra_tui.errors import UserError
 
 NAME = "trust"
-HELP = "trust this repo's .infra-tui.yaml as it is now (its ssh and kubectl settings apply until it changes)"
+HELP = "trust this repo's .infra-tui.yaml as it is now (hash recorded in the user's config dir): its ssh and kubectl settings apply until it changes"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
