@@ -6,6 +6,8 @@ across widgets (write, summary copy/save, tabs, theme). Widgets own their own wo
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -22,8 +24,15 @@ from textual.worker import Worker, WorkerState
 
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
+from infra_tui.errors import UserError
 from infra_tui.screens.main import MainScreen
-from infra_tui.screens.modals import HelpScreen, SaveSummaryScreen, WriteConfirmScreen, WrittenScreen
+from infra_tui.screens.modals import (
+    HelpScreen,
+    SaveSummaryScreen,
+    TrustScreen,
+    WriteConfirmScreen,
+    WrittenScreen,
+)
 from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
@@ -127,12 +136,29 @@ class InfraApp(App[int]):
         return self.make_main_screen()
 
     def on_mount(self) -> None:
+        self._exit_on_ending_signals()
         self.theme = DARK
         if not self.blink:
             self._no_blink()
         # read the repo once the wizard is on screen: a thread started now would compete with
         # the first frame for the GIL (the wizard takes keys meanwhile; the title says loading…)
         self.call_after_refresh(self.load_repo)
+
+    def _exit_on_ending_signals(self) -> None:
+        """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
+        the cluster watch closes its ssh master and workers clean up (``infra_tui.exit_signals``)."""
+        import asyncio  # noqa: PLC0415
+
+        from infra_tui import exit_signals  # noqa: PLC0415
+
+        def ended(sig: int) -> None:
+            exit_signals.received = sig
+            self.exit(128 + sig)
+
+        loop = asyncio.get_running_loop()
+        for sig in exit_signals.ENDING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(sig, ended, sig)
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""
@@ -185,7 +211,45 @@ class InfraApp(App[int]):
             self.notify(f"{event.worker.name or event.worker.group} failed: {event.worker.error}", severity="error", timeout=15)
 
     def watch_cluster(self) -> None:
-        """Poll the env's live cluster, if one is configured (the demo has its simulated one)."""
+        """Poll the env's live cluster, if one is configured (the demo has its simulated one);
+        first ask whether to trust the repo's settings if they name hosts or programs."""
+        self._check_trust()
+
+    @work(thread=True, exclusive=True, group="trust", exit_on_error=False)
+    def _check_trust(self) -> None:
+        """Off the event loop: read the repo's settings file; ask only if its keys for this env
+        that reach the network or local programs are untrusted (and no flag replaces them)."""
+        from infra_tui.core import trust  # not on the startup path
+        from infra_tui.core.settings import CONFIG_ENV
+
+        asking: dict[str, object] = {}
+        repo_file = None
+        try:
+            repo_file = trust.read_repo_settings(self.root) if not os.environ.get(CONFIG_ENV) else None
+        except UserError:
+            pass  # the cluster watch reports bad settings in its status line
+        if repo_file is not None and not repo_file.trusted:
+            flags = set((self.cluster.overrides if self.cluster else {}).keys())
+            asking = {
+                key: value for key, value in repo_file.gated().items()
+                if key.startswith(f"clusters.{self.env}.") and key.rsplit(".", 1)[1] not in flags
+            }  # fmt: skip
+        if repo_file is not None and asking:
+            screen = TrustScreen(repo_file.path, asking, changed=repo_file.changed)
+            self.call_from_thread(self.push_screen, screen, partial(self._trust_decided, repo_file))
+        else:
+            self.call_from_thread(self.main.watch_cluster, self.root, self.env, self.cluster)
+
+    def _trust_decided(self, repo_file, trusted: bool | None) -> None:
+        if trusted:
+            from infra_tui.core import trust
+
+            try:
+                trust.record_trust(repo_file.path, repo_file.data)  # the bytes that were shown
+            except (OSError, UserError) as exc:
+                self.notify(f"could not record the trust: {exc}", severity="error", timeout=15)
+            else:
+                self.notify(f"trusted {repo_file.path.name}; its cluster settings apply", timeout=5)
         self.main.watch_cluster(self.root, self.env, self.cluster)
 
     def repo_changed(self, repo: Repo) -> None:
@@ -307,16 +371,10 @@ class InfraApp(App[int]):
 
 
 async def git_status(root: Path) -> str:
-    """``git status --short`` of the repo, or why it could not run."""
-    from infra_tui.services.proc import Command, CommandNotFound, run_command
+    """``git status --short`` of the repo (never running the repo's own git hooks or filters)."""
+    from infra_tui.services.git import short_status  # not needed until a write
 
-    try:
-        result = await run_command(Command(["git", "status", "--short"], cwd=root, timeout=10))
-    except CommandNotFound:
-        return "(git is not installed)"
-    if result.returncode != 0:
-        return (result.stderr.strip() or "git status failed").splitlines()[0]
-    return result.stdout.rstrip()
+    return await short_status(root)
 
 
 DEMO_HINT = (

@@ -8,6 +8,7 @@ Bad input never shows a traceback: a ``UserError`` becomes one line on stderr an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from types import ModuleType
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "status": "read-only Flux Kustomization status of the cluster over SSH (or from a saved kubectl JSON)",
     "simulate": "simulate the Flux bootstrap of an env: when each Kustomization starts, becomes ready or fails",
     "learn": "what the repo teaches: CRD providers, webhooks, house style, similar services; --write saves .infra-tui.learned.yaml",
+    "trust": "trust this repo's .infra-tui.yaml as it is now (hash recorded in the user's config dir): its ssh and kubectl settings apply until it changes",
 }
 """Command name -> its ``HELP``, in the order of `infra-tui --help`. A static copy (a test keeps it
 equal to the modules' ``NAME``/``HELP``) so that start-up imports only the command that runs: the
@@ -77,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "run_command", None):  # no command: the TUI
         args = parser.parse_args(["tui", *argv])
+    from infra_tui import exit_signals
+
+    exit_signals.install()
     try:
-        return int(args.run_command(args) or 0)
+        return exit_signals.exit_status(int(args.run_command(args) or 0))
     except UserError as exc:
         print(f"infra-tui: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -88,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("infra-tui: interrupted; no changes were made", file=sys.stderr)
-        return 130
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            print("infra-tui: interrupted; no changes were made", file=sys.stderr)
+        return exit_signals.exit_status(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

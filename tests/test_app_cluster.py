@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.core import repo as repo_mod
+from infra_tui.core.trust import record_trust
 from infra_tui.services.cluster import KS_RESOURCE
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.cluster_watch import ClusterWatch
@@ -100,7 +101,7 @@ def demo_root(tmp_path: Path, monkeypatch) -> Path:
 
 
 def write_settings(root: Path, server, *, host: str | None = None, poll_interval: str = "1s") -> None:
-    (root / ".infra-tui.yaml").write_text(
+    text = (
         "clusters:\n"
         "  local-kube:\n"
         f"    host: {host or server.host}\n"
@@ -109,6 +110,8 @@ def write_settings(root: Path, server, *, host: str | None = None, poll_interval
         "    ssh_config: /dev/null\n"
         f"    poll_interval: {poll_interval}\n"
     )
+    (root / ".infra-tui.yaml").write_text(text)
+    record_trust(root / ".infra-tui.yaml", text.encode())  # the user trusted this file
 
 
 def status_line(app) -> str:

@@ -13,6 +13,7 @@ from infra_tui.core.settings import (
     parse_duration,
     parse_host,
 )
+from infra_tui.core.trust import record_trust
 from infra_tui.errors import UserError
 
 GOOD = """\
@@ -37,6 +38,7 @@ def test_design_example_loads(tmp_path, monkeypatch):
     monkeypatch.delenv("INFRA_TUI_CONFIG", raising=False)
     monkeypatch.setenv("HOME", "/home/kube")
     (tmp_path / ".infra-tui.yaml").write_text(GOOD)
+    record_trust(tmp_path / ".infra-tui.yaml", GOOD.encode())
     settings = load_settings(tmp_path)
     local = settings.clusters["local-kube"]
     assert local.host == "kube@192.168.50.100" and local.identity_file == "/home/kube/.ssh/id_ed25519"

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from infra_tui.cli import main
+from infra_tui.core.trust import record_trust
 from tests.sshd import DATA, sshd, sshd_server  # noqa: F401 - fixtures
 
 INFRA = """\
@@ -68,7 +69,9 @@ def write_settings(root, sshd, **extra):
         f"    known_hosts_file: {sshd.known_hosts}",
         "    ssh_config: /dev/null",
     ] + [f"    {k}: {v}" for k, v in extra.items()]
-    (root / ".infra-tui.yaml").write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    (root / ".infra-tui.yaml").write_text(text)
+    record_trust(root / ".infra-tui.yaml", text.encode())  # the user trusted this file
 
 
 @pytest.mark.sshd

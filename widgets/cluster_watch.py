@@ -90,11 +90,15 @@ class ClusterWatch(Widget):
         request = self.request or WatchRequest()
         try:
             # settings file read + services import: off the event loop
-            source, interval = await asyncio.to_thread(_resolve, self.root, self.env, request)
+            source, interval, untrusted = await asyncio.to_thread(_resolve, self.root, self.env, request)
         except (UserError, ValueError) as exc:
             self._post(None, Text(f"✗ cluster settings: {exc}", style="bold red"))
             return
+        if untrusted:
+            self.notify(untrusted, severity="warning", timeout=15)
         if source is None:
+            if untrusted:
+                self._post(None, Text(f"⚠ {untrusted}", style="yellow"))
             return  # no host for this env: the panel keeps its "no cluster connected" line
         from infra_tui.services.cluster import Poller  # imported by _resolve already
 
@@ -167,7 +171,7 @@ class ClusterWatch(Widget):
                 await asyncio.wait_for(source.close(), CLOSE_TIMEOUT)
 
 
-def _resolve(root: Path, env: str | None, request: WatchRequest) -> tuple[SshKubectlSource | None, float]:
+def _resolve(root: Path, env: str | None, request: WatchRequest) -> tuple[SshKubectlSource | None, float, str | None]:
     from infra_tui.services.cluster import watch_source  # not on the startup path
 
     return watch_source(root, env, request)

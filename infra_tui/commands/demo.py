@@ -38,11 +38,13 @@ def copy_demo(into: Path | None) -> Path:
 
 def _git_init(root: Path) -> None:
     """A first commit, so the app can show what the wizard wrote with `git status`."""
+    from infra_tui.services.git import SAFE_OPTIONS
     from infra_tui.services.proc import Command, CommandNotFound, run_command_sync
 
     ident = ["-c", "user.name=infra-tui demo", "-c", "user.email=demo@infra-tui.invalid", "-c", "commit.gpgsign=false"]
+    git = ["git", *SAFE_OPTIONS]  # no hooks, no fsmonitor: --into may name a folder we did not make
     try:
-        for argv in (["git", "init", "-q"], ["git", "add", "-A"], ["git", *ident, "commit", "-qm", "demo repo"]):
+        for argv in ([*git, "init", "-q"], [*git, "add", "-A"], [*git, *ident, "commit", "-qm", "demo repo"]):
             if run_command_sync(Command(argv, cwd=root, timeout=20)).returncode != 0:
                 return
     except CommandNotFound:

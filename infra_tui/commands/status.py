@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
+from infra_tui.core import trust
 from infra_tui.core.settings import ClusterSettings, Settings, load_settings, parse_duration
 from infra_tui.errors import UserError
 from infra_tui.services.cluster import (
@@ -285,6 +286,12 @@ async def _main(args: argparse.Namespace) -> int:
     settings = load_settings(root)
     env = _env_name(args, settings, root)
     cluster = cluster_settings(args, settings, env)
+    if not args.from_json:
+        untrusted = trust.notice(settings, env, overridden=[k for k, v in ssh_overrides(args).items() if v is not None])
+        if untrusted and not cluster.host:
+            raise UserError(untrusted)
+        if untrusted:
+            print(f"infra-tui: {untrusted}", file=sys.stderr)
     timeout = _duration("--timeout", args.timeout) or 20.0
     source = build_source(args, cluster, env, timeout)
     try:

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from infra_tui.core import validation as v
+from infra_tui.core.settings import parse_duration
 from infra_tui.errors import UserError
 
 NAME = "validate"
@@ -25,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="parallel builds (default: CPU count)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--host", metavar="USER@HOST[:PORT]", help="for --dry-run ssh (default: .infra-tui.yaml)")
+    p.add_argument("--timeout", metavar="S", default="60s", help="per-component dry-run timeout (default 60s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -53,12 +55,18 @@ def _cluster(args: argparse.Namespace, repo: Any) -> Any:
 
 
 def _transport(args: argparse.Namespace, repo: Any) -> Any:
-    """The read-only SSH transport for ``--dry-run ssh``, or None (then the dry-run is skipped)."""
+    """The read-only SSH transport for ``--dry-run ssh``. No host (or only an untrusted one) is
+    bad input: a dry-run that cannot run is never reported as one that passed."""
+    from infra_tui.core import trust
     from infra_tui.services import ssh
 
     cluster = _cluster(args, repo)
+    env = repo.env(args.env).name
+    untrusted = trust.notice(repo.settings, env, overridden=["host"] if args.host else [])
     if cluster is None or not cluster.host:
-        return None
+        raise UserError(untrusted or f"--dry-run ssh needs a cluster: pass --host USER@HOST[:PORT] or set clusters.{env}.host in .infra-tui.yaml")
+    if untrusted:
+        print(f"infra-tui: {untrusted}", file=sys.stderr)
     try:
         target = ssh.SshTarget.from_settings(cluster, password=ssh.password_from(prompt=False))
     except ValueError as exc:
@@ -83,14 +91,14 @@ def _progress(total: int, enabled: bool):
 def render_text(report: v.ValidationReport) -> str:
     lines = []
     for r in report.results:
-        mark = "ok  " if r.ok else "FAIL"
+        mark = "FAIL" if not r.ok else ("skip" if r.dry_run == "skipped" else "ok  ")
         lines.append(f"{mark} {r.component}  build={r.build} dry-run={r.dry_run} ({r.elapsed:.2f}s)")
         for issue in r.issues:
             lines.append(f"     {issue.kind}: {issue}")
         for note in r.notes:
             lines.append(f"     note: {note}")
-    failed = sum(not r.ok for r in report.results)
-    lines.append(f"{len(report.results) - failed} passed, {failed} failed")
+    counts = report.counts()
+    lines.append(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped (dry-run did not run)")
     return "\n".join(lines)
 
 
@@ -109,7 +117,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"no component or Kustomization named {exc.args[0]!r} (components: {known})") from None
     if not targets:
         raise UserError(f"{repo.root}: no components found under namespaces/")
+    try:
+        timeout = parse_duration(args.timeout)
+    except ValueError as exc:
+        raise UserError(f"--timeout: {exc}") from None
     options = dryrun.Options(
+        dry_run_timeout=timeout,
         strategy=args.dry_run,
         crd_providers=_crd_providers(repo),
         kustomize_argv=kustomize.kustomize_argv(),
@@ -135,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
                 report = asyncio.run(main())
         else:
             report = asyncio.run(main())
+    except dryrun.SSH_SETUP_ERRORS as exc:
+        raise UserError(str(exc)) from None
     finally:
         if options.transport is not None:
             options.transport.close_sync()

@@ -1,7 +1,8 @@
 """Typed model of the repo settings file ``.infra-tui.yaml`` (DESIGN.md "Repo settings").
 
-Pure: reads one YAML file, no Textual, no subprocess. Flags override what is read here
+Pure: reads YAML files, no Textual, no subprocess. Flags override what is read here
 (``ClusterSettings.override``). ``INFRA_TUI_CONFIG`` may name the file instead (tests use it).
+Which keys of a repo's file apply depends on trust: see ``core.trust``.
 Passwords are never read from this file: only from the environment or a prompt.
 """
 
@@ -77,6 +78,10 @@ class Settings:
     """Additions to ``templates/rules.yaml``, passed as-is to the lint engine."""
     path: Path | None = None
     """The file these settings were read from; ``None``: no file, defaults only."""
+    ignored: tuple[str, ...] = ()
+    """``clusters.<env>.<key>`` of an untrusted repo file that were left out (``core.trust``)."""
+    untrusted: str | None = None
+    """Why ``ignored`` is not empty: ``"new"`` (never trusted) or ``"changed"`` (edited since)."""
 
     def cluster(self, env: str | None) -> ClusterSettings:
         """The settings of ``env`` (or of the only/first env when ``None``); defaults if absent."""
@@ -149,31 +154,31 @@ def _port(text: str, spec: str) -> int:
     return int(text)
 
 
-def settings_path(repo_root: str | os.PathLike[str] | None) -> Path | None:
-    """``$INFRA_TUI_CONFIG`` if set, else ``<repo_root>/.infra-tui.yaml`` (which may not exist)."""
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return Path(env).expanduser()
-    if repo_root is None:
-        return None
-    return Path(repo_root) / SETTINGS_FILE
-
-
 def load_settings(repo_root: str | os.PathLike[str] | None) -> Settings:
-    """Read the settings of the repo at ``repo_root`` (see ``settings_path``); defaults if none.
+    """The settings that apply for the repo at ``repo_root``: the user's config with the repo's
+    file (or ``$INFRA_TUI_CONFIG``) over it; an untrusted repo file's keys that reach the network
+    or local programs are left out (``core.trust``). Defaults if there is no file.
 
     Bad input raises ``UserError`` naming the file, the line and what to do (for an unknown key:
     the closest valid one)."""
-    path = settings_path(repo_root)
-    if path is None or not path.exists():
-        if path is not None and os.environ.get(CONFIG_ENV):
-            raise UserError(f"{CONFIG_ENV} names {path}, which does not exist")
-        return Settings()
+    from infra_tui.core.trust import effective_settings  # trust builds on this module
+
+    return effective_settings(repo_root)
+
+
+def read_settings_file(path: Path) -> tuple[Settings, bytes] | None:
+    """Parse one settings file, exactly as it is; ``None`` if it does not exist. No trust applied."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read settings: {exc}", file=str(path)) from exc
-    return parse_settings(text, str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError(f"cannot read settings: {exc.strerror or exc}", file=str(path)) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"cannot read settings: not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path)) from exc
+    return parse_settings(text, str(path)), data
 
 
 def parse_settings(text: str, file: str) -> Settings:

@@ -112,9 +112,16 @@ class ValidationReport:
         """Components whose build or dry-run failed."""
         return [r for r in self.results if r.build == "fail" or r.dry_run == "fail"]
 
+    def counts(self) -> dict[str, int]:
+        """``passed`` / ``failed`` / ``skipped``: a component whose dry-run did not run is never
+        counted as passed."""
+        failed = sum(not r.ok for r in self.results)
+        skipped = sum(r.ok and r.dry_run == "skipped" for r in self.results)
+        return {"passed": len(self.results) - failed - skipped, "failed": failed, "skipped": skipped}
+
     def to_json(self) -> dict[str, Any]:
-        """The ``validate`` JSON of DESIGN.md (``skipped`` only when set)."""
-        out: dict[str, Any] = {"results": [r.to_json() for r in self.results]}
+        """The ``validate`` JSON of DESIGN.md, with ``summary`` counts (``skipped`` only when set)."""
+        out: dict[str, Any] = {"results": [r.to_json() for r in self.results], "summary": self.counts()}
         if self.skipped is not None:
             out["skipped"] = self.skipped
         return out

@@ -1,4 +1,4 @@
-"""Modal screens: write confirmation, the result of a write, help, save-summary."""
+"""Modal screens: write confirmation, the result of a write, help, save-summary, trust."""
 
 from __future__ import annotations
 
@@ -153,3 +153,48 @@ class HelpScreen(ModalScreen[None]):
     @on(Button.Pressed)
     def _pressed(self) -> None:
         self.dismiss(None)
+
+
+class TrustScreen(ModalScreen[bool]):
+    """A repo's settings name hosts or programs (``core.trust.GATED_KEYS``): trust this exact file
+    once, or continue without those keys. Asked before anything of them is used."""
+
+    CSS_PATH = "modals.tcss"
+
+    BINDINGS = [
+        Binding("escape,c", "dismiss(False)", "Continue without them"),
+        Binding("t", "dismiss(True)", "Trust"),
+    ]
+
+    def __init__(self, path: Path, keys: dict[str, object], *, changed: bool) -> None:
+        super().__init__()
+        self.path = path
+        self.keys = keys
+        self.changed = changed
+
+    def compose(self) -> ComposeResult:
+        why = "changed since you trusted it" if self.changed else "not trusted yet"
+        with Vertical(id="dialog", classes="dialog -wide"):
+            yield Label("Trust this repo's cluster settings?", classes="dialog--title")
+            yield Static(
+                f"{self.path} is {why}. These keys reach the network or run local programs "
+                "(an ssh config can run any command, e.g. a ProxyCommand):",
+                classes="dialog--subtitle", markup=False,
+            )  # fmt: skip
+            lines = "\n".join(f"{key}: {value}" for key, value in self.keys.items())
+            yield VerticalScroll(Static(lines, id="trust-keys", markup=False), classes="dialog--body")
+            yield Static(
+                "Trust records this exact file (path + sha256) in your config dir, as `infra-tui trust` "
+                "does; an edit asks again. Without them the cluster is not watched from these settings.",
+                classes="dialog--hint", markup=False,
+            )  # fmt: skip
+            with Horizontal(classes="dialog--buttons"):
+                yield Button("Trust  t", id="trust", variant="warning")
+                yield Button("Continue without  esc", id="without", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#without", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "trust")

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from infra_tui.core import trust
 from infra_tui.core.model import ks_id
 from infra_tui.core.settings import ClusterSettings, WatchRequest, load_settings
 from infra_tui.services.proc import CommandNotFound
@@ -400,22 +401,25 @@ def ssh_source(
 
 def watch_source(
     root: str | Path | None, env: str | None, request: WatchRequest | None = None
-) -> tuple[SshKubectlSource | None, float]:
-    """The status source of ``env`` and its poll interval, or ``(None, interval)`` when no host is
-    configured (neither flag nor ``clusters.<env>.host``). Blocking (reads the settings file): call
-    it off the event loop. Bad settings raise ``UserError``; a bad host raises ``ValueError``. The
+) -> tuple[SshKubectlSource | None, float, str | None]:
+    """The status source of ``env``, its poll interval and the untrusted-settings notice (or
+    ``None``). The source is ``None`` when no host is configured (neither flag nor
+    ``clusters.<env>.host`` of trusted settings). Blocking (reads the settings file): call it off
+    the event loop. Bad settings raise ``UserError``; a bad host raises ``ValueError``. The
     password comes only from ``INFRA_TUI_SSH_PASSWORD`` (the TUI never prompts)."""
     request = request or WatchRequest()
-    cluster = load_settings(root).cluster(env).override(**request.overrides)
+    settings = load_settings(root)
+    cluster = settings.cluster(env).override(**request.overrides)
+    untrusted = trust.notice(settings, env, overridden=[k for k, v in request.overrides.items() if v is not None])
     if not cluster.host:
-        return None, cluster.poll_interval
+        return None, cluster.poll_interval, untrusted
     source = ssh_source(
         cluster,
         accept_new_host_key=request.accept_new_host_key,
         password=password_from(prompt=False),
         timeout=request.timeout,
     )
-    return source, cluster.poll_interval
+    return source, cluster.poll_interval, untrusted
 
 
 # ------------------------------------------------------------------ polling

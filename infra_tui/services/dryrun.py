@@ -21,7 +21,6 @@ import importlib.resources
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import yaml
 
 from infra_tui.core import validation as v
 from infra_tui.core.yamlio import key_line, load_documents, split_documents
-from infra_tui.services import kustomize, proc
+from infra_tui.services import kustomize, proc, ssh
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -417,6 +416,9 @@ class ClusterOutcome:
 
 
 DRY_RUN_ARGS = ["apply", "--dry-run=server", "-f", "-"]
+SSH_SETUP_ERRORS = (ssh.HostKeyError, ssh.AuthError, ssh.DisallowedCommand, proc.CommandNotFound)
+"""Raised by the ``ssh`` strategy instead of becoming a result: nothing can be checked until the
+user fixes them (the CLI says it in one line, exit 2)."""
 
 
 def assert_dry_run(args: Sequence[str]) -> None:
@@ -498,8 +500,10 @@ async def dry_run_ssh(
             result = await transport.run_kubectl(args, manifests.encode())
         else:
             result = await transport.run([*remote_kubectl.split(), *args], stdin=manifests.encode(), timeout=timeout)
-    except Exception as exc:  # a transport failure is a skipped dry-run, said plainly
-        return ClusterOutcome("skipped", notes=[f"ssh dry-run skipped: {exc}"])
+    except SSH_SETUP_ERRORS:
+        raise  # a changed host key (possible man-in-the-middle), a refused login or command: bad setup
+    except Exception as exc:  # timeout, lost connection: the check did not run, so it failed
+        return ClusterOutcome("fail", [v.Issue(v.CLUSTER, f"ssh dry-run did not run: {exc}")])
     return _outcome(result, ancestor_ids, crd_providers, locate, self_id)
 
 
@@ -595,6 +599,11 @@ async def validate_many(
     tasks = [asyncio.ensure_future(one(t)) for t in targets]
     try:
         results = await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        # gather has cancelled each task once; a second cancel would cut their clean-up short
+        # (e.g. the ssh transport telling its master connection to exit)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     except BaseException:
         for t in tasks:
             t.cancel()
@@ -607,8 +616,5 @@ async def validate_plan(
     repo_root: Path, plan_files: dict[str, str], targets: Sequence[v.Target], options: Options, **kw: Any
 ) -> v.ValidationReport:
     """Validate ``targets`` with the plan's files rendered into a scratch copy (never the user's tree)."""
-    scratch = await asyncio.to_thread(kustomize.render_scratch, repo_root, plan_files)
-    try:
+    async with kustomize.scratch_copy(repo_root, plan_files) as scratch:
         return await validate_many(scratch, targets, options, **kw)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)

@@ -11,10 +11,13 @@ temp dir and writes the plan's files there.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,3 +124,20 @@ def render_scratch(repo_root: Path | str, plan_files: dict[str, str], *, into: P
             target.unlink()  # break a hard link: never write through to the user's file
         target.write_text(text)
     return dest
+
+
+
+@contextlib.asynccontextmanager
+async def scratch_copy(repo_root: Path | str, plan_files: dict[str, str]) -> AsyncIterator[Path]:
+    """``render_scratch`` in a thread, removed when the block ends: also when it is cancelled
+    (Ctrl-C, SIGTERM, SIGHUP) while the copy is still being made."""
+    dest = Path(tempfile.mkdtemp(prefix="infra-tui-scratch-"))
+    copying = asyncio.ensure_future(asyncio.to_thread(render_scratch, repo_root, plan_files, into=dest))
+    try:
+        await asyncio.shield(copying)
+        yield dest
+    finally:
+        if not copying.done():  # cancelled mid-copy: let the thread finish, then remove its work
+            with contextlib.suppress(BaseException):
+                await asyncio.wait({copying})
+        shutil.rmtree(dest, ignore_errors=True)

@@ -427,8 +427,8 @@ class SshTransport:
         low = err.lower()
         if (password and rc == SSHPASS_HOST_KEY_CHANGED) or "remote host identification has changed" in low:
             raise HostKeyError(
-                f"host key for {t.host_port} does not match known_hosts {self._known_hosts_shown()}; "
-                f"verify the host, then fix the entry (ssh-keygen -R '[{t.host}]:{t.port or 22}'); "
+                f"host key for {t.host_port} does not match known_hosts {self._known_hosts_shown()}: "
+                f"possible man-in-the-middle; verify the host, then fix the entry (ssh-keygen -R '[{t.host}]:{t.port or 22}'); "
                 "a changed key is never accepted automatically"
             )
         if (password and rc == SSHPASS_HOST_KEY_UNKNOWN) or "host key verification failed" in low or (
@@ -471,11 +471,11 @@ class SshTransport:
         """End the master connection if it answers, and forget its socket either way."""
         if self._control_dir is None or not any(Path(self._control_dir).iterdir()):
             return  # no master socket: nothing to end (and nothing is sent anywhere)
-        try:
-            await run_command(Command(self.ssh_argv(control="exit"), timeout=5))
-        finally:
-            for entry in Path(self._control_dir).iterdir():
-                entry.unlink(missing_ok=True)
+        # Interrupted (a second cancel while shutting down), the socket stays so that ``close``
+        # can tell the master again; otherwise it is forgotten and the next call reconnects.
+        await run_command(Command(self.ssh_argv(control="exit"), timeout=5))
+        for entry in Path(self._control_dir).iterdir():
+            entry.unlink(missing_ok=True)
 
     async def close(self) -> None:
         """End the master connection (``ssh -O exit``) and remove the private control dir."""

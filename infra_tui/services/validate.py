@@ -9,9 +9,7 @@ consumer cancels the builds, whose process groups ``services.proc`` kills.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from infra_tui.core import layout
@@ -74,24 +72,23 @@ async def validate_plan(
             yield v.ComponentResult(t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy)
         return
     options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport)
-    scratch: Path = await asyncio.to_thread(kustomize.render_scratch, repo.root, files)
-    queue: asyncio.Queue[v.ComponentResult | None] = asyncio.Queue()
-    runner = asyncio.ensure_future(
-        dryrun.validate_many(scratch, targets, options, jobs=jobs, on_result=queue.put_nowait)
-    )
-    runner.add_done_callback(lambda _t: queue.put_nowait(None))
-    try:
-        while True:
-            item = await queue.get()
-            if item is None:
-                break
-            yield item
-        await runner  # re-raise what went wrong in the engine
-    finally:
-        if not runner.done():
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
-        await asyncio.to_thread(shutil.rmtree, scratch, True)
+    async with kustomize.scratch_copy(repo.root, files) as scratch:
+        queue: asyncio.Queue[v.ComponentResult | None] = asyncio.Queue()
+        runner = asyncio.ensure_future(
+            dryrun.validate_many(scratch, targets, options, jobs=jobs, on_result=queue.put_nowait)
+        )
+        runner.add_done_callback(lambda _t: queue.put_nowait(None))
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                yield item
+            await runner  # re-raise what went wrong in the engine
+        finally:
+            if not runner.done():
+                runner.cancel()
+                await asyncio.gather(runner, return_exceptions=True)
 
 
 __all__ = ["affected_components", "plan_targets", "validate_plan"]

@@ -1,0 +1,40 @@
+"""SIGTERM and SIGHUP end infra-tui the way Ctrl-C (SIGINT) does: with the clean-up.
+
+Closing the terminal (SIGHUP), ``tmux kill-session`` or ``kill`` (SIGTERM) used to end the
+process on the spot: the ssh master connection, kustomize process groups, ``/tmp/itui-ssh-*``
+and scratch repo copies stayed behind. Handled like SIGINT instead, the running asyncio task is
+cancelled (``asyncio.run`` turns SIGINT into a cancel), so ``services.proc`` kills its process
+groups, transports close their master connection and ``finally`` blocks remove temp dirs. The TUI
+asks the app to exit instead (``InfraApp``), which unmounts the cluster watch.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+received: int | None = None
+"""The ending signal that arrived, if any (the exit status is then 128 + it)."""
+
+
+def install() -> None:
+    """Handle SIGTERM and SIGHUP like SIGINT (left alone where ignored, e.g. under ``nohup``)."""
+    for sig in ENDING_SIGNALS:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, _like_sigint)
+
+
+def _like_sigint(signum: int, frame: FrameType | None) -> None:
+    global received
+    received = signum
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _like_sigint:
+        handler(signal.SIGINT, frame)  # asyncio.run's (cancel the main task) or Python's default
+    else:
+        raise KeyboardInterrupt
+
+
+def exit_status(default: int) -> int:
+    """``128 + signal`` when an ending signal stopped the run, else ``default``."""
+    return 128 + received if received is not None else default

@@ -1,0 +1,13 @@
+"""Every test gets its own user config dir (``INFRA_TUI_CONFIG_DIR``): the trust records and the
+user-level ``config.yaml`` of the machine are never read nor written by a test."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def user_config_dir(tmp_path_factory, monkeypatch):
+    path = tmp_path_factory.mktemp("user-config")
+    monkeypatch.setenv("INFRA_TUI_CONFIG_DIR", str(path))
+    return path
