@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
+from infra_tui.key_order import OrderedKeysApp
 from infra_tui.screens.main import MainScreen
 from infra_tui.screens.modals import HelpScreen, SaveSummaryScreen, WriteConfirmScreen, WrittenScreen
 from infra_tui.widgets.graph_view import GraphView
@@ -80,7 +81,7 @@ class InfraCommands(Provider):
                 yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text or None)
 
 
-class InfraApp(App[int]):
+class InfraApp(OrderedKeysApp[int]):
     """``infra-tui``: a repo, an env, the wizard and the preview."""
 
     TITLE = "infra-tui"

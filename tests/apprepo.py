@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from textual.worker import WorkerCancelled
+
 # name -> dependsOn (names in flux-system); the brief's bootstrap order
 BRIEF_ORDER: dict[str, list[str]] = {
     "cluster-secrets": [],
@@ -141,7 +143,7 @@ def make_repo(root: Path, *, extra: int = 0, envs: tuple[str, ...] = ("local-kub
 # --------------------------------------------------------------------------- driving the app
 
 
-async def settle(pilot, rounds: int = 50) -> None:
+async def settle(pilot, rounds: int = 200) -> None:
     """Wait until the repo is loaded and the preview is up to date (workers done, no pending run)."""
     app = pilot.app
     for _ in range(rounds):
@@ -149,8 +151,13 @@ async def settle(pilot, rounds: int = 50) -> None:
         # the live cluster's poller runs until the app exits: wait for everything else
         others = [w for w in app.workers if w.group != "cluster-poll"]
         if others:  # (an empty list would mean "every worker")
-            await app.workers.wait_for_complete(others)
+            try:
+                await app.workers.wait_for_complete(others)
+            except WorkerCancelled:
+                pass  # a newer edit replaced its run (exclusive workers): go round again
         await pilot.pause()
+        if getattr(app, "keys_pending", False):
+            continue  # keys typed in a burst are still being handled, one by one
         try:
             pane = app.main.preview_pane
         except StopIteration:

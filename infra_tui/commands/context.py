@@ -49,3 +49,18 @@ def report_problems(repo: Repo) -> int:
     for p in repo.problems:
         print(f"infra-tui: {p}", file=sys.stderr)
     return 2 if repo.problems else 0
+
+
+def require_terminal() -> None:
+    """The TUI draws on stdout and reads keys from stdin: refuse at once when either is not a
+    terminal (a pipe, a file, cron, CI), where it would otherwise wait forever."""
+    for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)):
+        try:
+            tty = stream is not None and stream.isatty()
+        except (ValueError, OSError):  # closed
+            tty = False
+        if not tty:
+            raise UserError(
+                f"the TUI needs a terminal, but {name} is not one; run it in a terminal, "
+                "or use a command that prints (infra-tui graph, lint, new --spec FILE; see infra-tui --help)"
+            )
