@@ -203,3 +203,38 @@ async def test_demo_keys_in_a_burst_while_the_simulation_plays(tmp_path: Path) -
     burst = await _graph(root, keys, burst=True, demo=True)
     assert len(burst[1]) == 2
     assert burst == await _graph(root, keys, burst=False, demo=True)
+
+
+def paste(text: str) -> str:
+    """``text`` as a terminal's bracketed paste."""
+    return f"\x1b[200~{text}\x1b[201~"
+
+
+VALUES_BLOCK = "architecture: standalone\nauth:\n  enabled: false\nreplica:\n  replicaCount: 1\n"
+
+
+@run_async
+async def test_bracketed_paste_lands_whole_and_in_order(repo_root: Path) -> None:
+    app = InfraApp(repo_root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        # a multi-line paste into the name: its first line only, nothing spills into the next field;
+        # the Tab and text typed right after it in the same read go where slow typing would
+        feed_burst(app, paste("my-cache\nchart: nope\n") + "\t\t\tredis\t\t" + paste("https://charts.bitnami.com/bitnami"))
+        await settle(pilot)
+        assert form_values(app) == {
+            "name": "my-cache", "namespace": "", "chart": "redis", "repo-name": "",
+            "repo-url": "https://charts.bitnami.com/bitnami", "version": "", "timeout": "",
+        }
+        # a YAML block into the values editor lands verbatim (terminals send CR for newlines)
+        for block in (VALUES_BLOCK, VALUES_BLOCK.replace("\n", "\r")):
+            area = app.screen.query_one("#values", TextArea)
+            area.text = ""
+            area.focus()
+            await pilot.pause()
+            feed_burst(app, paste(block))
+            await settle(pilot)
+            assert area.text == VALUES_BLOCK
+            assert app.main.form.state.fields["values"] == {
+                "architecture": "standalone", "auth": {"enabled": False}, "replica": {"replicaCount": 1},
+            }
