@@ -14,11 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.graph_view import GraphView
 from textual._xterm_parser import XTermParser
 from textual.widgets import Input, TextArea
 
 from infra_tui.app import DemoApp, InfraApp
+from infra_tui.widgets.graph_view import GraphView
 from tests.apprepo import make_repo, run_async, settle
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
@@ -220,11 +220,21 @@ async def test_bracketed_paste_lands_whole_and_in_order(repo_root: Path) -> None
         await settle(pilot)
         # a multi-line paste into the name: its first line only, nothing spills into the next field;
         # the Tab and text typed right after it in the same read go where slow typing would
-        feed_burst(app, paste("my-cache\nchart: nope\n") + "\t\t\tredis\t\t" + paste("https://charts.bitnami.com/bitnami"))
+        feed_burst(
+            app,
+            paste("my-cache\nchart: nope\n")
+            + "\t\t\tredis\t\t"
+            + paste("https://charts.bitnami.com/bitnami"),
+        )
         await settle(pilot)
         assert form_values(app) == {
-            "name": "my-cache", "namespace": "", "chart": "redis", "repo-name": "",
-            "repo-url": "https://charts.bitnami.com/bitnami", "version": "", "timeout": "",
+            "name": "my-cache",
+            "namespace": "",
+            "chart": "redis",
+            "repo-name": "",
+            "repo-url": "https://charts.bitnami.com/bitnami",
+            "version": "",
+            "timeout": "",
         }
         # a YAML block into the values editor lands verbatim (terminals send CR for newlines)
         for block in (VALUES_BLOCK, VALUES_BLOCK.replace("\n", "\r")):
@@ -236,5 +246,7 @@ async def test_bracketed_paste_lands_whole_and_in_order(repo_root: Path) -> None
             await settle(pilot)
             assert area.text == VALUES_BLOCK
             assert app.main.form.state.fields["values"] == {
-                "architecture": "standalone", "auth": {"enabled": False}, "replica": {"replicaCount": 1},
+                "architecture": "standalone",
+                "auth": {"enabled": False},
+                "replica": {"replicaCount": 1},
             }
