@@ -84,7 +84,7 @@ class OrderedKeysApp(App[ReturnType]):
 
     def _marker_at(self, node: MessagePump, event: events.Event) -> None:
         """``node`` has dispatched ``event``; follow it one level up, as it bubbles."""
-        parent = node._parent if isinstance(node, DOMNode) else None
+        parent = node.parent if isinstance(node, DOMNode) else None
         if parent is None or not self._follow(parent, event):
             self.call_later(self._key_routed, event)
 
@@ -108,9 +108,11 @@ class OrderedKeysApp(App[ReturnType]):
         for start in (self._route_target, self.focused):
             node = start
             while isinstance(node, DOMNode) and node is not self:
-                if not node._message_queue.empty() or node._pending_message is not None:
+                # Textual has no public "is a message waiting": a peeked message (can_replace) waits
+                # in _pending_message, outside the queue
+                if node.message_queue_size or node._pending_message is not None:  # noqa: SLF001
                     return False
-                node = node._parent
+                node = node.parent
         return True
 
     async def _release(self, event: events.Event) -> None:

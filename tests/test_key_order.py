@@ -50,7 +50,7 @@ def feed_burst(app, data: str) -> int:
     """Parse ``data`` as one read of the terminal and hand every event to the driver at once."""
     events = list(XTermParser(debug=False).feed(data))
     for event in events:
-        app._driver.process_message(event)
+        app._driver.process_message(event)  # noqa: SLF001 - what the input thread calls
     return len(events)
 
 

@@ -8,14 +8,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.graph_view import STATE_GLYPHS, GraphView
-from infra_tui.widgets.toggles import OFF, ON
-from infra_tui.widgets.validation_panel import ValidationPanel
 from textual.events import Resize
 from textual.geometry import Size
 from textual.widgets import Checkbox, DataTable, Input, SelectionList
 
 from infra_tui.app import DemoApp, InfraApp
+from infra_tui.widgets.graph_view import STATE_GLYPHS, GraphView
+from infra_tui.widgets.toggles import OFF, ON
+from infra_tui.widgets.validation_panel import ValidationPanel
 from tests.apprepo import make_repo, run_async, settle, type_component, wait_for
 from tests.test_key_order import WIZARD_BURST, feed_burst, raw
 
@@ -93,7 +93,7 @@ async def test_resize_in_the_middle_of_a_burst_loses_no_key(repo_root: Path) -> 
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         half = len(WIZARD_BURST) // 2
-        driver = app._driver
+        driver = app._driver  # noqa: SLF001 - the Resize goes where the driver's SIGWINCH handler sends it
         feed_burst(app, raw(WIZARD_BURST[:half]))
         for size in (Size(100, 40), Size(70, 30), Size(160, 48)):
             driver.process_message(Resize(size, size))
@@ -122,7 +122,11 @@ async def test_resize_during_a_validation_run_keeps_its_results(repo_root: Path)
         # again, with the resize while it runs
         name = app.screen.query_one("#name", Input)
         name.value = "redis-two"
-        await wait_for(pilot, lambda: panel.busy and not panel._pending, what="the validation to start")
+        await wait_for(
+            pilot,
+            lambda: "validating…" in str(panel.query_one("#validation-status").render()),
+            what="the validation to start",
+        )
         for width, height in ((90, 30), (200, 60), (160, 48)):
             await pilot.resize_terminal(width, height)
         await settle(pilot)

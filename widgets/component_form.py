@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from infra_tui.widgets.toggles import OnOffCheckbox, OnOffSelectionList
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,6 +23,7 @@ from textual.widgets.selection_list import Selection
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import Repo
+from infra_tui.widgets.toggles import OnOffCheckbox, OnOffSelectionList
 
 if TYPE_CHECKING:
     from infra_tui.core.preview import Preview
