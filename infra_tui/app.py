@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
+from infra_tui.key_order import OrderedKeysApp
 from infra_tui.screens.main import MainScreen
 from infra_tui.screens.modals import (
     HelpScreen,
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
     from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
+PREVIEW_BUSY = "the preview is still being computed; try again"
+"""What ``_current_plan`` (and ``core.preview.write_blocker``) say while the preview is behind."""
+WRITE_WAITS_FOR_PREVIEW = 10.0
+"""Seconds ctrl+s waits for the preview of the fields typed before it."""
 
 
 @dataclass(repr=False)
@@ -89,7 +94,7 @@ class InfraCommands(Provider):
                 yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text or None)
 
 
-class InfraApp(App[int]):
+class InfraApp(OrderedKeysApp[int]):
     """``infra-tui``: a repo, an env, the wizard and the preview."""
 
     TITLE = "infra-tui"
@@ -296,16 +301,21 @@ class InfraApp(App[int]):
         if self.repo is None:
             return None, "the repo is still loading"
         if self._preview_pane().busy:
-            return None, "the preview is still being computed; try again"
+            return None, PREVIEW_BUSY
         why = self.main.form.write_blocker
         if why is not None:
             return None, why
         return self._preview_pane().preview.plan, ""
 
-    def action_write(self) -> None:
+    def action_write(self, waited: float = 0.0) -> None:
         if self.screen is not self.main:
             return
         plan, why = self._current_plan()
+        if why == PREVIEW_BUSY and waited < WRITE_WAITS_FOR_PREVIEW:
+            # ctrl+s right behind the last keystroke (typed fast, or still being handled): write what
+            # was typed, as a slow typist would, once its preview is on screen
+            self.set_timer(0.05, partial(self.action_write, waited + 0.05))
+            return
         if plan is None:
             self.notify(why, title="Cannot write", severity="error", timeout=6)
             return

@@ -143,7 +143,7 @@ def make_repo(root: Path, *, extra: int = 0, envs: tuple[str, ...] = ("local-kub
 # --------------------------------------------------------------------------- driving the app
 
 
-async def settle(pilot, rounds: int = 50) -> None:
+async def settle(pilot, rounds: int = 200) -> None:
     """Wait until the repo is loaded and the preview is up to date (workers done, no pending run)."""
     app = pilot.app
     for _ in range(rounds):
@@ -156,6 +156,8 @@ async def settle(pilot, rounds: int = 50) -> None:
             except WorkerCancelled:
                 continue  # an exclusive group's newer run replaced it: wait for that one
         await pilot.pause()
+        if getattr(app, "keys_pending", False):
+            continue  # keys typed in a burst are still being handled, one by one
         try:
             pane = app.main.preview_pane
         except StopIteration:

@@ -119,3 +119,42 @@ def test_demo_plays_to_the_end_with_everything_ready(tmux, tmp_path: Path) -> No
     bar = next(line for line in screen.splitlines() if f"✓ {total} ready" in line)
     assert "waiting" not in bar and "failed" not in bar and "progressing" not in bar
     send(s, "C-q")
+
+
+BURST = ["-l:my-cache", "Tab", "Tab", "Tab", "-l:redis", "Tab", "-l:bitnami-https", "Tab", "-l:https://charts.bitnami.com/bitnami"]
+"""The issue's burst (the demo repo already has a HelmRepository ``bitnami`` with an oci:// url, so the
+repository gets another name): one ``tmux send-keys`` per word or key, back to back, no pause."""
+
+RUNS = int(os.environ.get("INFRA_TUI_TMUX_RUNS", "20"))
+
+
+def burst(session: str, keys: list[str]) -> None:
+    for key in keys:
+        args = ["-l", key[3:]] if key.startswith("-l:") else [key]
+        subprocess.run(["tmux", "send-keys", "-t", session, *args], check=True)
+
+
+def test_a_burst_and_a_bracketed_paste_land_every_time(tmux, demo_copy: Path, tmp_path: Path) -> None:
+    """RUNS fresh apps in a row (one tmux session, the pane respawned; the repo reset by git): the
+    burst with no pauses, the URL as a bracketed paste (``paste-buffer -p``) right behind it."""
+    url = tmp_path / "url.txt"
+    url.write_text("https://charts.bitnami.com/bitnami\nsecond line: never spills\n")
+    s = tmux("sh", demo_copy)
+    for run in range(RUNS):
+        subprocess.run(["git", "-C", str(demo_copy), "checkout", "-q", "--", "."], check=True)
+        subprocess.run(["git", "-C", str(demo_copy), "clean", "-qfd"], check=True)
+        subprocess.run(["tmux", "respawn-pane", "-k", "-t", s, f"{SCRIPT}"], check=True)
+        wait_for(s, "needs: name, chart, repo url")
+        burst(s, BURST[:-1])
+        subprocess.run(["tmux", "load-buffer", str(url)], check=True)
+        subprocess.run(["tmux", "paste-buffer", "-p", "-t", s], check=True)
+        wait_for(s, "plan valid", timeout=40)
+        send(s, "C-s")
+        wait_for(s, "Write 5 files to demo-repo/")
+        send(s, "y")
+        wait_for(s, "wrote 5 files")
+        send(s, "Escape", "C-q")
+        release = (demo_copy / "namespaces/my-cache/helm-release.yaml").read_text()
+        repository = (demo_copy / "namespaces/my-cache/helm-repository.yaml").read_text()
+        assert "name: my-cache" in release and "chart: redis" in release, f"run {run}"
+        assert "url: https://charts.bitnami.com/bitnami\n" in repository and "name: bitnami-https" in repository, f"run {run}"

@@ -23,6 +23,7 @@ from textual.widgets.selection_list import Selection
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import Repo
+from infra_tui.widgets.toggles import OnOffCheckbox, OnOffSelectionList
 
 if TYPE_CHECKING:
     from infra_tui.core.preview import Preview
@@ -117,7 +118,7 @@ class DependencyPicker(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="type to search Kustomizations", id="deps-search", compact=True)
-        yield SelectionList[str](id="deps-list", compact=True)
+        yield OnOffSelectionList(id="deps-list", compact=True)
         yield Static("", id="deps-chosen")
 
     def set_names(self, names: list[str]) -> None:
@@ -242,19 +243,19 @@ class ComponentForm(VerticalScroll, can_focus=False):
         yield Static("New component", classes="form--title")
         yield from self._row("name", Input(placeholder="redis-cache", id="name", compact=True), "name-error")
         yield from self._row("namespace", Input(placeholder="(same as name)", id="namespace", compact=True), "namespace-error")
-        yield from self._row("envs", SelectionList[str](id="envs", compact=True))
+        yield from self._row("envs", OnOffSelectionList(id="envs", compact=True))
         yield from self._row("chart", Input(placeholder="redis", id="chart", compact=True), "chart-error")
         yield from self._row("repository", Input(placeholder="bitnami", id="repo-name", compact=True), "repo-name-error")
         yield from self._row("repo url", Input(placeholder="https://charts.bitnami.com/bitnami", id="repo-url", compact=True), "repo-url-error")
         yield from self._row("version", Input(placeholder='"1.x" (semver constraint)', id="version", compact=True), "version-error")
         yield from self._row("timeout", Input(placeholder="5m (Helm default)", id="timeout", compact=True), "timeout-error")
-        yield from self._row("webhook", Checkbox("registers an admission webhook", id="webhook", compact=True))
+        yield from self._row("webhook", OnOffCheckbox("registers an admission webhook", id="webhook", compact=True))
         with Horizontal(classes="form--row"):
             yield Label("monitoring", classes="form--label")
             with Horizontal():
-                yield Checkbox("ServiceMonitor", id="sm", compact=True)
-                yield Checkbox("PrometheusRule", id="pr", compact=True)
-        yield from self._row("creates", SelectionList[str](*[(k, k) for k in self.kinds], id="creates", compact=True))
+                yield OnOffCheckbox("ServiceMonitor", id="sm", compact=True)
+                yield OnOffCheckbox("PrometheusRule", id="pr", compact=True)
+        yield from self._row("creates", OnOffSelectionList(*[(k, k) for k in self.kinds], id="creates", compact=True))
         yield from self._row("depends on", DependencyPicker(id="deps"))
         yield Label("values (YAML)", classes="form--label")
         yield self._values_editor()

@@ -82,3 +82,18 @@ def known_component(repo: Repo, name: str) -> None:
         close = difflib.get_close_matches(name, sorted(names), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise UserError(f"no component or Kustomization named '{name}'; {hint}see `infra-tui graph`")
+
+
+def require_terminal() -> None:
+    """The TUI draws on stdout and reads keys from stdin: refuse at once when either is not a
+    terminal (a pipe, a file, cron, CI), where it would otherwise wait forever."""
+    for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)):
+        try:
+            tty = stream is not None and stream.isatty()
+        except (ValueError, OSError):  # closed
+            tty = False
+        if not tty:
+            raise UserError(
+                f"the TUI needs a terminal, but {name} is not one; run it in a terminal, "
+                "or use a command that prints (infra-tui graph, lint, new --spec FILE; see infra-tui --help)"
+            )

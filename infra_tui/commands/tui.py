@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from infra_tui.commands.context import require_terminal
 from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.settings import WatchRequest, parse_duration
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_terminal()
     root = repo_mod.find_root(Path(args.repo) if args.repo else Path.cwd())
     from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
 
