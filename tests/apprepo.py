@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from textual.worker import WorkerCancelled
+
 # name -> dependsOn (names in flux-system); the brief's bootstrap order
 BRIEF_ORDER: dict[str, list[str]] = {
     "cluster-secrets": [],
@@ -149,7 +151,10 @@ async def settle(pilot, rounds: int = 50) -> None:
         # the live cluster's poller runs until the app exits: wait for everything else
         others = [w for w in app.workers if w.group != "cluster-poll"]
         if others:  # (an empty list would mean "every worker")
-            await app.workers.wait_for_complete(others)
+            try:
+                await app.workers.wait_for_complete(others)
+            except WorkerCancelled:
+                continue  # a newer run replaced a stale one (exclusive workers): wait for it instead
         await pilot.pause()
         try:
             pane = app.main.preview_pane
