@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
-from infra_tui.core import layout
+from infra_tui.core import layout, postbuild
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import validation as v
 from infra_tui.core.model import ChangePlan, Repo, flux_id, short_name
@@ -41,25 +42,29 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
     for p in plan.placement:
         if not p.env or p.env == env_obj.name:
             edges[flux_id(p.name)] = [flux_id(d) for d in p.depends_on]
-    by_dir = {}
+    by_dir: dict[str, str] = {}
     for ks in env_obj.kustomizations:
         if ks.path:
             by_dir.setdefault(ks.path.removeprefix("./").rstrip("/"), ks.id)
     for p in plan.placement:
         by_dir.setdefault(layout.component_dir(short_name(p.name)), flux_id(p.name))
+    variables = postbuild.variables_of(repo.root, lambda: v.variable_files(repo, env_obj))
+    written = env_obj.by_id()
     out = []
     for folder in affected_components(repo, plan):
-        ks = by_dir.get(folder)
-        out.append(v.Target(folder, ks, frozenset(v.ancestors(ks, edges)) if ks else None))
+        target_id = by_dir.get(folder)
+        post_build = variables(written[target_id]) if target_id in written else None
+        out.append(v.Target(folder, target_id, frozenset(v.ancestors(target_id, edges)) if target_id else None,
+                            post_build))  # fmt: skip
     return out
 
 
 async def validate_plan(
     repo: Repo, plan: ChangePlan, *, env: str | None = None, strategy: str = "offline", jobs: int | None = None,
-    transport: Any = None,
+    transport: Any = None, remote_kubectl: str = "kubectl",
 ) -> AsyncIterator[v.ComponentResult]:
     """Yield one ``ComponentResult`` per affected component as soon as it is validated."""
-    targets = plan_targets(repo, plan, env)
+    targets = await asyncio.to_thread(plan_targets, repo, plan, env)  # may read files: off the event loop
     if not targets:
         return
     files = {f.path: f.after for f in plan.files if f.after is not None}
@@ -71,7 +76,9 @@ async def validate_plan(
         for t in targets:
             yield v.ComponentResult(t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy)
         return
-    options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport)
+    options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport,
+                             kubernetes_version=getattr(repo.settings, "kubernetes_version", None),
+                             remote_kubectl=remote_kubectl)  # fmt: skip
     async with kustomize.scratch_copy(repo.root, files) as scratch:
         queue: asyncio.Queue[v.ComponentResult | None] = asyncio.Queue()
         runner = asyncio.ensure_future(
@@ -91,7 +98,34 @@ async def validate_plan(
                 await asyncio.gather(runner, return_exceptions=True)
 
 
-__all__ = ["affected_components", "plan_targets", "validate_plan"]
+@dataclass
+class ClusterDryRun:
+    """The cluster dry-run the Checks tab runs beside the offline one."""
+
+    strategy: str  # "ssh" or "local"
+    transport: Any = None  # for ssh: the read-only transport (the caller closes it)
+    remote_kubectl: str = "kubectl"
+
+
+async def cluster_dry_run(repo: Repo, env: str | None = None, request: Any = None) -> ClusterDryRun | None:
+    """``ssh`` when the env's cluster is configured (``clusters.<env>.host`` or the SSH flags, the
+    same settings the Cluster tab watches with), else ``local`` when the current kube context
+    answers, else None: then only the offline check runs."""
+    from infra_tui.services import cluster
+
+    try:
+        source, _interval = await asyncio.to_thread(cluster.watch_source, repo.root, env, request)
+    except Exception:  # bad settings are the Cluster tab's to report, in one line
+        source = None
+    if source is not None:
+        return ClusterDryRun("ssh", source.transport, " ".join(source.kubectl))
+    kubectl = kustomize.kubectl_path()
+    if kubectl and (await dryrun.local_context(kubectl, timeout=2.0))[0]:
+        return ClusterDryRun("local")
+    return None
+
+
+__all__ = ["ClusterDryRun", "affected_components", "cluster_dry_run", "plan_targets", "validate_plan"]
 
 
 def validate_plan_sync(repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None) -> v.ValidationReport:
