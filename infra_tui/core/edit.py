@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -73,8 +74,8 @@ class _Target:
 
 
 def resolve_component(repo: Repo, name: str) -> tuple[_Target | None, str | None]:
-    kss = {e: env.find(name) for e, env in repo.envs.items()}
-    kss = {e: k for e, k in kss.items() if k is not None and k.name == name}
+    found = {e: env.find(name) for e, env in repo.envs.items()}
+    kss = {e: k for e, k in found.items() if k is not None and k.name == name}
     if not kss:
         names = sorted({k.name for env in repo.envs.values() for k in env.kustomizations})
         hint = closest(name, names, cutoff=0.5)
@@ -84,8 +85,8 @@ def resolve_component(repo: Repo, name: str) -> tuple[_Target | None, str | None
     folder = (first.path or "").strip().removeprefix("./").rstrip("/")
     rules = rules_mod.for_repo(repo)
     mon_name = name + rules.monitoring_suffix
-    mon = {e: repo.envs[e].find(mon_name) for e in kss}
-    mon = {e: k for e, k in mon.items() if k is not None}
+    mon_found = {e: repo.envs[e].find(mon_name) for e in kss}
+    mon = {e: k for e, k in mon_found.items() if k is not None}
     releases = [r for r in (comp.resources if comp else []) if r.kind == "HelmRelease"]
     hr = next((r for r in releases if r.name == name), releases[0] if len(releases) == 1 else None)
     hrepo = _repository_of(hr, comp) if hr else next((r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"), None)
@@ -96,6 +97,10 @@ def _repository_of(hr: Resource, comp: Component | None) -> Resource | None:
     ref = (((hr.data.get("spec") or {}).get("chart") or {}).get("spec") or {}).get("sourceRef") or {}
     repos = [r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"]
     return next((r for r in repos if r.name == ref.get("name")), repos[0] if len(repos) == 1 else None)
+
+
+def _set_creates(d: Any, kinds: list[str]) -> None:
+    d["metadata"].setdefault("annotations", CommentedMap())[render.CREATES_ANNOTATION] = ", ".join(kinds)
 
 
 def _needed_providers(rules: rules_mod.Rules, kinds: set[str]) -> dict[str, list[str]]:
@@ -175,18 +180,19 @@ def plan_edit(
             (("spec", "chart", "spec", "chart"), edit.chart_name),
         ):
             if value is not None and not ws.set_scalar(hr.file, hr_index, keys, value):
-                ws.edit(hr.file, hr_index, lambda d, k=keys, v=value: set_path(d, k, v))
-        if edit.timeout is not UNSET:
-            if edit.timeout is None:
-                ws.edit(hr.file, hr_index, lambda d: d.get("spec", {}).pop("timeout", None))
-            elif not ws.set_scalar(hr.file, hr_index, ("spec", "timeout"), edit.timeout):
-                ws.edit(hr.file, hr_index, lambda d: render.set_key(d["spec"], "timeout", edit.timeout, after="interval"))
-        if edit.values:
+                ws.edit(hr.file, hr_index, partial(set_path, keys=keys, value=value))
+        timeout = edit.timeout
+        if timeout is None:
+            ws.edit(hr.file, hr_index, lambda d: d.get("spec", {}).pop("timeout", None))
+        elif isinstance(timeout, str) and not ws.set_scalar(hr.file, hr_index, ("spec", "timeout"), timeout):
+            ws.edit(hr.file, hr_index, lambda d: render.set_key(d["spec"], "timeout", timeout, after="interval"))
+        values = edit.values
+        if values:
             def merge_values(d: Any) -> None:
                 spec = d.setdefault("spec", CommentedMap())
                 if not isinstance(spec.get("values"), dict):
                     spec["values"] = CommentedMap()
-                merge_patch(spec["values"], edit.values)
+                merge_patch(spec["values"], values)
                 if not spec["values"]:
                     del spec["values"]
             ws.edit(hr.file, hr_index, merge_values)
@@ -225,8 +231,7 @@ def plan_edit(
             want = have + [k for k in edit.creates if k not in have]
             if want != have:
                 idx = find_kustomization_doc(ws, ks)
-                ws.edit(ks.file, idx, lambda d, w=want: d["metadata"].setdefault("annotations", CommentedMap()).__setitem__(
-                    render.CREATES_ANNOTATION, ", ".join(w)))
+                ws.edit(ks.file, idx, partial(_set_creates, kinds=want))
                 touched[e].add(ks.id)
         comp_kinds |= set(edit.creates)
 
@@ -281,7 +286,7 @@ def plan_edit(
     for e, vals in edit.env_values.items():
         ks = target.kss[e]
         idx = find_kustomization_doc(ws, ks)
-        ws.edit(ks.file, idx, lambda d, v=vals: merge_env_patch(d, name, ns, v))
+        ws.edit(ks.file, idx, partial(merge_env_patch, name=name, ns=ns, values=vals))
         touched[e].add(ks.id)
 
     # ---- monitoring split on / off
@@ -400,17 +405,17 @@ def finish_plan(
             if folder and any(p.startswith(folder + "/") for p in changed_files):
                 ids = ids | {k.id}
         for kid in sorted(ids, key=lambda i: (g.layer.get(i, 0), i)):
-            k = by_id.get(kid)
-            if k is None:
+            placed = by_id.get(kid)
+            if placed is None:
                 continue
             old = env_obj.by_id().get(kid)
-            inferred = {d: "added" for d in k.depends_on_ids if old is None or d not in old.depends_on_ids}
-            result.placement.append(Placement(k.name, g.layer.get(kid, 0), k.depends_on_ids, env=e, inferred=inferred))
+            inferred = {d: "added" for d in placed.depends_on_ids if old is None or d not in old.depends_on_ids}
+            result.placement.append(Placement(placed.name, g.layer.get(kid, 0), placed.depends_on_ids, env=e, inferred=inferred))
         # lint: what the change adds, on the Kustomizations it touches (components re-read from the workspace)
         comps = dict(repo.components)
         for kid in ids:
-            k = by_id.get(kid)
-            folder = (k.path or "").strip().removeprefix("./").rstrip("/") if k else ""
+            linted = by_id.get(kid)
+            folder = (linted.path or "").strip().removeprefix("./").rstrip("/") if linted else ""
             if folder and (any(p.startswith(folder + "/") for p in changed_files) or folder not in comps):
                 comps[folder] = component_from_workspace(ws, folder, folder.rsplit("/", 1)[-1])
         before_f = _lint_subset(repo, env_obj, repo.components, g_before, ids, rules)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -109,7 +110,7 @@ def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, 
         elif f.rule == "chart-servicemonitor" and info.get("values_path"):
             path = tuple(info["values_path"])
             idx = ws.doc_index(f.file, f.line)
-            ws.edit(f.file, idx, lambda d, p=path, k=ks: _disable_switch(d, p, k, rules))
+            ws.edit(f.file, idx, partial(_disable_switch, path=path, ks=ks, rules=rules))
             notes.append(f"{f.file}: values.{'.'.join(path)} set to false; put the ServiceMonitor in the -monitoring split")
             done = True
         elif f.rule == "helm-remediation-retries":
@@ -125,7 +126,7 @@ def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, 
             if "patch_index" in info and ks is not None:
                 done = _fix_patch(ws, ks, int(info["patch_index"]), path, f.rule)
             else:
-                ws.edit(f.file, ws.doc_index(f.file, f.line), lambda d, p=path, r=f.rule: _remove_key(d, ("spec", *p), r))
+                ws.edit(f.file, ws.doc_index(f.file, f.line), partial(_remove_key, path=("spec", *path), rule=f.rule))
                 done = True
             if done:
                 notes.append(f"{f.file}: spec.{'.'.join(path)} removed ({f.rule}); fix the root cause instead")
@@ -317,7 +318,8 @@ def _fix_monitoring_split(
     parent_dir = str(PurePosixPath(folder).parent)
     split_dir = f"{parent_dir}/{PurePosixPath(folder).name}{rules.monitoring_suffix}" if parent_dir != "." else f"{folder}{rules.monitoring_suffix}"
     chunks = yamlio.split_documents(text)
-    keep, move = [], []
+    keep: list[yamlio.Chunk] = []
+    move: list[yamlio.Chunk] = []
     for c in chunks:
         data = None if c.is_empty() else yamlio.load_one(c.body)
         (move if isinstance(data, dict) and data.get("kind") in rules.monitoring_kinds else keep).append(c)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from infra_tui.core.model import Env, FluxKustomization, short_name
 
@@ -213,7 +214,7 @@ def _cycle_path(comp: list[str], deps: dict[str, list[str]]) -> list[str]:
 # --------------------------------------------------------------------------- output formats
 
 
-def to_dict(g: Graph) -> dict:
+def to_dict(g: Graph) -> dict[str, Any]:
     """The JSON shape of DESIGN.md."""
     return {
         "env": g.env,

@@ -28,6 +28,11 @@ def flux_id(ref: str, default_namespace: str = DEFAULT_FLUX_NAMESPACE) -> str:
     return ref if "/" in ref else ks_id(default_namespace, ref)
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one: for reading YAML that may be malformed."""
+    return value if isinstance(value, dict) else {}
+
+
 def short_name(node_id: str) -> str:
     """``flux-system/cilium`` -> ``cilium``."""
     return node_id.rsplit("/", 1)[-1]

@@ -36,6 +36,7 @@ from infra_tui.core.model import (
     Repo,
     Resource,
     ks_id,
+    mapping,
 )
 from infra_tui.errors import UserError
 
@@ -259,7 +260,7 @@ def as_resources(data: Any, rel: str, line: int) -> list[Resource]:
         return []
     if data.get("kind") == "List" and isinstance(data.get("items"), list):
         return [r for item in data["items"] for r in as_resources(item, rel, line)]
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta = mapping(data.get("metadata"))
     return [
         Resource(
             kind=str(data.get("kind")),
@@ -288,7 +289,7 @@ def parse_flux_kustomization(
         return None
     name = str(meta["name"])
     namespace = str(meta.get("namespace") or default_namespace)
-    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    spec = mapping(data.get("spec"))
     deps: list[DependsOn] = []
     raw_deps = spec.get("dependsOn") or []
     deps_line = yamlio.key_line(lines, ("spec", "dependsOn"), line) if raw_deps else line
@@ -304,7 +305,7 @@ def parse_flux_kustomization(
             )
             continue
         deps.append(DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), entry_line))
-    patches = spec.get("patches") if isinstance(spec.get("patches"), list) else []
+    patches = spec["patches"] if isinstance(spec.get("patches"), list) else []
     return FluxKustomization(
         name=name,
         namespace=namespace,

@@ -18,7 +18,7 @@ from typing import Any
 
 from infra_tui.core import graph as graph_mod
 from infra_tui.core import yamlio
-from infra_tui.core.model import Component, Env, FluxKustomization, Repo, Resource, short_name
+from infra_tui.core.model import Component, Env, FluxKustomization, Repo, Resource, mapping, short_name
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -149,7 +149,7 @@ class Rules:
 def default_tables() -> dict[str, Any]:
     """The rule tables bundled in ``templates/rules.yaml``."""
     text = resources.files("infra_tui.templates").joinpath("rules.yaml").read_text(encoding="utf-8")
-    return yamlio.load_one(text)
+    return mapping(yamlio.load_one(text))
 
 
 def merge_tables(base: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -300,7 +300,7 @@ def _patch_documents(patches: list[Any], want_kind: str) -> Iterator[tuple[dict[
     for index, patch in enumerate(patches or []):
         if not isinstance(patch, dict) or not isinstance(patch.get("patch"), str):
             continue
-        target = patch.get("target") if isinstance(patch.get("target"), dict) else {}
+        target = mapping(patch.get("target"))
         try:
             docs, errors = yamlio.load_documents(patch["patch"], "<patch>")
         except Exception:  # a patch string is not ours to crash on
@@ -549,7 +549,7 @@ def _kustomize_namespace(ctx: _Ctx, comp: Component) -> str | None:
 
 def _parent_of_split(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> str | None:
     """The Kustomization that creates the namespace the split's resources live in."""
-    spec = ks.data.get("spec") if isinstance(ks.data.get("spec"), dict) else {}
+    spec = mapping(ks.data.get("spec"))
     forced = spec.get("targetNamespace") or _kustomize_namespace(ctx, comp)
     namespaces = {forced} if isinstance(forced, str) and forced else {r.namespace for r in comp.resources if r.namespace}
     if namespaces:
@@ -602,7 +602,7 @@ def _check_monitoring(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None
 def _is_webhook_component(ctx: _Ctx, ks: FluxKustomization, comp: Component | None) -> bool:
     if ks.name in ctx.rules.webhook_components:
         return True
-    return bool(comp) and any(
+    return comp is not None and any(
         r.kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration") for r in comp.resources
     )
 
@@ -659,7 +659,7 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
 
 def _key_line(ctx: _Ctx, ks: FluxKustomization, keys: list[str]) -> int:
     """Line of the first of ``keys`` that ``ks`` sets under spec (the document's line if none)."""
-    spec = ks.data.get("spec") if isinstance(ks.data.get("spec"), dict) else {}
+    spec = mapping(ks.data.get("spec"))
     for key in keys:
         if key in spec:
             return ctx.lines.locate(ks.file, ks.line, ("spec", key))
@@ -743,7 +743,7 @@ def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
             line = ctx.lines.locate(res.file, res.line, ("spec", *path))
             ctx.add(rule, "error", ks.id, res.file, line, f"HelmRelease {res.name} sets spec.{'.'.join(path)}: {why}",
                     fixable=True, path=tuple(path))
-        spec = res.data.get("spec") if isinstance(res.data.get("spec"), dict) else {}
+        spec = mapping(res.data.get("spec"))
         missing = [p for p in ("install", "upgrade") if not isinstance(_get(spec, (p, "remediation", "retries")), int)]
         if missing and ctx.repo.flat:
             ctx.add(
@@ -796,8 +796,11 @@ def _targets_apiserver(res: Resource) -> bool:
 def _annotation_maps(res: Resource) -> Iterator[tuple[tuple[str, ...], dict[Any, Any]]]:
     """(key path, mapping) of every pod-template annotation block of ``res``; for a HelmRelease,
     every ``*Annotations`` / ``annotations`` mapping in its values (``controller.podAnnotations``)."""
-    for path in (("spec", "template", "metadata", "annotations"),
-                 ("spec", "jobTemplate", "spec", "template", "metadata", "annotations")):
+    template_paths: tuple[tuple[str, ...], ...] = (
+        ("spec", "template", "metadata", "annotations"),
+        ("spec", "jobTemplate", "spec", "template", "metadata", "annotations"),
+    )
+    for path in template_paths:
         ann = _get(res.data, path)
         if isinstance(ann, dict):
             yield path, ann

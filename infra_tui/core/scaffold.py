@@ -38,6 +38,7 @@ from infra_tui.core.model import (
     Repo,
     Resource,
     ks_id,
+    mapping,
     short_name,
 )
 from infra_tui.core.render import (
@@ -408,9 +409,9 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
         for cycle in g.cycles:
             if new_ids & set(cycle):
                 refuse(f"the plan would make a dependsOn cycle in env {ep.env}: " + " -> ".join(short_name(n) for n in cycle))
-        for p in placements:
-            if p.env == ep.env:
-                p.layer = g.layer.get(ks_id(FLUX_NS, p.name), 0)
+        for placement in placements:
+            if placement.env == ep.env:
+                placement.layer = g.layer.get(ks_id(FLUX_NS, placement.name), 0)
     if result.refusals:
         return result
 
@@ -451,7 +452,7 @@ def _components_after(gen: dict[str, Rendered], comp_dir: str, mon_dir: str | No
             for data in r.docs:
                 if not isinstance(data, dict) or "kind" not in data:
                     continue
-                meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+                meta = mapping(data.get("metadata"))
                 comp.resources.append(Resource(
                     kind=str(data["kind"]), api_version=str(data.get("apiVersion", "")), name=str(meta.get("name", "")),
                     namespace=meta.get("namespace"), file=path, line=1, data=data,

@@ -255,7 +255,7 @@ def _convert(key: str, raw: Any) -> Any:
 def _mapping(node: yaml.Node, file: str, where: str) -> list[tuple[yaml.Node, yaml.Node]]:
     if not isinstance(node, yaml.MappingNode):
         raise UserError(f"{where} must be a mapping", file=file, line=_line(node))
-    return node.value
+    return list(node.value)
 
 
 def _key(node: yaml.Node, file: str) -> str:

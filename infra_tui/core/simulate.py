@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra_tui.core.graph import Graph
-from infra_tui.core.model import FLUX_KS_GROUP, Repo, Resource, short_name
+from infra_tui.core.model import FLUX_KS_GROUP, Repo, Resource, mapping, short_name
 from infra_tui.core.rules import load_rules
 
 # The simulated clock's zero: every timestamp is EPOCH + t, so output never depends on the wall clock.
@@ -309,11 +309,11 @@ def _build_nodes(
 ) -> dict[str, _Node]:
     # CRDs shipped by a component of the repo itself: kind -> the Kustomization that applies them.
     crd_owner: dict[tuple[str, str], str] = {}
-    for nid, res in contents.items():
-        for r in res:
+    for nid, shipped in contents.items():
+        for r in shipped:
             if r.kind == "CustomResourceDefinition":
-                spec = r.data.get("spec") if isinstance(r.data.get("spec"), dict) else {}
-                names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+                spec = mapping(r.data.get("spec"))
+                names = mapping(spec.get("names"))
                 if names.get("kind") and spec.get("group"):
                     crd_owner[(str(spec["group"]), str(names["kind"]))] = nid
     nodes: dict[str, _Node] = {}
@@ -687,7 +687,7 @@ def objects_at(timeline: Timeline, graph: Graph, t: float) -> dict[str, Any]:
 
 def _object(timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[Step], runs: list[Run]) -> dict[str, Any]:
     ks = graph.nodes[nid]
-    spec_src = ks.data.get("spec") if isinstance(ks.data.get("spec"), dict) else {}
+    spec_src = mapping(ks.data.get("spec"))
     spec: dict[str, Any] = {k: v for k, v in spec_src.items()}
     deps = timeline.depends_on.get(nid, ks.depends_on_ids)
     if deps:

@@ -261,7 +261,7 @@ def classify_kubectl_error(
     table) is among the ancestors, else ``missing-crd``. Other error lines are ``cluster`` issues,
     placed at file:line when ``locate`` knows the (kind, name) they name.
     """
-    table = crd_providers(crd_providers_table)  # type: ignore[arg-type]
+    table = crd_providers(crd_providers_table)
     ancestors_list = list(provider_ids_of_ancestors)
     locate = locate or {}
     issues: list[Issue] = []

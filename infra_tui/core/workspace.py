@@ -155,7 +155,7 @@ def _plain_ok(value: str) -> bool:
     if not value or value != value.strip() or "\n" in value or " #" in value or ": " in value:
         return False
     try:
-        return yamlio.load_one(f"k: {value}") == {"k": value}
+        return bool(yamlio.load_one(f"k: {value}") == {"k": value})
     except Exception:  # any parse failure: not a plain scalar
         return False
 

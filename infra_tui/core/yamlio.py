@@ -18,7 +18,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
@@ -37,36 +37,36 @@ def _construct_unknown_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.
         return loader.construct_mapping(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
-    return loader.construct_scalar(node)
+    return loader.construct_scalar(cast(yaml.ScalarNode, node))
 
 
 _SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
 
 
-class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
+class _FastLoader(_CLoader):
     """C safe loader that tolerates application tags and the ``=`` value key.
 
     Implicit tag resolution runs a regex per scalar in Python; manifests repeat the same
     scalars (``apiVersion``, ``name``, ``true``) thousands of times, so results are memoised.
     """
 
-    def resolve(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
             key = (value, implicit)
             tag = _SCALAR_TAGS.get(key)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
                 if len(_SCALAR_TAGS) < 200_000:
                     _SCALAR_TAGS[key] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 class _LenientLoader(yaml.SafeLoader):
     """Pure-Python fallback for what libyaml refuses but YAML allows: a re-defined anchor."""
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
         anchor = getattr(event, "anchor", None)
         if anchor is not None and not isinstance(event, yaml.AliasEvent):
             self.anchors.pop(anchor, None)
@@ -75,7 +75,7 @@ class _LenientLoader(yaml.SafeLoader):
 
 for _loader in (_FastLoader, _LenientLoader):
     _loader.add_multi_constructor("!", _construct_unknown_tag)
-    _loader.add_constructor("tag:yaml.org,2002:value", _LenientLoader.construct_yaml_str)
+    _loader.add_constructor("tag:yaml.org,2002:value", _LenientLoader.construct_yaml_str)  # type: ignore[type-var]
 
 
 def _parse(text: str) -> Any:
@@ -181,7 +181,7 @@ def _error_line(exc: yaml.YAMLError, chunk: Chunk) -> int:
     mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
     if mark is None:
         return chunk.first_content_line()
-    return chunk.body_line + mark.line
+    return chunk.body_line + int(mark.line)
 
 
 def _error_text(exc: yaml.YAMLError) -> str:
