@@ -59,6 +59,18 @@ case "$1" in
   get)
     case "$2" in
       kustomization*) read -r f < "$S/status-file"; cat "$f" ;;
+      helmrelease*)
+        if [ -s "$S/hr-file" ]; then read -r f < "$S/hr-file"; cat "$f"
+        else printf '{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}\n'; fi ;;
+      event*)
+        # events/<kind>.<namespace>.<name>.json, picked by -n and the involvedObject field selector
+        shift 2; ns=""; sel=""
+        while [ $# -gt 0 ]; do
+          case "$1" in -n) ns=$2; shift 2 ;; --field-selector) sel=$2; shift 2 ;; *) shift ;; esac
+        done
+        k=${sel#*involvedObject.kind=}; k=${k%%,*}; n=${sel#*involvedObject.name=}; n=${n%%,*}
+        if [ -f "$S/events/$k.$ns.$n.json" ]; then cat "$S/events/$k.$ns.$n.json"
+        else printf '{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}\n'; fi ;;
       *) printf '{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}\n' ;;
     esac ;;
   version) printf '{"clientVersion":{"gitVersion":"v1.30.0"},"serverVersion":{"gitVersion":"v1.30.0+stand-in"}}\n' ;;
@@ -167,6 +179,31 @@ class SshdServer:
         (self.state / "status-file").write_text(str(path.resolve()))
         return path
 
+    def replay_helmreleases(self, source: str | Path | dict | None) -> None:
+        """Make ``kubectl get helmreleases`` print this file (or JSON value); ``None``: an empty List."""
+        target = self.state / "hr-file"
+        if source is None:
+            target.write_text("")
+            return
+        if isinstance(source, Path):
+            path = source
+        else:
+            path = self.state / f"hr-{uuid.uuid4().hex[:8]}.json"
+            path.write_text(source if isinstance(source, str) else json.dumps(source))
+            path.chmod(0o644)
+        target.write_text(str(path.resolve()))
+
+    def replay_events(self, folder: Path | None) -> None:
+        """Make ``kubectl get events -n NS --field-selector involvedObject.kind=K,involvedObject.name=N``
+        print ``folder/K.NS.N.json`` (an empty List for any other object); ``None``: no events."""
+        events = self.state / "events"
+        shutil.rmtree(events, ignore_errors=True)
+        events.mkdir()
+        events.chmod(0o755)
+        for f in sorted(folder.glob("*.json")) if folder else []:
+            shutil.copyfile(f, events / f.name)
+            (events / f.name).chmod(0o644)
+
     def set_delay(self, seconds: float) -> None:
         (self.state / "delay").write_text(f"{seconds:g}" if seconds else "")
 
@@ -180,6 +217,8 @@ class SshdServer:
         self.set_exit(0)
         (self.state / "last-stdin").unlink(missing_ok=True)
         self.replay(DATA / "bootstrap.json")
+        self.replay_helmreleases(None)
+        self.replay_events(None)
 
     def kubectl_calls(self) -> list[list[str]]:
         """Every argv the stand-in kubectl received, in order."""
@@ -399,6 +438,49 @@ def synthetic_kustomization_list(n: int) -> dict:
                 },
             }
         )
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def synthetic_helmrelease_list(n: int, kustomizations: int = 200) -> dict:
+    """``kubectl get helmreleases -A -o json`` for ``n`` healthy HelmReleases spread over the
+    Kustomizations of ``synthetic_kustomization_list``: the helm-controller v2 status shape of
+    tests/data/status/troubleshoot/helmreleases.json (conditions, history, digests)."""
+    items = []
+    digest = "sha256:4d4e5c3fb2ab7b62be4e1ff4b5b06ab3f4b01c2b9d20b5d8dd8e09dbd0e5a1a7"
+    for i in range(n):
+        ks = f"component-{i % kustomizations:03d}"
+        name, ns = f"release-{i:03d}", ks
+        done = f"Helm install succeeded for release {ns}/{name}.v1 with chart {name}@1.2.3"
+        items.append(
+            {
+                "apiVersion": "helm.toolkit.fluxcd.io/v2",
+                "kind": "HelmRelease",
+                "metadata": {
+                    "generation": 1, "name": name, "namespace": ns,
+                    "labels": {"kustomize.toolkit.fluxcd.io/name": ks, "kustomize.toolkit.fluxcd.io/namespace": "flux-system"},
+                },
+                "spec": {
+                    "chart": {"spec": {"chart": name, "version": "1.x",
+                                       "sourceRef": {"kind": "HelmRepository", "name": name, "namespace": "flux-system"}}},
+                    "install": {"remediation": {"retries": 3}}, "upgrade": {"remediation": {"retries": 3}}, "interval": "1h",
+                },
+                "status": {
+                    "conditions": [
+                        {"lastTransitionTime": "2025-01-01T00:00:00Z", "message": done, "observedGeneration": 1,
+                         "reason": "InstallSucceeded", "status": "True", "type": "Ready"},
+                        {"lastTransitionTime": "2025-01-01T00:00:00Z", "message": done, "observedGeneration": 1,
+                         "reason": "InstallSucceeded", "status": "True", "type": "Released"},
+                    ],
+                    "helmChart": f"flux-system/{ns}-{name}",
+                    "history": [{"chartName": name, "chartVersion": "1.2.3", "configDigest": digest, "digest": digest,
+                                 "firstDeployed": "2025-01-01T00:00:00Z", "lastDeployed": "2025-01-01T00:00:00Z",
+                                 "name": name, "namespace": ns, "status": "deployed", "version": 1}],
+                    "lastAttemptedConfigDigest": digest, "lastAttemptedGeneration": 1,
+                    "lastAttemptedReleaseAction": "install", "lastAttemptedRevision": "1.2.3",
+                    "observedGeneration": 1, "storageNamespace": ns,
+                },
+            }
+        )  # fmt: skip
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
 
 

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.core import repo as repo_mod
-from infra_tui.services.cluster import KS_RESOURCE
+from infra_tui.services.cluster import HR_RESOURCE, KS_RESOURCE
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.cluster_watch import ClusterWatch
 from infra_tui.widgets.graph_view import GraphView
@@ -161,7 +161,7 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         assert app.main.preview_pane.active == "cluster"
     # only the allow-listed read crossed the transport
     calls = sshd.kubectl_calls()
-    assert calls and all(c == ["get", KS_RESOURCE, "-A", "-o", "json"] for c in calls)
+    assert calls and all(c in (["get", KS_RESOURCE, "-A", "-o", "json"], ["get", HR_RESOURCE, "-A", "-o", "json"]) for c in calls)
 
 
 @pytest.mark.sshd

@@ -84,7 +84,8 @@ def test_status_json_from_settings_with_drift(repo, sshd, capsys):
     assert doc["drift"]["only_in_git"] == ["flux-system/redis"]
     assert "flux-system/monitoring" in doc["drift"]["only_in_cluster"]
     assert sshd.kubectl_calls() == [
-        ["--context", "admin@local", "get", "kustomizations.kustomize.toolkit.fluxcd.io", "-A", "-o", "json"]
+        ["--context", "admin@local", "get", "kustomizations.kustomize.toolkit.fluxcd.io", "-A", "-o", "json"],
+        ["--context", "admin@local", "get", "helmreleases.helm.toolkit.fluxcd.io", "-A", "-o", "json"],
     ]
 
 
@@ -129,7 +130,8 @@ def test_from_json_needs_no_host(tmp_path, capsys, monkeypatch):
     assert main(["status", "--from-json", str(DATA / "flux2-testdata.json"), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["source"].startswith("file:") and len(doc["kustomizations"]) == 4
-    assert doc["drift"] == {"only_in_cluster": [], "only_in_git": [], "depends_on_differs": []}
+    assert doc["drift"] == {"only_in_cluster": [], "only_in_git": [], "depends_on_differs": [], "chart_version_differs": []}
+    assert doc["helmreleases"] == [] and all(k["helmreleases"] == [] for k in doc["kustomizations"])
 
 
 def test_no_host_is_a_usage_error(tmp_path, capsys, monkeypatch):

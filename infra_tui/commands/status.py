@@ -1,4 +1,4 @@
-"""``infra-tui status``: Flux Kustomization status of a cluster, read-only over SSH.
+"""``infra-tui status``: Flux Kustomizations and HelmReleases of a cluster, read-only over SSH.
 
 Settings come from the repo's ``.infra-tui.yaml`` (``clusters.<env>``), flags override them.
 Exit codes: 0 status shown; 1 the cluster could not be read (unreachable, timeout, garbage);
@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from rich.text import Text
 
 from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core.settings import ClusterSettings, Settings, load_settings, parse_duration
+from infra_tui.core.troubleshoot import GitHelmRelease, git_helmreleases
 from infra_tui.errors import UserError
 from infra_tui.services.cluster import (
     ClusterSnapshot,
@@ -30,6 +32,8 @@ from infra_tui.services.cluster import (
     Poller,
     PollState,
     StatusError,
+    cause_chain,
+    changes,
     drift,
     root_cause_lines,
     ssh_source,
@@ -45,7 +49,7 @@ from infra_tui.services.ssh import (
 )
 
 NAME = "status"
-HELP = "read-only Flux Kustomization status of the cluster over SSH (or from a saved kubectl JSON)"
+HELP = "read-only Flux status (Kustomizations, HelmReleases) of the cluster over SSH (or from a saved kubectl JSON)"
 
 STATE_STYLE = {
     "ready": "green",
@@ -68,10 +72,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="ask for the SSH password (else only INFRA_TUI_SSH_PASSWORD is used; never stored)",
     )
     p.add_argument("--watch", action="store_true", help="keep polling; Ctrl-C to stop")
-    p.add_argument("--interval", metavar="S", help="poll interval for --watch (5s, 1m; default: settings or 5s)")
+    p.add_argument(
+        "--interval", metavar="S", help="poll interval for --watch (5s, 1m; default: settings or 5s)"
+    )
     p.add_argument("--timeout", metavar="S", default="20s", help="per-poll timeout (default 20s)")
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--from-json", metavar="FILE", help="read saved `kubectl get kustomizations -A -o json` output")
+    p.add_argument(
+        "--from-json", metavar="FILE", help="read saved `kubectl get kustomizations -A -o json` output"
+    )
 
 
 # ------------------------------------------------------------------ repo, settings, source
@@ -103,7 +111,9 @@ def _env_name(args: argparse.Namespace, settings: Settings, root: Path | None) -
     if settings.clusters:
         return next(iter(settings.clusters))
     if root is not None and (root / "clusters").is_dir():
-        envs = sorted(d.name for d in (root / "clusters").iterdir() if d.is_dir() and not d.name.startswith("."))
+        envs = sorted(
+            d.name for d in (root / "clusters").iterdir() if d.is_dir() and not d.name.startswith(".")
+        )
         return "local-kube" if "local-kube" in envs else (envs[0] if envs else None)
     return None
 
@@ -128,29 +138,53 @@ def build_source(args: argparse.Namespace, cluster: ClusterSettings, env: str | 
         return JsonFileSource(args.from_json)
     if not cluster.host:
         where = f"clusters.{env}.host" if env else "clusters.<env>.host"
-        raise UserError(f"no cluster host: pass --host USER@HOST[:PORT] (or an ssh config alias), or set {where} in .infra-tui.yaml")
+        raise UserError(
+            f"no cluster host: pass --host USER@HOST[:PORT] (or an ssh config alias), or set {where} in .infra-tui.yaml"
+        )
     try:
         shown = SshTarget.from_settings(cluster).display
         password = password_from(prompt=args.password_prompt, target=shown)
-        return ssh_source(cluster, accept_new_host_key=args.accept_new_host_key, password=password, timeout=timeout)
+        return ssh_source(
+            cluster, accept_new_host_key=args.accept_new_host_key, password=password, timeout=timeout
+        )
     except ValueError as exc:
         raise UserError(f"--host: {exc}") from None
 
 
-def repo_drift(root: Path | None, env: str | None, snapshot: ClusterSnapshot) -> tuple[Drift, str | None]:
-    """Drift against the repo's env, or an empty one and why it could not be computed."""
+@dataclass
+class GitSide:
+    """What drift compares the cluster with, read from the repo once."""
+
+    depends_on: dict[str, list[str]]
+    helmreleases: dict[str, GitHelmRelease]
+
+
+def read_git_side(root: Path | None, env: str | None) -> tuple[GitSide | None, str | None]:
+    """The repo's Kustomizations and HelmReleases of ``env``, or ``None`` and why not."""
     if root is None or env is None or not (root / "clusters").is_dir():
-        return Drift(), "no repo found: drift not computed"
+        return None, "no repo found: drift not computed"
     try:
         from infra_tui.core import repo as repo_mod
 
-        repo = repo_mod.load(root, with_components=False)
+        repo = repo_mod.load(root)
         kss = repo.env(env).kustomizations
-    except (ImportError, AttributeError):
-        return Drift(), "repo model unavailable: drift not computed"
+        return GitSide({k.id: k.depends_on_ids for k in kss}, git_helmreleases(repo, env)), None
     except (UserError, KeyError) as exc:
-        return Drift(), f"drift not computed: {exc}"
-    return drift(snapshot, {k.id: k.depends_on_ids for k in kss}), None
+        return None, f"drift not computed: {exc}"
+
+
+def compare(git: GitSide | None, snapshot: ClusterSnapshot) -> Drift:
+    """Map the snapshot's HelmReleases to their Kustomizations in Git and compare both sides."""
+    if git is None:
+        return Drift()
+    snapshot.map_helmreleases(git.helmreleases)
+    return drift(snapshot, git.depends_on, git.helmreleases)
+
+
+def repo_drift(root: Path | None, env: str | None, snapshot: ClusterSnapshot) -> tuple[Drift, str | None]:
+    """Drift against the repo's env, or an empty one and why it could not be computed."""
+    git, note = read_git_side(root, env)
+    return compare(git, snapshot), note
 
 
 # ------------------------------------------------------------------ rendering
@@ -160,8 +194,15 @@ def _label(k) -> str:
     return k.name if k.namespace == "flux-system" else k.id
 
 
-def render(snapshot: ClusterSnapshot | None, d: Drift | None, state: PollState | None = None, width: int = 120) -> Group:
-    """The status as rich renderables; below 120 columns the REVISION column is left out."""
+def render(
+    snapshot: ClusterSnapshot | None,
+    d: Drift | None,
+    state: PollState | None = None,
+    width: int = 120,
+    recent: list[str] | None = None,
+) -> Group:
+    """The status as rich renderables; below 120 columns the REVISION column is left out.
+    ``recent``: the last changes seen while watching, newest last."""
     parts: list[Any] = []
     if snapshot is not None:
         counts = snapshot.counts()
@@ -172,7 +213,9 @@ def render(snapshot: ClusterSnapshot | None, d: Drift | None, state: PollState |
         parts.append(head)
     if state is not None and state.stale_since is not None:
         since = state.stale_since.strftime("%H:%M:%S UTC")
-        parts.append(Text(f"stale since {since}: {state.error} (retry in {state.next_delay:g}s)", style="bold yellow"))
+        parts.append(
+            Text(f"stale since {since}: {state.error} (retry in {state.next_delay:g}s)", style="bold yellow")
+        )
     if snapshot is not None:
         table = Table(box=None, pad_edge=False, show_edge=False)
         table.add_column("KUSTOMIZATION", no_wrap=True, overflow="ellipsis", max_width=32)
@@ -188,27 +231,64 @@ def render(snapshot: ClusterSnapshot | None, d: Drift | None, state: PollState |
             message = k.message or ""
             if k.root_cause:
                 message = f"(root cause: {k.root_cause}) {message}"
+            elif snapshot.failing_helmrelease(k.id) is not None:
+                message = cause_chain(snapshot, k.id) or message
             if len(message) > MESSAGE_CHARS:
                 message = message[: MESSAGE_CHARS - 1] + "…"
             cells = [_label(k), Text(k.state, style=STATE_STYLE.get(k.state, "")), k.reason or ""]
             table.add_row(*cells, *([rev] if wide else []), message)
         parts.append(table)
+        if snapshot.helmreleases:
+            parts.append(_helmrelease_table(snapshot, wide))
         for line in root_cause_lines(snapshot):
             parts.append(Text(line, style="yellow", no_wrap=True, overflow="ellipsis"))
-    if d is not None and (d.only_in_cluster or d.only_in_git or d.depends_on_differs):
-        if d.only_in_cluster:
-            parts.append(Text("only in the cluster: " + ", ".join(d.only_in_cluster), style="magenta"))
-        if d.only_in_git:
-            parts.append(Text("only in git: " + ", ".join(d.only_in_git), style="magenta"))
-        for diff in d.depends_on_differs:
-            parts.append(Text(f"dependsOn differs for {diff['id']}: cluster {diff['cluster']} / git {diff['git']}", style="magenta"))
+        for note in snapshot.notes:
+            parts.append(Text(note, style="dim"))
+    if d:
+        for line in d.lines():
+            parts.append(Text(line, style="magenta"))
+    if recent:
+        parts.append(Text("changes while watching:", style="bold"))
+        parts.extend(Text(f"  {line}", style="cyan") for line in recent)
     return Group(*parts)
 
 
-def _json(snapshot: ClusterSnapshot, d: Drift, state: PollState | None = None, note: str | None = None) -> str:
+def _helmrelease_table(snapshot: ClusterSnapshot, wide: bool) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("HELMRELEASE", no_wrap=True, overflow="ellipsis", max_width=32)
+    table.add_column("STATE", no_wrap=True, min_width=11)
+    table.add_column("KUSTOMIZATION", no_wrap=True, overflow="ellipsis", max_width=24)
+    if wide:
+        table.add_column("CHART", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("MESSAGE", overflow="fold", min_width=24, ratio=1)
+    for h in snapshot.helmreleases:
+        chart = (
+            f"{h.chart or ''}@{h.chart_version}" if h.chart_version else (f"{h.chart or ''} (none deployed)")
+        )
+        message = h.cause() if h.state not in ("ready", "progressing") else (h.message or "")
+        if len(message) > MESSAGE_CHARS:
+            message = message[: MESSAGE_CHARS - 1] + "…"
+        cells = [h.id, Text(h.state, style=STATE_STYLE.get(h.state, "")), _label_id(h.kustomization)]
+        table.add_row(*cells, *([chart] if wide else []), message)
+    return table
+
+
+def _label_id(node_id: str | None) -> str:
+    return (node_id or "-").removeprefix("flux-system/")
+
+
+def _json(
+    snapshot: ClusterSnapshot,
+    d: Drift,
+    state: PollState | None = None,
+    note: str | None = None,
+    changed: list[str] | None = None,
+) -> str:
     doc = snapshot.to_json(d)
     if note:
-        doc["notes"] = [note]
+        doc["notes"] = [*doc.get("notes", []), note]
+    if changed is not None:
+        doc["changes"] = changed
     if state is not None:
         doc["stale_since"] = state.stale_since.isoformat() if state.stale_since else None
         doc["error"] = state.error
@@ -242,22 +322,33 @@ async def _once(source, args, root, env) -> int:
 
 async def _watch(source, args, root, env, interval: float, timeout: float) -> int:
     console = Console()
-    drift_cache: dict[str, Any] = {}
+    git, git_note = read_git_side(root, env)  # the repo does not change while watching
+    seen: dict[str, Any] = {"last": None, "recent": []}
 
     def drift_for(snapshot: ClusterSnapshot) -> tuple[Drift, str | None]:
-        if "value" not in drift_cache:  # the repo does not change while watching
-            drift_cache["value"] = repo_drift(root, env, snapshot)
-        return drift_cache["value"]
+        return compare(git, snapshot), git_note
+
+    def changed_since_last(snapshot: ClusterSnapshot) -> list[str]:
+        if seen["last"] is snapshot:
+            return []
+        lines = changes(seen["last"], snapshot)
+        seen["last"] = snapshot
+        stamp = snapshot.fetched_at.strftime("%H:%M:%S")
+        seen["recent"] = (seen["recent"] + [f"{stamp} {line}" for line in lines])[-8:]
+        return lines
 
     if args.format == "json":
 
         def emit(state: PollState) -> None:
             if isinstance(state.error, str) and state.snapshot is None:
-                print(json.dumps({"source": source.source, "error": state.error, "stale_since": None}), flush=True)
+                print(
+                    json.dumps({"source": source.source, "error": state.error, "stale_since": None}),
+                    flush=True,
+                )
                 return
             if state.snapshot is not None:
                 d, note = drift_for(state.snapshot)
-                print(_json(state.snapshot, d, state, note), flush=True)
+                print(_json(state.snapshot, d, state, note, changed_since_last(state.snapshot)), flush=True)
 
         poller = Poller(source, interval, timeout=timeout + 5, on_update=emit)
         await poller.run()
@@ -267,10 +358,14 @@ async def _watch(source, args, root, env, interval: float, timeout: float) -> in
 
         def show(state: PollState) -> None:
             d = drift_for(state.snapshot)[0] if state.snapshot else None
+            if state.snapshot is not None:
+                changed_since_last(state.snapshot)
             if state.snapshot is None and state.error:
-                live.update(Text(f"{source.source}: {state.error} (retry in {state.next_delay:g}s)", style="bold red"))
+                live.update(
+                    Text(f"{source.source}: {state.error} (retry in {state.next_delay:g}s)", style="bold red")
+                )
             else:
-                live.update(render(state.snapshot, d, state, width=console.width))
+                live.update(render(state.snapshot, d, state, width=console.width, recent=seen["recent"]))
             live.refresh()
 
         poller = Poller(source, interval, timeout=timeout + 5, on_update=show)

@@ -1,17 +1,11 @@
-"""Flux Kustomization status: one parser, status sources, drift against Git, and a poller.
+"""Flux status: one parser, status sources, drift against Git, the root-cause chain, a poller.
 
-States (DESIGN.md "status"): ``ready progressing waiting failed stalled suspended unknown``.
-The mapping follows the conditions kustomize-controller writes (``api/v1/condition_types.go``,
-``internal/controller/kustomization_controller.go``; see tests/data/status/README.md):
-
-- ``spec.suspend: true``                      -> suspended (whatever the old conditions say)
-- ``Stalled`` True                            -> stalled (terminal: InvalidCELExpression, AccessDenied...)
-- ``Ready`` False, reason DependencyNotReady  -> waiting (not an error: a dependency is not ready yet)
-- ``Ready`` False, any other reason           -> failed (BuildFailed, HealthCheckFailed, ArtifactFailed...)
-- ``Ready`` Unknown, or ``Reconciling`` True without a Ready verdict -> progressing
-- ``Ready`` True                              -> ready, unless ``metadata.generation`` is ahead of
-  ``status.observedGeneration`` (a new spec not yet reconciled: progressing)
-- no conditions                               -> unknown
+A snapshot holds the Flux Kustomizations and HelmReleases of a cluster. States (DESIGN.md
+"status"): ``ready progressing waiting failed stalled suspended unknown``, decided by
+``core.troubleshoot.classify`` from the conditions kustomize-controller and helm-controller write
+(see tests/data/status/README.md). The root cause of a waiting Kustomization reads through two
+levels: the first non-waiting Kustomization up its dependsOn chain, then that one's failing
+HelmRelease (mapped to its Kustomization by the repo model, else by kustomize-controller's labels).
 
 Textual-free and async: the TUI's worker and the plain CLI both use it.
 """
@@ -19,7 +13,6 @@ Textual-free and async: the TUI's worker and the plain CLI both use it.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import shlex
 from collections.abc import Callable
@@ -30,6 +23,20 @@ from typing import Any, Protocol
 
 from infra_tui.core.model import ks_id
 from infra_tui.core.settings import ClusterSettings, WatchRequest, load_settings
+from infra_tui.core.troubleshoot import (
+    HR_RESOURCE,
+    ChartDrift,
+    FluxEvent,
+    GitHelmRelease,
+    HrStatus,
+    StatusError,
+    chart_drift,
+    classify,
+    load_objects,
+    parse_events,
+    parse_helmrelease,
+    parse_helmreleases,
+)
 from infra_tui.services.proc import CommandNotFound
 from infra_tui.services.ssh import SshError, SshTarget, SshTransport, password_from
 
@@ -37,10 +44,13 @@ STATES = ("ready", "progressing", "waiting", "failed", "stalled", "suspended", "
 KS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.io"
 DEPENDENCY_NOT_READY = "DependencyNotReady"
 _DEPENDENCY_IN_MESSAGE = re.compile(r"dependency '([^'/]+)/([^']+)'")
-
-
-class StatusError(Exception):
-    """Status could not be read or parsed; ``str()`` is one clear line."""
+__all__ = [
+    "HR_RESOURCE",
+    "FluxEvent",
+    "HrStatus",
+    "StatusError",
+    "classify",
+]  # re-exported from core.troubleshoot
 
 
 @dataclass
@@ -90,12 +100,57 @@ class Drift:
     only_in_git: list[str] = field(default_factory=list)
     depends_on_differs: list[dict[str, Any]] = field(default_factory=list)
     """``{"id", "cluster": [ids], "git": [ids]}`` where the dependsOn sets differ."""
+    chart_version_differs: list[ChartDrift] = field(default_factory=list)
+    """HelmReleases whose deployed chart version does not satisfy Git's ``spec.chart.spec.version``."""
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.only_in_cluster or self.only_in_git or self.depends_on_differs or self.chart_version_differs
+        )
+
+    def for_node(self, node_id: str) -> list[str]:
+        """What differs for one Kustomization, one line each."""
+        lines = []
+        if node_id in self.only_in_cluster:
+            lines.append("only in the cluster (not in Git)")
+        if node_id in self.only_in_git:
+            lines.append("only in Git (not in the cluster)")
+        for d in self.depends_on_differs:
+            if d["id"] == node_id:
+                lines.append(
+                    f"dependsOn differs: cluster {', '.join(d['cluster']) or '-'} / Git {', '.join(d['git']) or '-'}"
+                )
+        for c in self.chart_version_differs:
+            if c.kustomization == node_id:
+                lines.append(
+                    f"chart version of HelmRelease {c.id}: Git {c.git or '-'} / deployed {c.cluster or 'none'}"
+                    + (f" (last tried {c.attempted})" if c.attempted and c.attempted != c.cluster else "")
+                )
+        return lines
+
+    def lines(self) -> list[str]:
+        """Every difference, one line each (the text output and the Cluster tab's drift box)."""
+        out = []
+        if self.only_in_cluster:
+            out.append("only in the cluster: " + ", ".join(self.only_in_cluster))
+        if self.only_in_git:
+            out.append("only in Git: " + ", ".join(self.only_in_git))
+        for d in self.depends_on_differs:
+            out.append(f"dependsOn differs for {d['id']}: cluster {d['cluster']} / Git {d['git']}")
+        for c in self.chart_version_differs:
+            out.append(
+                f"chart version differs for HelmRelease {c.id} ({_label(c.kustomization)}): Git {c.git or '-'} / "
+                f"deployed {c.cluster or 'none'}"
+                + (f", last tried {c.attempted}" if c.attempted and c.attempted != c.cluster else "")
+            )
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
             "only_in_cluster": list(self.only_in_cluster),
             "only_in_git": list(self.only_in_git),
             "depends_on_differs": list(self.depends_on_differs),
+            "chart_version_differs": [c.to_json() for c in self.chart_version_differs],
         }
 
 
@@ -108,9 +163,39 @@ class ClusterSnapshot:
     fetched_at: datetime
     """When it was read (UTC)."""
     items: list[KsStatus] = field(default_factory=list)
+    helmreleases: list[HrStatus] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What could not be read without failing the poll (e.g. HelmReleases), one line each."""
 
     def by_id(self) -> dict[str, KsStatus]:
         return {k.id: k for k in self.items}
+
+    def map_helmreleases(self, git: dict[str, GitHelmRelease]) -> ClusterSnapshot:
+        """Attach each HelmRelease to the Kustomization whose folder holds it in Git (the repo
+        model wins over kustomize-controller's labels). Returns ``self``."""
+        for hr in self.helmreleases:
+            found = git.get(hr.id)
+            if found is not None:
+                hr.kustomization = found.kustomization
+        return self
+
+    def helmreleases_of(self, node_id: str) -> list[HrStatus]:
+        return [h for h in self.helmreleases if h.kustomization == node_id]
+
+    def failing_helmrelease(self, node_id: str) -> HrStatus | None:
+        """The HelmRelease of ``node_id`` to blame: stalled before failed, then by name."""
+        failing = [h for h in self.helmreleases_of(node_id) if h.failing]
+        return min(failing, key=lambda h: (h.state != "stalled", h.id)) if failing else None
+
+    def graph_states(self) -> dict[str, str]:
+        """The state to paint per Kustomization: ``failed`` when one of its HelmReleases failed,
+        even while the Kustomization itself is still progressing (its health check has not timed out)."""
+        out = {k.id: k.state for k in self.items}
+        for hr in self.helmreleases:
+            ks = hr.kustomization
+            if hr.failing and ks in out and out[ks] in ("progressing", "ready", "unknown"):
+                out[ks] = "failed"
+        return out
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(STATES, 0)
@@ -120,12 +205,22 @@ class ClusterSnapshot:
 
     def to_json(self, drift: Drift | None = None) -> dict[str, Any]:
         """The stable JSON of DESIGN.md "status"."""
-        return {
+        kustomizations = []
+        for k in self.items:
+            doc = k.to_json()
+            doc["helmreleases"] = [h.id for h in self.helmreleases_of(k.id)]
+            doc["root_cause_chain"] = cause_chain(self, k.id)
+            kustomizations.append(doc)
+        out = {
             "source": self.source,
             "fetched_at": _iso(self.fetched_at),
-            "kustomizations": [k.to_json() for k in self.items],
+            "kustomizations": kustomizations,
+            "helmreleases": [h.to_json() for h in self.helmreleases],
             "drift": (drift or Drift()).to_json(),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 def _iso(moment: datetime) -> str:
@@ -133,43 +228,6 @@ def _iso(moment: datetime) -> str:
 
 
 # ------------------------------------------------------------------ parsing
-
-
-def _conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for c in status.get("conditions") or []:
-        if isinstance(c, dict) and isinstance(c.get("type"), str):
-            out[c["type"]] = c
-    return out
-
-
-def classify(obj: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """The state of one Kustomization object and the condition that decided it."""
-    spec = obj.get("spec") or {}
-    status = obj.get("status") or {}
-    conds = _conditions(status)
-    ready, stalled, reconciling = conds.get("Ready"), conds.get("Stalled"), conds.get("Reconciling")
-    if spec.get("suspend") is True:
-        return "suspended", ready
-    if stalled and stalled.get("status") == "True":
-        return "stalled", stalled
-    if ready:
-        verdict = ready.get("status")
-        if verdict == "False":
-            return ("waiting" if ready.get("reason") == DEPENDENCY_NOT_READY else "failed"), ready
-        if verdict == "Unknown":
-            return "progressing", ready
-        if verdict == "True":
-            generation = (obj.get("metadata") or {}).get("generation")
-            observed = status.get("observedGeneration")
-            if isinstance(generation, int) and isinstance(observed, int) and 0 <= observed < generation:
-                return "progressing", reconciling or ready
-            if reconciling and reconciling.get("status") == "True":
-                return "progressing", reconciling
-            return "ready", ready
-    if reconciling and reconciling.get("status") == "True":
-        return "progressing", reconciling
-    return "unknown", None
 
 
 def _depends_on(obj: dict[str, Any], namespace: str) -> list[str]:
@@ -209,38 +267,18 @@ def parse_kustomizations(
 ) -> ClusterSnapshot:
     """Parse ``kubectl get kustomizations.kustomize.toolkit.fluxcd.io -A -o json`` output.
 
-    Also accepts a single Kustomization object. Anything else raises ``StatusError`` saying what
-    came back instead."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        shown = f"; it starts with {first[:80]!r}" if first else "; it was empty"
-        raise StatusError(
-            f"status from {source} is not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}){shown}"
-        ) from None
-    if isinstance(doc, dict) and doc.get("kind") == "Kustomization":
-        objects: Any = [doc]
-    elif isinstance(doc, dict) and "items" in doc:
-        objects = doc["items"]
-    else:
-        kind = doc.get("kind") if isinstance(doc, dict) else type(doc).__name__
-        raise StatusError(f"status from {source} is JSON but not a Kustomization list (got {kind!r})")
-    if not isinstance(objects, list):
-        raise StatusError(f"status from {source}: 'items' is {type(objects).__name__}, not a list")
+    Also accepts a single Kustomization object, and a List that mixes Kustomizations with
+    HelmReleases (``kubectl get kustomizations,helmreleases -A -o json``). Anything else raises
+    ``StatusError`` saying what came back instead."""
+    objects = load_objects(text, source, ("Kustomization", "HelmRelease"))
     items = []
-    for index, obj in enumerate(objects):
-        if not isinstance(obj, dict):
-            raise StatusError(f"status from {source}: item {index} is {type(obj).__name__}, not an object")
-        if obj.get("kind", "Kustomization") != "Kustomization":
-            continue
+    for index, obj in enumerate(objects["Kustomization"]):
         try:
             items.append(parse_kustomization(obj))
         except StatusError as exc:
             raise StatusError(f"status from {source}: item {index}: {exc}") from None
     snapshot = ClusterSnapshot(source=source, fetched_at=fetched_at or datetime.now(UTC), items=items)
+    snapshot.helmreleases = [parse_helmrelease(o) for o in objects["HelmRelease"]]
     by_id = snapshot.by_id()
     for k in items:
         k.root_cause = _root_cause(by_id, k.id)
@@ -286,9 +324,47 @@ def root_cause(snapshot: ClusterSnapshot, node_id: str) -> str | None:
     return _root_cause(snapshot.by_id(), node_id)
 
 
+def _label(node_id: str) -> str:
+    return node_id.removeprefix("flux-system/")
+
+
+def _helm_tail(snapshot: ClusterSnapshot, node_id: str) -> str:
+    hr = snapshot.failing_helmrelease(node_id)
+    return f" <- HelmRelease {hr.id}: {hr.cause()}" if hr is not None else ""
+
+
+def _what(snapshot: ClusterSnapshot, found: KsStatus | None) -> str:
+    """Why a root-cause Kustomization is not ready: its reason, then its failing HelmRelease's
+    cause when it has one (else its own message)."""
+    if found is None:
+        return "not in the cluster"
+    tail = _helm_tail(snapshot, found.id)
+    if tail:
+        return f"{found.reason or found.state}{tail}"
+    return f"{found.reason or found.state}: {found.message or ''}".strip()
+
+
+def cause_chain(snapshot: ClusterSnapshot, node_id: str) -> str | None:
+    """Why ``node_id`` is not ready, through both levels, or ``None`` when nothing blocks it:
+    ``netcorp-app waiting <- postgre: HealthCheckFailed <- HelmRelease database/postgre: install
+    retries exhausted (3/3): timed out waiting for the condition``."""
+    by_id = snapshot.by_id()
+    k = by_id.get(node_id)
+    if k is None:
+        return None
+    if k.state == "waiting" and k.root_cause:
+        return f"{_label(k.id)} waiting <- {_label(k.root_cause)}: {_what(snapshot, by_id.get(k.root_cause))}"
+    tail = _helm_tail(snapshot, k.id)
+    if tail:
+        return f"{_label(k.id)} {k.state}{': ' + k.reason if k.reason and k.state != 'progressing' else ''}{tail}"
+    return None
+
+
 def root_cause_lines(snapshot: ClusterSnapshot) -> list[str]:
-    """``"3 waiting <- flux-system/cert-manager: HealthCheckFailed health check failed ..."``,
-    one line per root cause, most blocked first."""
+    """``"3 waiting <- flux-system/cert-manager: HealthCheckFailed: health check failed ..."``,
+    one line per root cause, most blocked first; a root cause with a failing HelmRelease reads
+    ``... HealthCheckFailed <- HelmRelease database/postgre: install retries exhausted ...``. Then
+    one line per failing HelmRelease that blocks nobody yet (its Kustomization still progressing)."""
     groups: dict[str, int] = {}
     for k in snapshot.items:
         if k.root_cause:
@@ -296,18 +372,49 @@ def root_cause_lines(snapshot: ClusterSnapshot) -> list[str]:
     by_id = snapshot.by_id()
     lines = []
     for cause, count in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])):
-        found = by_id.get(cause)
-        what = f"{found.reason or found.state}: {found.message or ''}".strip() if found else "not in the cluster"
-        lines.append(f"{count} waiting <- {cause}: {what}")
+        lines.append(f"{count} waiting <- {cause}: {_what(snapshot, by_id.get(cause))}")
+    for k in snapshot.items:
+        if k.id not in groups and snapshot.failing_helmrelease(k.id) is not None:
+            lines.append(cause_chain(snapshot, k.id) or "")
     return lines
 
 
-def drift(snapshot: ClusterSnapshot, repo_ids: dict[str, list[str]]) -> Drift:
-    """Compare the cluster with Git. ``repo_ids``: Kustomization id -> its dependsOn ids in Git."""
+def changes(before: ClusterSnapshot | None, after: ClusterSnapshot) -> list[str]:
+    """What changed between two polls, one line each: ``postgre: progressing -> failed``,
+    ``HelmRelease database/postgre: failed -> stalled``, ``+ new-app (waiting)``, ``- old-app``."""
+    if before is None:
+        return []
+    out = []
+    for kind, old, new in (
+        ("", {k.id: k.state for k in before.items}, {k.id: k.state for k in after.items}),
+        (
+            "HelmRelease ",
+            {h.id: h.state for h in before.helmreleases},
+            {h.id: h.state for h in after.helmreleases},
+        ),
+    ):
+        for node_id, state in new.items():
+            label = kind + (_label(node_id) if not kind else node_id)
+            if node_id not in old:
+                out.append(f"+ {label} ({state})")
+            elif old[node_id] != state:
+                out.append(f"{label}: {old[node_id]} -> {state}")
+        out += [f"- {kind + (_label(n) if not kind else n)}" for n in old if n not in new]
+    return out
+
+
+def drift(
+    snapshot: ClusterSnapshot,
+    repo_ids: dict[str, list[str]],
+    git_helmreleases: dict[str, GitHelmRelease] | None = None,
+) -> Drift:
+    """Compare the cluster with Git. ``repo_ids``: Kustomization id -> its dependsOn ids in Git;
+    ``git_helmreleases`` (``core.troubleshoot.git_helmreleases``): chart versions asked for."""
     cluster = snapshot.by_id()
     out = Drift(
         only_in_cluster=sorted(set(cluster) - set(repo_ids)),
         only_in_git=sorted(set(repo_ids) - set(cluster)),
+        chart_version_differs=chart_drift(git_helmreleases or {}, snapshot.helmreleases),
     )
     for node_id in sorted(set(cluster) & set(repo_ids)):
         live, git = sorted(cluster[node_id].depends_on), sorted(repo_ids[node_id])
@@ -326,6 +433,10 @@ class StatusSource(Protocol):
 
     async def fetch(self) -> ClusterSnapshot: ...
 
+    async def events(self, kind: str, namespace: str, name: str) -> list[FluxEvent]:
+        """The events about one object (``Kustomization`` or ``HelmRelease``), newest first."""
+        ...
+
 
 class JsonFileSource:
     """Replays ``kubectl ... -o json`` output saved in a file."""
@@ -341,8 +452,24 @@ class JsonFileSource:
             raise StatusError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         return parse_kustomizations(data, self.source)
 
+    async def events(self, kind: str, namespace: str, name: str) -> list[FluxEvent]:
+        """The Events saved in the same file (a List may mix kinds), about that object."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise StatusError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        return [
+            e
+            for e in parse_events(data, self.source)
+            if (e.kind, e.namespace, e.name) == (kind, namespace, name)
+        ]
+
     async def close(self) -> None:
         return None
+
+
+EVENT_KINDS = ("Kustomization", "HelmRelease")
+"""The kinds ``events`` asks about (the field selector names one of them)."""
 
 
 class SshKubectlSource:
@@ -356,29 +483,84 @@ class SshKubectlSource:
         context: str | None = None,
         *,
         timeout: float = 20.0,
+        helmreleases: bool = True,
     ):
         self.transport = transport
         self.kubectl = shlex.split(kubectl) or ["kubectl"]
         self.context = context
         self.timeout = timeout
+        self.helmreleases = helmreleases
+        """Also read HelmReleases on every poll (``False``: Kustomizations only, as before issue 17)."""
         self.source = transport.source
+        self._connected = False
 
-    def argv(self) -> list[str]:
+    def _kubectl(self) -> list[str]:
         argv = [*self.kubectl]
         if self.context:
             argv += ["--context", self.context]
-        return [*argv, "get", KS_RESOURCE, "-A", "-o", "json"]
+        return argv
 
-    async def fetch(self) -> ClusterSnapshot:
-        result = await self.transport.run(self.argv(), timeout=self.timeout)
+    def argv(self, resource: str = KS_RESOURCE) -> list[str]:
+        return [*self._kubectl(), "get", resource, "-A", "-o", "json"]
+
+    def events_argv(self, kind: str, namespace: str, name: str) -> list[str]:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"events are read for {' and '.join(EVENT_KINDS)} only, not {kind}")
+        selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+        return [
+            *self._kubectl(),
+            "get",
+            "events",
+            "-n",
+            namespace,
+            "--field-selector",
+            selector,
+            "-o",
+            "json",
+        ]
+
+    async def _get(self, argv: list[str]) -> str:
+        result = await self.transport.run(argv, timeout=self.timeout)
         if not result.ok:
             last = next((s.strip() for s in reversed(result.stderr.splitlines()) if s.strip()), "no message")
             raise StatusError(
                 f"remote kubectl on {self.transport.target.host_port} failed (exit {result.returncode}): {last}"
             )
-        return parse_kustomizations(result.stdout, self.source)
+        return result.stdout
+
+    async def fetch(self) -> ClusterSnapshot:
+        """Kustomizations and HelmReleases, read at once over the one multiplexed connection. A
+        failed HelmRelease read (no helm-controller) leaves a note; the poll still succeeds."""
+        if not self.helmreleases:
+            return parse_kustomizations(await self._get(self.argv()), self.source)
+        if not self._connected:  # the first call opens the master connection: one login, not two
+            ks_text: str | BaseException = await self._get(self.argv())
+            self._connected = True
+            hr_text = (await asyncio.gather(self._get(self.argv(HR_RESOURCE)), return_exceptions=True))[0]
+        else:
+            ks_text, hr_text = await asyncio.gather(
+                self._get(self.argv()), self._get(self.argv(HR_RESOURCE)), return_exceptions=True
+            )
+        if isinstance(ks_text, BaseException):
+            raise ks_text
+        snapshot = parse_kustomizations(ks_text, self.source)
+        if isinstance(hr_text, BaseException):
+            if not isinstance(hr_text, StatusError):
+                raise hr_text
+            snapshot.notes.append(f"HelmReleases not read: {hr_text}")
+        else:
+            try:
+                snapshot.helmreleases = parse_helmreleases(hr_text, self.source)
+            except StatusError as exc:
+                snapshot.notes.append(f"HelmReleases not read: {exc}")
+        return snapshot
+
+    async def events(self, kind: str, namespace: str, name: str) -> list[FluxEvent]:
+        """``kubectl get events -n NS --field-selector involvedObject.kind=K,involvedObject.name=N``."""
+        return parse_events(await self._get(self.events_argv(kind, namespace, name)), self.source)
 
     async def close(self) -> None:
+        self._connected = False
         await self.transport.close()
 
 
@@ -395,7 +577,9 @@ def ssh_source(
     CLI (``infra-tui status``) and the TUI's cluster watch share."""
     target = SshTarget.from_settings(cluster, accept_new_host_key=accept_new_host_key)
     target.password = password
-    return SshKubectlSource(SshTransport(target), kubectl=cluster.kubectl, context=cluster.context, timeout=timeout)
+    return SshKubectlSource(
+        SshTransport(target), kubectl=cluster.kubectl, context=cluster.context, timeout=timeout
+    )
 
 
 def watch_source(

@@ -76,6 +76,10 @@ CONTEXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:/-]{0,252}$")
 DURATION = re.compile(r"^\d+(ms|s|m|h)?$")
 KUBECTL_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)*/?kubectl$")
 KUBECTL_WRAPPERS = {"k3s", "k0s", "microk8s"}
+_INVOLVED = r"involvedObject\.(kind|name|namespace)=[A-Za-z0-9][A-Za-z0-9._-]{0,252}"
+EVENT_FIELD_SELECTOR = re.compile(rf"^{_INVOLVED}(,{_INVOLVED}){{0,2}}$")
+"""``--field-selector`` of ``get events``: only equality on the object the events are about."""
+EVENT_RESOURCES = {"events", "event", "events.events.k8s.io"}
 """Distributions that ship kubectl as ``<wrapper> kubectl``."""
 
 GET_RESOURCES = {
@@ -121,9 +125,15 @@ GLOBAL_FLAGS: dict[str, object] = {"--context": CONTEXT_NAME, "--request-timeout
 
 ALLOW_LIST: tuple[Verb, ...] = (
     # kubectl get <flux kind|events> [NAME] (-A | -n NS) -o json
+    # kubectl get events -n NS --field-selector involvedObject.kind=K,involvedObject.name=N -o json
     Verb(
         words=("get",),
-        flags={"--all-namespaces": None, "--namespace": DNS1123_LABEL, "--output": {"json"}},
+        flags={
+            "--all-namespaces": None,
+            "--namespace": DNS1123_LABEL,
+            "--output": {"json"},
+            "--field-selector": EVENT_FIELD_SELECTOR,  # events only (checked below)
+        },
         required={"--output": {"json"}},
         positional=(GET_RESOURCES, DNS1123_SUBDOMAIN),
         min_positional=1,
@@ -246,6 +256,8 @@ def _check_verb(verb: Verb, args: list[str], refuse) -> None:
     for name, values in verb.required.items():
         if seen.get(name) not in values:
             raise refuse(f"{' '.join(verb.words)} needs {name}={'|'.join(sorted(values))}")
+    if "--field-selector" in seen and (verb.words != ("get",) or positional[0] not in EVENT_RESOURCES):
+        raise refuse("--field-selector only with get events")
     if verb.words == ("apply",) and "--server-side" in seen and seen.get("--dry-run") != "server":
         raise refuse("--server-side only with --dry-run=server")
 
