@@ -21,6 +21,7 @@ from infra_tui.app import InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.core import repo as repo_mod
 from infra_tui.services.cluster import HR_RESOURCE, KS_RESOURCE
+from infra_tui.services.ssh import check_allowed
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.cluster_watch import ClusterWatch
 from infra_tui.widgets.graph_view import GraphView
@@ -159,9 +160,12 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         await pilot.press("f6")
         await pilot.pause()
         assert app.main.preview_pane.active == "cluster"
-    # only the allow-listed read crossed the transport
+    # only allow-listed reads crossed the transport: the polls, and the selected row's events
     calls = sshd.kubectl_calls()
-    assert calls and all(c in (["get", KS_RESOURCE, "-A", "-o", "json"], ["get", HR_RESOURCE, "-A", "-o", "json"]) for c in calls)
+    assert ["get", KS_RESOURCE, "-A", "-o", "json"] in calls and ["get", HR_RESOURCE, "-A", "-o", "json"] in calls
+    for argv in calls:
+        check_allowed(["kubectl", *argv])
+        assert argv[:2] == ["get", "events"] or argv[2:] == ["-A", "-o", "json"]
 
 
 @pytest.mark.sshd

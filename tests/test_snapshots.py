@@ -17,6 +17,7 @@ from infra_tui.commands.demo import copy_demo
 from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.sim_player import SimPlayer
 from tests.apprepo import make_repo, settle, stable, type_component
+from tests.troubleshoot_repo import troubleshoot_snapshot, write_mixed_list, write_troubleshoot_repo
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
@@ -158,3 +159,45 @@ def test_demo_cluster_panel(snap_compare, demo_root, size) -> None:
 
     app = DemoApp(demo_root, blink=False, autoplay=False)
     assert snap_compare(app, terminal_size=size, run_before=_steady(run_before))
+
+
+def _troubleshoot(node: str):
+    async def run_before(pilot) -> None:
+        from infra_tui.widgets.cluster_panel import ClusterPanel
+
+        from infra_tui.services.cluster import JsonFileSource
+
+        await settle(pilot)
+        saved = pilot.app.repo.root.parent / "cluster.json"
+        screen = pilot.app.screen
+        screen.show_cluster(
+            troubleshoot_snapshot(saved), f"file:{saved.name}", events_source=JsonFileSource(saved)
+        )
+        await pilot.press("f6")
+        panel = screen.query_one(ClusterPanel)
+        panel.select(node)
+        for _ in range(100):
+            if panel.events.get(node) is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.fixture
+def troubleshoot_root(tmp_path: Path) -> Path:
+    write_mixed_list(tmp_path / "cluster.json")
+    return write_troubleshoot_repo(tmp_path / "repo")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cluster_tab_helmrelease_root_cause(snap_compare, troubleshoot_root, size) -> None:
+    app = InfraApp(troubleshoot_root, blink=False)
+    assert snap_compare(app, terminal_size=size, run_before=_steady(_troubleshoot("flux-system/postgre")))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cluster_tab_drift(snap_compare, troubleshoot_root, size) -> None:
+    app = InfraApp(troubleshoot_root, blink=False)
+    assert snap_compare(app, terminal_size=size, run_before=_steady(_troubleshoot("flux-system/redis")))

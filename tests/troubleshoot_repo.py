@@ -10,6 +10,8 @@ deployed) and ``postgre`` (nothing deployed).
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.repo_builder import FlatRepo, helm_release_yaml
@@ -52,3 +54,26 @@ def write_troubleshoot_repo(root: Path) -> Path:
         else:
             repo.component(name, helm=False)
     return repo.write()
+
+
+FETCHED_AT = datetime(2026, 11, 27, 9, 25, 0, tzinfo=UTC)
+"""A fixed poll time for the replayed cluster: ages on screen do not depend on the wall clock."""
+
+
+def write_mixed_list(path: Path) -> Path:
+    """Kustomizations, HelmReleases and every event of the fixture in one saved List (what
+    ``status --from-json`` and ``JsonFileSource`` read)."""
+    items = []
+    for name in ("kustomizations.json", "helmreleases.json"):
+        items += json.loads((TROUBLESHOOT / name).read_text())["items"]
+    for f in sorted((TROUBLESHOOT / "events").glob("*.json")):
+        items += json.loads(f.read_text())["items"]
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    return path
+
+
+def troubleshoot_snapshot(path: Path):
+    """The fixture's snapshot, parsed as a poll would, at ``FETCHED_AT``."""
+    from infra_tui.services.cluster import parse_kustomizations
+
+    return parse_kustomizations(path.read_text(), f"file:{path.name}", fetched_at=FETCHED_AT)

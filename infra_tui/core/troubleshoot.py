@@ -388,7 +388,7 @@ def parse_events(text: str | bytes, source: str) -> list[FluxEvent]:
 
 
 def age(since: datetime | str | None, now: datetime) -> str:
-    """An age at ``now``: ``45s``, ``3m``, ``2h``, ``4d``; ``""`` when unknown."""
+    """An age at ``now``: ``45s``, ``3m``, ``2h``; ``""`` when unknown."""
     moment = _time(since) if isinstance(since, str) else since
     if moment is None:
         return ""
@@ -397,7 +397,7 @@ def age(since: datetime | str | None, now: datetime) -> str:
         return f"{seconds}s"
     if seconds < 7200:
         return f"{seconds // 60}m"
-    return f"{seconds // 3600}h" if seconds < 172800 else f"{seconds // 86400}d"
+    return f"{seconds // 3600}h"
 
 
 # ------------------------------------------------------------------ Git: which Kustomization deploys a HelmRelease

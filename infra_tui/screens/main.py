@@ -82,20 +82,67 @@ class MainScreen(Screen):
 
         snapshot = event.snapshot
         counts = ", ".join(f"{n} {s}" for s, n in snapshot.counts().items() if n)
-        self.show_cluster(snapshot, f"simulated cluster · t {go_duration(event.t)} · {counts}", event.root_cause)
+        player = self.query_one("#player")
+        self.show_cluster(
+            snapshot,
+            f"simulated cluster · t {go_duration(event.t)} · {counts}",
+            event.root_cause,
+            events_source=player.source,
+        )
 
     def on_cluster_watch_polled(self, event) -> None:
         """A poll of the live cluster (over SSH): the same painting as the simulated one."""
-        self.show_cluster(event.snapshot, event.status, event.root_cause)
+        from infra_tui.widgets.cluster_watch import ClusterWatch  # noqa: PLC0415 - loaded with the watch
 
-    def show_cluster(self, snapshot, status, root_cause: str = "") -> None:
+        watch = next(iter(self.query(ClusterWatch)), None)
+        self.show_cluster(
+            event.snapshot,
+            event.status,
+            event.root_cause,
+            events_source=watch.source if watch is not None else None,
+        )
+
+    def show_cluster(self, snapshot, status, root_cause: str = "", *, events_source=None) -> None:
         """Paint ``snapshot``'s states and ``root_cause`` on the graph and fill the cluster panel;
         the one path for the demo's simulated cluster and a live one. ``snapshot`` ``None``: only
-        the panel's status line changes (the graph keeps the last good states)."""
+        the panel's status line changes (the graph keeps the last good states). HelmReleases are
+        mapped to their Kustomizations by the repo model and compared with Git (drift); a node
+        whose HelmRelease failed is painted failed even while its Kustomization progresses."""
+        drift = None
         if snapshot is not None:
-            states = {k.id: k.state for k in snapshot.items}
-            self.query_one(GraphPanel).paint_states(states, root_cause)
-        self.query_one(ClusterPanel).show(snapshot, status)
+            drift = self._map_and_compare(snapshot)
+            if snapshot.helmreleases:  # mapped just now: the cause may read one level further down
+                from infra_tui.services.cluster import root_cause_lines  # noqa: PLC0415
+
+                causes = root_cause_lines(snapshot)
+                root_cause = causes[0] if causes else root_cause
+            self.query_one(GraphPanel).paint_states(snapshot.graph_states(), root_cause)
+        self.query_one(ClusterPanel).show(snapshot, status, drift, events_source)
+
+    def _map_and_compare(self, snapshot):
+        """Drift of ``snapshot`` against the app's repo (its HelmReleases mapped on the way)."""
+        from infra_tui.core.troubleshoot import git_helmreleases  # noqa: PLC0415
+        from infra_tui.services.cluster import drift  # noqa: PLC0415
+
+        repo = getattr(self.app, "repo", None)
+        env_name = getattr(self.app, "env", None)
+        if repo is None:
+            return None
+        try:
+            env = repo.env(env_name)
+        except KeyError:
+            return None
+        cache = getattr(self, "_git_side", None)
+        if cache is None or cache[0] is not repo or cache[1] != env.name:
+            cache = (
+                repo,
+                env.name,
+                git_helmreleases(repo, env.name),
+                {k.id: k.depends_on_ids for k in env.kustomizations},
+            )
+            self._git_side = cache
+        snapshot.map_helmreleases(cache[2])
+        return drift(snapshot, cache[3], cache[2])
 
     def watch_cluster(self, root, env: str | None, request=None) -> None:
         """Poll the env's live cluster if one is configured (``.infra-tui.yaml`` or flags)."""

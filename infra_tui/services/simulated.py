@@ -21,7 +21,9 @@ from typing import Any
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.graph import Graph
 from infra_tui.core.model import Repo
-from infra_tui.core.simulate import EPOCH, Step, Timeline, objects_at, simulate_repo
+from infra_tui.core.simulate import EPOCH, Step, Timeline, contents_of, objects_at, simulate_repo
+from infra_tui.core.simulate_helm import helmrelease_events, helmrelease_objects, kustomization_events
+from infra_tui.core.troubleshoot import FluxEvent, parse_events
 from infra_tui.services.cluster import ClusterSnapshot, parse_kustomizations
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -154,6 +156,10 @@ class SimulatedSource:
         self.graph, self.timeline = simulate_repo(
             self.repo, self.env, seed=self.seed, fail=self.fail, remove_deps=self.remove_deps
         )
+        self.releases = {
+            nid: [r for r in res if r.kind == "HelmRelease"]
+            for nid, res in contents_of(self.repo, self.graph).items()
+        }
         self.clock.end = self.timeline.end_time
         return self.timeline
 
@@ -200,13 +206,34 @@ class SimulatedSource:
         """The ``kubectl get kustomizations -A -o json`` List at simulated time ``t`` (default: now)."""
         return objects_at(self.timeline, self.graph, self.clock.now() if t is None else t)
 
+    def helmreleases(self, t: float) -> list[dict[str, Any]]:
+        """The HelmRelease objects at simulated time ``t`` (``kubectl get helmreleases -A -o json`` items)."""
+        out = []
+        for nid, releases in sorted(self.releases.items()):
+            ks = self.graph.nodes[nid]
+            out += helmrelease_objects(self.timeline, ks.name, ks.namespace, nid, releases, t)
+        return out
+
     def snapshot_at(self, t: float) -> ClusterSnapshot:
-        """What ``fetch`` returns at simulated time ``t``, synchronously (snapshot tests use it)."""
-        text = json.dumps(objects_at(self.timeline, self.graph, t))
-        return parse_kustomizations(text, source=self.source, fetched_at=EPOCH + timedelta(seconds=t))
+        """What ``fetch`` returns at simulated time ``t``, synchronously (snapshot tests use it):
+        Kustomizations and HelmReleases in one List, through the parser a cluster's output takes."""
+        doc = objects_at(self.timeline, self.graph, t)
+        doc["items"] += self.helmreleases(t)
+        return parse_kustomizations(
+            json.dumps(doc), source=self.source, fetched_at=EPOCH + timedelta(seconds=t)
+        )
 
     async def fetch(self) -> ClusterSnapshot:
         return self.snapshot_at(self.clock.now())
+
+    async def events(self, kind: str, namespace: str, name: str) -> list[FluxEvent]:
+        """The events a cluster would show for that object now, parsed like ``kubectl get events``."""
+        t = self.clock.now()
+        if kind == "Kustomization":
+            doc = kustomization_events(self.timeline, f"{namespace}/{name}", t)
+        else:
+            doc = helmrelease_events(self.helmreleases(t), namespace, name)
+        return parse_events(json.dumps(doc), self.source)
 
     async def close(self) -> None:
         return None
