@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "new": "plan a new component (from --spec FILE or --plain prompts): print the diff and summary; --write writes it",
     "edit": "plan a change to an existing component (from --spec FILE or --plain prompts); --write writes it",
     "validate": "kustomize build + dry-run (offline schemas, local kube context, or over SSH) of components",
-    "status": "read-only Flux Kustomization status of the cluster over SSH (or from a saved kubectl JSON)",
+    "status": "read-only Flux status (Kustomizations, HelmReleases) of the cluster over SSH (or from a saved kubectl JSON)",
     "simulate": "simulate the Flux bootstrap of an env: when each Kustomization starts, becomes ready or fails",
     "learn": "what the repo teaches: CRD providers, webhooks, house style, similar services; --write saves .infra-tui.learned.yaml",
 }
