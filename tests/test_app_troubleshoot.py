@@ -7,14 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from infra_tui.widgets.cluster_panel import ClusterPanel
-from infra_tui.widgets.graph_view import GraphView
-from infra_tui.widgets.sim_player import SimPlayer
 from textual.widgets import Static
 
 from infra_tui.app import DemoApp, InfraApp
 from infra_tui.commands.demo import copy_demo
 from infra_tui.services.cluster import JsonFileSource
+from infra_tui.widgets.cluster_panel import ClusterPanel
+from infra_tui.widgets.graph_view import GraphView
+from infra_tui.widgets.sim_player import SimPlayer
 from tests.apprepo import run_async, settle, wait_for
 from tests.troubleshoot_repo import troubleshoot_snapshot, write_mixed_list, write_troubleshoot_repo
 

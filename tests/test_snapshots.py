@@ -163,9 +163,8 @@ def test_demo_cluster_panel(snap_compare, demo_root, size) -> None:
 
 def _troubleshoot(node: str):
     async def run_before(pilot) -> None:
-        from infra_tui.widgets.cluster_panel import ClusterPanel
-
         from infra_tui.services.cluster import JsonFileSource
+        from infra_tui.widgets.cluster_panel import ClusterPanel
 
         await settle(pilot)
         saved = pilot.app.repo.root.parent / "cluster.json"

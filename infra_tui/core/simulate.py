@@ -646,7 +646,8 @@ def simulate_repo(
 # --------------------------------------------------------------------------- Flux-shaped objects
 
 
-def _condition(ctype: str, status: str, reason: str, message: str, since: float) -> dict[str, Any]:
+def condition(ctype: str, status: str, reason: str, message: str, since: float) -> dict[str, Any]:
+    """One status condition as the controllers write it (also used for the simulated HelmReleases)."""
     return {
         "lastTransitionTime": timestamp(since),
         "message": message,
@@ -733,27 +734,27 @@ def _object(timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[St
             rmsg = f"Detecting drift for revision {rev} with a timeout of {timeout}"
         else:
             rmsg = f"Running health checks for revision {rev} with a timeout of {timeout}"
-        conditions.append(_condition("Reconciling", "True", "Progressing", rmsg, run.start))
-        conditions.append(_condition("Ready", "Unknown", "Progressing", "Reconciliation in progress", ready_since))
+        conditions.append(condition("Reconciling", "True", "Progressing", rmsg, run.start))
+        conditions.append(condition("Ready", "Unknown", "Progressing", "Reconciliation in progress", ready_since))
         if run.health_checked and t >= run.applied:
-            conditions.append(_condition("Healthy", "Unknown", "Progressing", rmsg, run.applied))
+            conditions.append(condition("Healthy", "Unknown", "Progressing", rmsg, run.applied))
         status["lastAttemptedRevision"] = rev
     elif last.state == FAILED and run is not None:
         phase_msg = (f"Running health checks for revision {rev} with a timeout of {timeout}" if run.reason == HEALTH_CHECK_FAILED
                      else f"Detecting drift for revision {rev} with a timeout of {timeout}")
-        conditions.append(_condition("Reconciling", "True", "ProgressingWithRetry", phase_msg, run.start))
-        conditions.append(_condition("Ready", "False", last.reason, last.message, ready_since))
+        conditions.append(condition("Reconciling", "True", "ProgressingWithRetry", phase_msg, run.start))
+        conditions.append(condition("Ready", "False", last.reason, last.message, ready_since))
         if run.reason == HEALTH_CHECK_FAILED:
             inner = last.message.split(": ", 1)[1] if ": " in last.message else last.message
-            conditions.append(_condition("Healthy", "False", HEALTH_CHECK_FAILED, inner, run.end))
+            conditions.append(condition("Healthy", "False", HEALTH_CHECK_FAILED, inner, run.end))
         status["lastAttemptedRevision"] = rev
     elif last.state == READY and run is not None:
-        conditions.append(_condition("Ready", "True", SUCCEEDED, last.message, ready_since))
+        conditions.append(condition("Ready", "True", SUCCEEDED, last.message, ready_since))
         if run.health_checked:
-            conditions.append(_condition("Healthy", "True", "Succeeded", f"Health check passed in {go_duration(run.end - run.applied)}", run.end))
+            conditions.append(condition("Healthy", "True", "Succeeded", f"Health check passed in {go_duration(run.end - run.applied)}", run.end))
         status["lastAttemptedRevision"] = rev
     else:  # waiting: the dependency check runs before anything is fetched
-        conditions.append(_condition("Ready", "False", last.reason or DEPENDENCY_NOT_READY, last.message, ready_since))
+        conditions.append(condition("Ready", "False", last.reason or DEPENDENCY_NOT_READY, last.message, ready_since))
         if runs:
             status["lastAttemptedRevision"] = rev
     status["conditions"] = conditions
