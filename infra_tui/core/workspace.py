@@ -134,7 +134,7 @@ def detect_indent(text: str) -> tuple[int, int, int]:
 
 
 def _yaml_for(text: str) -> YAML:
-    y = YAML(typ="rt")
+    y = yamlio.quote_yaml11_specials(YAML(typ="rt"))
     m, s, o = detect_indent(text)
     y.indent(mapping=m, sequence=s, offset=o)
     y.preserve_quotes = True

@@ -451,11 +451,32 @@ def block_list_items(lines: list[str], key_line: int) -> tuple[list[int], int]:
 # --------------------------------------------------------------------------- round trip
 
 
+YAML11_SPECIAL = re.compile(
+    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|~|null|Null|NULL|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?0[0-7_]+|[-+]?0b[01_]+)$"
+)
+"""Plain scalars that YAML 1.2 reads as strings but YAML 1.1 readers (Helm's and Flux's Go YAML,
+PyYAML) read as booleans, null or numbers: ``no``, ``on``, ``y``, ``1:20``, ``010``."""
+
+
+def _represent_str_safely(representer: Any, data: str) -> Any:
+    if YAML11_SPECIAL.match(data):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    return representer.represent_str(data)
+
+
+def quote_yaml11_specials(rt: YAML) -> YAML:
+    """Make ``rt`` quote strings that a YAML 1.1 reader would not read back as strings (a values
+    key ``no`` written plain becomes ``false`` for Helm)."""
+    rt.representer.add_representer(str, _represent_str_safely)
+    return rt
+
+
 def round_trip_yaml() -> YAML:
     """A ruamel.yaml instance configured for the Flux repos this tool writes."""
     from ruamel.yaml import YAML  # plans and writes need it, the TUI's first frame does not
 
-    rt = YAML(typ="rt")
+    rt = quote_yaml11_specials(YAML(typ="rt"))
     rt.indent(mapping=2, sequence=4, offset=2)
     rt.preserve_quotes = True
     rt.width = 4096
