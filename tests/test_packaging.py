@@ -39,7 +39,7 @@ def expected_in_wheel(path: str) -> str | None:
         return path
     if path.startswith("widgets/") and path.endswith((".py", ".tcss")):
         return "infra_tui/" + path
-    if path.startswith("templates/") and path.endswith((".py", ".yaml", ".yml", ".json", ".md")):
+    if path.startswith("templates/") and path.endswith((".py", ".yaml", ".yml", ".json", ".json.gz", ".md")):
         return "infra_tui/" + path
     return None
 
@@ -50,6 +50,13 @@ def test_every_source_and_template_file_is_in_the_wheel(wheel):
     assert missing == []
     assert "infra_tui/templates/rules.yaml" in names
     assert any(n.startswith("infra_tui/templates/demo/clusters/local-kube/") for n in names)
+    assert "infra_tui/templates/schemas/kubernetes/1.34.json.gz" in names  # built-in kinds, offline
+
+
+def test_shipped_kubernetes_schemas_stay_small(wheel):
+    """The default install carries every built-in kind's schema of each shipped minor in < 5 MB."""
+    sizes = [i.file_size for i in wheel.infolist() if i.filename.startswith("infra_tui/templates/schemas/")]
+    assert sizes and sum(sizes) < 5_000_000
 
 
 def test_console_script_is_declared(wheel):

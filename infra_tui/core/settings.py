@@ -76,6 +76,8 @@ class Settings:
     """Additions to ``templates/rules.yaml``, passed as-is to the lint engine."""
     path: Path | None = None
     """The file these settings were read from; ``None``: no file, defaults only."""
+    kubernetes_version: str | None = None
+    """Kubernetes minor (``"1.32"``) whose schemas offline validation uses; ``None``: the default."""
 
     def cluster(self, env: str | None) -> ClusterSettings:
         """The settings of ``env`` (or of the only/first env when ``None``); defaults if absent."""
@@ -87,7 +89,7 @@ class Settings:
 
 
 _CLUSTER_FIELDS = {f.name: f for f in dataclasses.fields(ClusterSettings)}
-_TOP_KEYS = ("clusters", "rules")
+_TOP_KEYS = ("clusters", "rules", "kubernetes_version")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 
 
@@ -189,6 +191,7 @@ def parse_settings(text: str, file: str) -> Settings:
     top = _mapping(root, file, "the top level")
     clusters: dict[str, ClusterSettings] = {}
     rules: dict[str, Any] = {}
+    kubernetes_version: str | None = None
     for key_node, value_node in top:
         key = _key(key_node, file)
         if key == "clusters":
@@ -202,9 +205,15 @@ def parse_settings(text: str, file: str) -> Settings:
             if not isinstance(value, dict):
                 raise UserError("rules must be a mapping (additions to the rule tables)", file=file, line=_line(value_node))
             rules = value
+        elif key == "kubernetes_version":
+            if not _is_null(value_node):
+                if not isinstance(value_node, yaml.ScalarNode) or not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", value_node.value):
+                    raise UserError('kubernetes_version must be a Kubernetes version such as "1.32"', file=file,
+                                    line=_line(value_node))  # fmt: skip
+                kubernetes_version = value_node.value
         else:
             raise _unknown(key, _TOP_KEYS, "at the top level", file, key_node)
-    return Settings(clusters=clusters, rules=rules, path=Path(file))
+    return Settings(clusters=clusters, rules=rules, path=Path(file), kubernetes_version=kubernetes_version)
 
 
 def _cluster(env: str, node: yaml.Node, file: str) -> ClusterSettings:

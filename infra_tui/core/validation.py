@@ -11,6 +11,7 @@ A component is validated in two steps, a kustomize build and a dry-run (``local`
 | ``missing-crd``        | a CRD instance whose provider is not among the dependencies  | yes    |
 | ``expected-missing-crd``| a CRD instance whose CRD a dependency provides: expected    | no     |
 | ``cluster``            | the API server refused an object for another reason          | yes    |
+| ``unknown-field``      | a CRD object has a field its schema does not list (pruned)   | no     |
 
 ``classify_kubectl_error`` turns the stderr of ``kubectl apply --dry-run`` into issues; the
 CRD-kind -> provider table comes from ``templates/rules.yaml`` (``crd_providers``) and is passed in.
@@ -23,6 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from infra_tui.core import postbuild
+
 BuildState = Literal["pass", "fail"]
 DryRunState = Literal["pass", "fail", "skipped", "expected-missing-crd"]
 
@@ -32,6 +35,7 @@ BUILD = "build"
 MISSING_CRD = "missing-crd"
 EXPECTED_MISSING_CRD = "expected-missing-crd"
 CLUSTER = "cluster"
+UNKNOWN_FIELD = "unknown-field"  # a warning: the API server prunes fields a CRD schema does not list
 FAILING_CLASSES = frozenset({SYNTAX, SCHEMA, BUILD, MISSING_CRD, CLUSTER})
 
 
@@ -363,6 +367,7 @@ class Target:
     component: str  # repo-relative dir
     ks_id: str | None = None
     ancestors: frozenset[str] | None = None
+    post_build: Any = field(default=None, compare=False)  # core.postbuild.PostBuild: Flux variables
 
 
 def targets_from_repo(repo: Any, env_name: str | None = None, names: Sequence[str] = ()) -> list[Target]:
@@ -379,11 +384,19 @@ def targets_from_repo(repo: Any, env_name: str | None = None, names: Sequence[st
         if comp is not None and comp.dir not in by_dir:
             by_dir[comp.dir] = ks
 
+    sources: list[Any] = []
+
+    def variable_sources() -> list[Any]:  # read once, and only if some Kustomization substitutes
+        if not sources:
+            files = [*(env.files if env is not None else []), *(f for c in repo.components.values() for f in c.files)]
+            sources.extend(postbuild.collect_sources(repo.root, dict.fromkeys(files)))
+        return sources
+
     def target(comp_dir: str) -> Target:
         ks = by_dir.get(comp_dir)
         if ks is None:
             return Target(comp_dir)
-        return Target(comp_dir, ks.id, frozenset(ancestors(ks.id, edges)))
+        return Target(comp_dir, ks.id, frozenset(ancestors(ks.id, edges)), postbuild.post_build_for(ks, variable_sources))
 
     dirs = sorted(repo.components)
     if not names:

@@ -1,10 +1,11 @@
 """Dry-run of a component's manifests, three ways.
 
-* ``offline`` (the default): JSON-schema validation with no cluster, per *source document*, so
-  every error carries the file and line of the field at fault. CRD kinds the patterns generate are
-  checked against the schemas in ``templates/schemas/`` (trimmed from the published CRDs); core
-  kinds against the ``kubernetes-validate`` bundle when the ``schemas`` extra is installed, else a
-  structural check only (and the result says so).
+* ``offline`` (the default): JSON-schema validation with no cluster of every object the kustomize
+  build renders (Flux postBuild substitutions applied), strict (unknown fields), each error placed
+  on the source file:line or kustomization.yaml entry it came from (``core.rendered``). Built-in
+  kinds use the shipped schemas of a pinned Kubernetes minor, CRD kinds the patterns generate the
+  trimmed CRD schemas (``core.k8s_schemas``). When the build fails, the source documents are
+  checked one by one instead.
 * ``local``: ``kubectl apply --dry-run=server -f -`` against the current kube context, only when
   one is configured and answers a cheap ``kubectl version`` quickly; otherwise ``skipped``.
 * ``ssh``: the same on the control plane through the read-only SSH transport (duck-typed: any
@@ -16,9 +17,6 @@ Nothing here ever runs ``kubectl apply`` without ``--dry-run``.
 from __future__ import annotations
 
 import asyncio
-import functools
-import importlib.resources
-import json
 import os
 import re
 import shutil
@@ -28,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import jsonschema
 import yaml
 
+from infra_tui.core import k8s_schemas, rendered
 from infra_tui.core import validation as v
 from infra_tui.core.yamlio import key_line, load_documents, split_documents
-from infra_tui.services import kustomize, proc
+from infra_tui.services import kustomize, proc, render
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -42,121 +40,12 @@ except ImportError:  # pragma: no cover
 
 STRATEGIES = ("offline", "local", "ssh")
 
-# API groups served by kube-apiserver itself (no CRD needed).
-CORE_GROUPS = frozenset(
-    {
-        "", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io",
-        "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io",
-        "apiextensions.k8s.io", "certificates.k8s.io", "discovery.k8s.io", "node.k8s.io", "events.k8s.io",
-        "flowcontrol.apiserver.k8s.io", "resource.k8s.io", "apiregistration.k8s.io", "authentication.k8s.io",
-        "authorization.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
-    }
-)  # fmt: skip
 NOT_CLUSTER_OBJECTS = frozenset({"kustomize.config.k8s.io"})  # kustomization.yaml, Component
 SUBSTITUTION = re.compile(r"\$\{[^}]+\}")  # Flux postBuild variables, substituted after the build
 MAX_ERRORS_PER_DOC = 8
-
-_S = {"type": "string"}
-_OBJ = {"type": "object"}
-_META = {"type": "object", "required": ["name"], "properties": {"name": _S, "namespace": _S}}
-_POD_TEMPLATE = {"type": "object", "properties": {"metadata": _OBJ, "spec": {"type": "object", "required": ["containers"],
-                 "properties": {"containers": {"type": "array", "minItems": 1, "items": {"type": "object",
-                 "required": ["name"], "properties": {"name": _S, "image": _S}}}}}}}  # fmt: skip
-_WORKLOAD_SPEC = {
-    "type": "object",
-    "required": ["selector", "template"],
-    "properties": {"replicas": {"type": "integer"}, "selector": _OBJ, "template": _POD_TEMPLATE},
-}
-# Basic shape of common core kinds: used only when kubernetes-validate is not installed.
-STRUCTURAL_CORE: dict[str, dict[str, Any]] = {
-    "Namespace": {},
-    "ConfigMap": {"data": {"type": "object", "additionalProperties": {"type": "string"}}},
-    "Secret": {"data": {"type": "object", "additionalProperties": {"type": "string"}},
-               "stringData": {"type": "object", "additionalProperties": {"type": "string"}}},
-    "Service": {"spec": {"type": "object", "properties": {"ports": {"type": "array", "items": {"type": "object",
-                "required": ["port"], "properties": {"port": {"type": "integer"}}}}}}},
-    "Deployment": {"spec": _WORKLOAD_SPEC},
-    "StatefulSet": {"spec": _WORKLOAD_SPEC},
-    "DaemonSet": {"spec": {**_WORKLOAD_SPEC, "properties": {"selector": _OBJ, "template": _POD_TEMPLATE}}},
-    "ServiceAccount": {},
-    "NetworkPolicy": {"spec": {"type": "object", "required": ["podSelector"]}},
-}  # fmt: skip
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-def _structural_schema(kind: str) -> dict[str, Any]:
-    props: dict[str, Any] = {"apiVersion": _S, "kind": _S, "metadata": _META}
-    props.update(STRUCTURAL_CORE.get(kind, {}))
-    return {"type": "object", "required": ["apiVersion", "kind", "metadata"], "properties": props}
-
-
-def kubernetes_validate_available() -> bool:
-    try:
-        importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
-    except (ModuleNotFoundError, TypeError):
-        return False
-    return True
-
-
-@functools.lru_cache(maxsize=1)
-def _kv_schema_dir() -> Path | None:
-    """The newest strict schema folder of the kubernetes-validate bundle, or None."""
-    try:
-        base = importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
-    except ModuleNotFoundError:
-        return None
-    dirs = [p for p in base.iterdir() if p.name.endswith("-local-strict")]  # type: ignore[attr-defined]
-
-    def version_key(p: Any) -> tuple[int, ...]:
-        return tuple(int(x) for x in re.findall(r"\d+", p.name.split("-")[0]))
-
-    return Path(str(max(dirs, key=version_key))) if dirs else None
-
-
-@functools.lru_cache(maxsize=1)
-def _kv_registry() -> Any:
-    from referencing import Registry, Resource
-
-    folder = _kv_schema_dir()
-    assert folder is not None
-    defs = json.loads((folder / "_definitions.json").read_text())
-    return Resource.from_contents(defs) @ Registry()
-
-
-def crd_schema_root() -> Path:
-    """The bundled JSON schemas of CRD kinds (``templates/schemas``)."""
-    return Path(str(importlib.resources.files("infra_tui.templates").joinpath("schemas")))
-
-
-@functools.lru_cache(maxsize=256)
-def validator_for(api_version: str, kind: str) -> tuple[jsonschema.protocols.Validator | None, str]:
-    """A cached validator for (apiVersion, kind) and where its schema came from.
-
-    Source is ``crd`` (bundled CRD schema), ``kubernetes-validate``, ``structural`` (core kind,
-    no bundle installed) or ``none`` (a CRD kind we carry no schema for).
-    """
-    group, _, version = api_version.rpartition("/")
-    if group not in CORE_GROUPS:
-        path = crd_schema_root() / group / f"{kind.lower()}_{version}.json"
-        if path.is_file():
-            schema = json.loads(path.read_text())
-            return jsonschema.Draft202012Validator(schema), "crd"
-        return None, "none"
-    folder = _kv_schema_dir()
-    if folder is not None:
-        short = group.split(".", 1)[0]
-        name = f"{kind.lower()}-{short}-{version}.json" if group else f"{kind.lower()}-{version}.json"
-        path = folder / name
-        if path.is_file():
-            from referencing import Resource
-
-            schema = json.loads(path.read_text())
-            registry = Resource.from_contents(schema) @ _kv_registry()
-            return jsonschema.Draft202012Validator(schema, registry=registry), "kubernetes-validate"
-        return jsonschema.Draft202012Validator(_structural_schema(kind)), "structural"
-    return jsonschema.Draft202012Validator(_structural_schema(kind)), "structural"
+def validator_for(api_version: str, kind: str, minor: str = k8s_schemas.DEFAULT_KUBERNETES_VERSION) -> tuple[Any, str]:
+    """A cached validator for (apiVersion, kind) and where its schema came from (``k8s_schemas``)."""
+    return k8s_schemas.validator_for(api_version, kind, minor)
 
 
 # --------------------------------------------------------------------------- source documents
@@ -280,37 +169,6 @@ def field_line(doc: SourceDoc, path: Sequence[Any]) -> int:
 # --------------------------------------------------------------------------- offline
 
 
-def _dotted(path: Sequence[Any]) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(document)"
-
-
-def _message(err: jsonschema.ValidationError) -> str:
-    custom = err.schema.get(f"x-message-{err.validator}") if isinstance(err.schema, dict) else None
-    if custom:
-        return str(custom)
-    if err.validator in ("oneOf", "anyOf") and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
-        return best.message if best is not None else "does not match any allowed shape"
-    msg = err.message
-    return msg if len(msg) <= 200 else msg[:197] + "..."
-
-
-def _drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_nulls(x) for k, x in value.items() if x is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(x) for x in value]
-    return value
-
-
-def _substituted(err: jsonschema.ValidationError) -> bool:
-    """A value Flux postBuild substitutes later (``${VAR}``) is not judged before substitution."""
-    return isinstance(err.instance, str) and bool(SUBSTITUTION.search(err.instance))
-
-
 @dataclass
 class OfflineResult:
     issues: list[v.Issue] = field(default_factory=list)
@@ -324,12 +182,12 @@ def validate_documents(
     ancestor_ids: Iterable[str] | None = None,
     crd_providers: Sequence[Any] | None = None,
     self_id: str | None = None,
+    minor: str = k8s_schemas.DEFAULT_KUBERNETES_VERSION,
 ) -> OfflineResult:
-    """Validate source documents with no cluster. ``ancestor_ids=None``: dependencies unknown."""
+    """Validate source documents one by one (when the build failed). ``ancestor_ids=None``: unknown."""
     table = v.crd_providers(crd_providers)
     ancestors = list(ancestor_ids) if ancestor_ids is not None else None
     result = OfflineResult()
-    structural_only: set[str] = set()
     unchecked: set[str] = set()
     for doc in docs:
         if not isinstance(doc.data, dict):
@@ -345,52 +203,76 @@ def validate_documents(
             result.issues.append(v.Issue(v.SCHEMA, f"missing {missing}", doc.file, doc.line))
             continue
         label = f"{kind} {doc.name}".strip()
-        if group not in CORE_GROUPS and ancestors is not None:
-            provider = v.provider_for(kind, group, table)
-            if provider is not None:
+        if group not in k8s_schemas.builtin_groups(minor) and ancestors is not None:
+            if v.provider_for(kind, group, table) is not None:
                 issue = v.classify_missing_crd(kind, api_version, ancestors, table, file=doc.file,
                                                line=doc.line, self_id=self_id)  # fmt: skip
-                if issue.fails:
-                    result.issues.append(issue)
+                if issue.fails or validator_for(api_version, kind, minor)[0] is None:
+                    result.issues.append(issue)  # missing; or expected: its schema arrives with the dependency
                     continue
-                validator, source = validator_for(api_version, kind)
-                if validator is None:
-                    result.issues.append(issue)  # expected: its schema arrives with the dependency
-                    continue
-        validator, source = validator_for(api_version, kind)
-        if validator is None:
+        problems, source = k8s_schemas.check_object(doc.data, minor)
+        if source == "none":
             unchecked.add(f"{kind} ({api_version})")
-            continue
-        if source == "structural":
-            structural_only.add(kind)
-        data = {k: val for k, val in doc.data.items() if k != "sops"}  # SOPS metadata is Flux's business
-        if source == "crd":
-            data = _drop_nulls(data)  # the API server drops nulls of non-nullable CRD fields
         result.checked += 1
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
         shown = 0
-        for err in errors:
-            if _substituted(err):
-                continue
+        for p in problems:
+            found, value = k8s_schemas.get_path(doc.data, p.path)
+            if found and isinstance(value, str) and SUBSTITUTION.search(value):
+                continue  # Flux postBuild substitutes it after the build
             if shown == MAX_ERRORS_PER_DOC:
                 result.issues.append(v.Issue(v.SCHEMA, f"{label}: more errors not shown", doc.file, doc.line))
                 break
-            path = list(err.absolute_path)
-            result.issues.append(
-                v.Issue(v.SCHEMA, f"{label}: {_dotted(path)}: {_message(err)}", doc.file, field_line(doc, path))
-            )
+            cls = v.UNKNOWN_FIELD if p.severity == "warning" else v.SCHEMA
+            result.issues.append(v.Issue(cls, f"{label}: {k8s_schemas.dotted(p.path)}: {p.message}", doc.file,
+                                         field_line(doc, p.path)))  # fmt: skip
             shown += 1
-    if structural_only:
-        result.notes.append(
-            f"core kinds ({', '.join(sorted(structural_only))}): structural check only; "
-            "install infra-tui[schemas] for full Kubernetes schemas"
-        )
     if unchecked:
-        result.notes.append(f"no schema for {', '.join(sorted(unchecked))}: not checked offline")
-    if ancestors is None and any(d.api_version.rpartition("/")[0] not in CORE_GROUPS for d in docs
-                                 if isinstance(d.data, dict)):  # fmt: skip
+        result.notes.append(f"no schema for {', '.join(sorted(unchecked))}: metadata checked, the rest not offline")
+    if ancestors is None and any(d.api_version.rpartition("/")[0] not in k8s_schemas.builtin_groups(minor)
+                                 for d in docs if isinstance(d.data, dict)):  # fmt: skip
         result.notes.append("dependencies unknown: CRD providers not checked")
     return result
+
+
+def duplicate_key_issues(root: Path, files: Iterable[str]) -> list[v.Issue]:
+    """A ``syntax`` issue at file:line for every mapping key written twice (kustomize refuses them)."""
+    out: list[v.Issue] = []
+    for rel in files:
+        text = _read(root, rel, None)
+        for line, message in rendered.duplicate_keys(text, rel) if text else []:
+            out.append(v.Issue(v.SYNTAX, message, rel, line))
+    return out
+
+
+def check_build(
+    root: Path, built: kustomize.BuildResult, build_dir: str, target: v.Target, docs: Sequence[SourceDoc],
+    options: Options,
+) -> OfflineResult:
+    """The offline check of a successful build: every rendered object, placed on its source."""
+    minor, version_note = k8s_schemas.resolve_version(options.kubernetes_version)
+    objects = rendered.parse_build(built.manifests, build_dir=build_dir, root=str(Path(root).resolve()),
+                                   post_build=target.post_build)  # fmt: skip
+    cache: dict[str, str | None] = {}
+
+    def read(rel: str) -> str | None:
+        if rel not in cache:
+            cache[rel] = _read(root, rel, None)
+        return cache[rel]
+
+    # the files objects came from, when the component's walk did not reach them (e.g. a Flux-made
+    # kustomization or a remote-free base outside the folder)
+    known = {d.file for d in docs}
+    extra = sorted({o.origin_file for o in objects if o.origin_file and o.origin_file not in known})
+    more, _ = load_sources(root, extra) if extra else ([], [])
+    check = rendered.check_rendered(
+        objects, docs=[*docs, *more], field_line=field_line, read=read, component=target.component, minor=minor,
+        ancestor_ids=sorted(target.ancestors) if target.ancestors is not None else None,
+        crd_providers=options.crd_providers, self_id=target.ks_id,
+    )  # fmt: skip
+    notes = [*([version_note] if version_note else []), *check.notes]
+    if target.post_build is not None:
+        notes.extend(target.post_build.notes)
+    return OfflineResult(check.issues, notes, check.checked)
 
 
 def locator(docs: Iterable[SourceDoc]) -> dict[tuple[str, str], tuple[str, int]]:
@@ -518,20 +400,25 @@ class Options:
     remote_kubectl: str = "kubectl"  # for ``ssh``: ``kubectl``, a path, ``k3s kubectl``
     build_timeout: float = 60.0
     dry_run_timeout: float = 60.0
+    kubernetes_version: str | None = None  # schemas for ``offline`` (settings' kubernetes_version)
 
 
 async def validate_component(root: Path, target: v.Target, options: Options) -> v.ComponentResult:
     """Build ``target.component`` under ``root`` and dry-run it with ``options.strategy``."""
     start = time.monotonic()
     result = v.ComponentResult(target.component, strategy=options.strategy)
+    offline = options.strategy == "offline"
     # The build runs while the sources are parsed in a thread: the event loop (the TUI's) never
-    # spends a frame on YAML or schemas.
-    building = asyncio.ensure_future(
-        kustomize.build(root / target.component, argv=options.kustomize_argv, timeout=options.build_timeout)
-    )
+    # spends a frame on YAML or schemas. Offline builds carry each object's origin.
+    if offline:
+        building = asyncio.ensure_future(render.build_with_origins(root, target.component, argv=options.kustomize_argv,
+                                                                   timeout=options.build_timeout))  # fmt: skip
+    else:
+        building = asyncio.ensure_future(_plain_build(root, target.component, options))
     try:
-        docs, syntax = await asyncio.to_thread(lambda: load_sources(root, component_files(root, target.component)))
-        built = await building
+        files = component_files(root, target.component)
+        docs, syntax = await asyncio.to_thread(lambda: load_sources(root, files))
+        built, build_dir = await building
     finally:
         if not building.done():
             building.cancel()
@@ -541,11 +428,20 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
         result.build = "fail"
         ktext = _read(root, f"{target.component}/kustomization.yaml", None)
         issues.insert(0, v.classify_build_error(built.stderr, str(root), target.component, ktext))
+        if "already defined" in built.stderr:
+            kfiles = [f"{target.component}/kustomization.yaml", *files]
+            seen = {(i.file, i.line) for i in issues}
+            dups = await asyncio.to_thread(duplicate_key_issues, root, kfiles)
+            issues.extend(i for i in dups if (i.file, i.line) not in seen)
 
     ancestors = sorted(target.ancestors) if target.ancestors is not None else None
-    if options.strategy == "offline":
-        off = await asyncio.to_thread(validate_documents, docs, ancestor_ids=ancestors,
-                                      crd_providers=options.crd_providers, self_id=target.ks_id)  # fmt: skip
+    if offline:
+        if built.ok:
+            off = await asyncio.to_thread(check_build, root, built, build_dir, target, docs, options)
+        else:
+            minor, _note = k8s_schemas.resolve_version(options.kubernetes_version)
+            off = await asyncio.to_thread(validate_documents, docs, ancestor_ids=ancestors, minor=minor,
+                                          crd_providers=options.crd_providers, self_id=target.ks_id)  # fmt: skip
         issues.extend(off.issues)
         result.notes.extend(off.notes)
         result.dry_run = v.dry_run_state(i for i in issues if i.kind != v.BUILD)
@@ -568,6 +464,11 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
     result.issues = issues
     result.elapsed = time.monotonic() - start
     return result
+
+
+async def _plain_build(root: Path, component: str, options: Options) -> tuple[kustomize.BuildResult, str]:
+    built = await kustomize.build(root / component, argv=options.kustomize_argv, timeout=options.build_timeout)
+    return built, str(root / component)
 
 
 async def validate_many(
