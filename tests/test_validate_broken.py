@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from infra_tui import cli
+from infra_tui.core import k8s_schemas
 from infra_tui.core import validation as v
 from infra_tui.core.repo import load
 from infra_tui.core.rules import load_rules
@@ -108,18 +109,14 @@ def test_crd_instance_whose_dependency_provides_it_is_expected(report):
     assert r.ok
 
 
-def test_offline_without_kubernetes_validate_is_structural_and_says_so(monkeypatch):
-    monkeypatch.setattr(dryrun, "_kv_schema_dir", lambda: None)
-    dryrun.validator_for.cache_clear()
-    try:
-        files = dryrun.component_files(BROKEN, "namespaces/wrong-type-deploy")
-        docs, syntax = dryrun.load_sources(BROKEN, files)
-        out = dryrun.validate_documents(docs, ancestor_ids=[], crd_providers=[])
-    finally:
-        dryrun.validator_for.cache_clear()
+def test_source_documents_are_checked_with_the_shipped_schemas_alone():
+    """The fallback when a build fails: each source document, full schemas, no extra installed."""
+    files = dryrun.component_files(BROKEN, "namespaces/wrong-type-deploy")
+    docs, syntax = dryrun.load_sources(BROKEN, files)
+    out = dryrun.validate_documents(docs, ancestor_ids=[], crd_providers=[])
     assert not syntax
-    assert [i.line for i in out.issues] == [7]  # replicas: "three" is caught by the basic shape too
-    assert any("structural check only" in n and "infra-tui[schemas]" in n for n in out.notes)
+    assert [(i.kind, i.line) for i in out.issues] == [(v.SCHEMA, 7)]
+    assert "expected integer" in out.issues[0].message and out.notes == []
 
 
 def test_flux_substitution_variables_are_not_judged(tmp_path):
@@ -132,7 +129,7 @@ def test_flux_substitution_variables_are_not_judged(tmp_path):
 
 
 def test_every_bundled_crd_schema_is_valid_json_schema():
-    root = dryrun.crd_schema_root()
+    root = k8s_schemas.schema_root()
     files = sorted(root.rglob("*.json"))
     kinds = {p.stem for p in files}
     assert {"helmrelease_v2", "helmrepository_v1", "kustomization_v1", "ciliumnetworkpolicy_v2",

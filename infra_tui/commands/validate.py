@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         kustomize_argv=kustomize.kustomize_argv(),
         kubectl=kustomize.kubectl_path() or "kubectl",
         transport=_transport(args, repo) if args.dry_run == "ssh" else None,
+        kubernetes_version=getattr(getattr(repo, "settings", None), "kubernetes_version", None),
     )
     if options.transport is not None:
         options.remote_kubectl = _cluster(args, repo).kubectl

@@ -41,7 +41,7 @@ class SchemaProblem:
     unknown_field: bool = False
 
 
-def _schema_root() -> Path:
+def schema_root() -> Path:
     return Path(str(importlib.resources.files("infra_tui.templates").joinpath("schemas")))
 
 
@@ -52,7 +52,7 @@ def _minor_key(minor: str) -> tuple[int, ...]:
 @functools.lru_cache(maxsize=1)
 def shipped_versions() -> tuple[str, ...]:
     """Kubernetes minors with a shipped bundle, oldest first (``("1.25", ..., "1.37")``)."""
-    folder = _schema_root() / "kubernetes"
+    folder = schema_root() / "kubernetes"
     names = [p.name.removesuffix(".json.gz") for p in folder.glob("*.json.gz")]
     return tuple(sorted((n for n in names if re.fullmatch(r"\d+\.\d+", n)), key=_minor_key))
 
@@ -78,7 +78,7 @@ def resolve_version(requested: str | None) -> tuple[str, str | None]:
 
 @functools.lru_cache(maxsize=4)
 def _bundle(minor: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(gzip.decompress((_schema_root() / "kubernetes" / f"{minor}.json.gz").read_bytes()))
+    data: dict[str, Any] = json.loads(gzip.decompress((schema_root() / "kubernetes" / f"{minor}.json.gz").read_bytes()))
     return data
 
 
@@ -101,7 +101,7 @@ def _builtin_validator(minor: str, definition: str) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _crd_validator(group: str, kind: str, version: str) -> Any:
-    path = _schema_root() / group / f"{kind.lower()}_{version}.json"
+    path = schema_root() / group / f"{kind.lower()}_{version}.json"
     if not group or not path.is_file():
         return None
     return jsonschema.Draft202012Validator(json.loads(path.read_text()))

@@ -186,12 +186,14 @@ def _matches(selector: Any, obj: RenderedObject) -> bool:
             "namespace": meta.get("namespace") if isinstance(meta, dict) else None}  # fmt: skip
     for key, want in selector.items():
         if key in have and want is not None:
-            value = have[key] or ""
+            value = str(have[key] or "")
+            if key == "name" and str(want) in value:
+                continue  # the render may add a prefix, a suffix or a generator's hash
             try:
-                if not re.fullmatch(str(want), str(value)):
+                if not re.fullmatch(str(want), value):
                     return False
             except re.error:
-                if str(want) != str(value):
+                if str(want) != value:
                     return False
     return True
 
@@ -216,8 +218,11 @@ def _touches_json6902(ops: Any, path: Sequence[Any]) -> bool:
     return False
 
 
-def _patch_entry(kfile: str, ktext: str, obj: RenderedObject, path: Sequence[Any], read: ReadText) -> Place | None:
-    """The ``patches`` entry of ``kfile`` that targets ``obj`` and sets ``path`` (else one that targets it)."""
+def _patch_entry(
+    kfile: str, ktext: str, obj: RenderedObject, path: Sequence[Any], read: ReadText, *, strict: bool = False
+) -> Place | None:
+    """The ``patches`` entry of ``kfile`` that targets ``obj`` and sets ``path`` (else, unless
+    ``strict``, one that targets it)."""
     try:
         data = yaml.load(ktext, Loader=_Loader)  # noqa: S506
     except yaml.YAMLError:
@@ -255,7 +260,7 @@ def _patch_entry(kfile: str, ktext: str, obj: RenderedObject, path: Sequence[Any
             if touches:
                 return place
             fallback = fallback or place
-    return fallback
+    return None if strict else fallback
 
 
 def _generator_entry(obj: RenderedObject, read: ReadText) -> Place:
@@ -290,7 +295,13 @@ def locate(
 ) -> Place:
     """Where the value at ``path`` of ``obj`` was written (see the module docstring)."""
     if obj.generated_in:
-        return _generator_entry(obj, read)
+        made = _generator_entry(obj, read)
+        for kfile in dict.fromkeys([*obj.patched_in, obj.generated_in]):
+            text = read(kfile)
+            place = _patch_entry(kfile, text, obj, path, read, strict=True) if text and path else None
+            if place is not None:
+                return Place(place.file, place.line, f"{place.via}, on the object {made.via}")
+        return made
     doc = _source_doc(obj, docs)
     before = obj.before_substitution if obj.before_substitution is not None else obj.data
     found_before, value_before = get_path(before, path)

@@ -49,10 +49,11 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
             by_dir.setdefault(ks.path.removeprefix("./").rstrip("/"), ks.id)
     for p in plan.placement:
         by_dir.setdefault(layout.component_dir(short_name(p.name)), flux_id(p.name))
+    known = {t.component: t.post_build for t in v.targets_from_repo(repo, env_obj.name)}
     out = []
     for folder in affected_components(repo, plan):
         ks = by_dir.get(folder)
-        out.append(v.Target(folder, ks, frozenset(v.ancestors(ks, edges)) if ks else None))
+        out.append(v.Target(folder, ks, frozenset(v.ancestors(ks, edges)) if ks else None, known.get(folder)))
     return out
 
 
@@ -73,7 +74,8 @@ async def validate_plan(
         for t in targets:
             yield v.ComponentResult(t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy)
         return
-    options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport)
+    options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport,
+                             kubernetes_version=getattr(repo.settings, "kubernetes_version", None))  # fmt: skip
     scratch: Path = await asyncio.to_thread(kustomize.render_scratch, repo.root, files)
     queue: asyncio.Queue[v.ComponentResult | None] = asyncio.Queue()
     runner = asyncio.ensure_future(
