@@ -21,6 +21,7 @@ from infra_tui.widgets.validation_panel import ValidationPanel
 from tests.apprepo import run_async, settle, type_component, type_into
 from tests.apprepo import wait_for as _wait_for
 from tests.processes import processes_naming
+from tests.sshd import sshd, sshd_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.skipif(
     kustomize.kubectl_path() is None and shutil.which("kustomize") is None,
@@ -77,9 +78,10 @@ async def test_checks_tab_rows_per_component_and_summary(demo_root: Path) -> Non
         found = {r[0]: r for r in rows(app)}
         assert sorted(found) == ["namespaces/redis-cache", "namespaces/redis-cache-monitoring"]
         for component, row in found.items():
-            assert row[1] == "pass", (component, row)
-            assert row[2] in ("pass", "expected-missing-crd", "skipped"), (component, row)
-            assert row[3].endswith("s")
+            assert row[1] == "offline", (component, row)  # no cluster configured: the offline check alone
+            assert row[2] == "pass", (component, row)
+            assert row[3] in ("pass", "expected-missing-crd"), (component, row)
+            assert row[4].endswith("s")
         assert status(app).startswith("2 components validated in ") and status(app).endswith("· 0 failed")
         # the summary's Validation Results come from this run
         summary = app.main.preview_pane.preview.summary
@@ -126,14 +128,15 @@ async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(demo_roo
         # the new plan's run completes with its own rows only
         await wait_for(pilot, lambda: "validated" in status(app), what="the new run")
         assert [r[0] for r in rows(app)] == ["namespaces/redis-cachex"]
-        assert rows(app)[0][1] == "pass"
+        assert rows(app)[0][1:3] == ["offline", "pass"]
         assert "redis-cachex" in started.read_text()
         # leave a run in flight at exit
         (hook / "delay").write_text("60")
         await append_to(pilot, "#name", "y")
         await wait_for(pilot, lambda: "redis-cachexy" in started.read_text(), what="a run in flight at exit")
         scratch = {
-            part for line in started.read_text().splitlines() for part in line.split() if "infra-tui-scratch-" in part
+            part for line in started.read_text().splitlines() for part in line.split()
+            if "infra-tui-scratch-" in part or "infra-tui-build-" in part  # offline builds go through a wrapper dir
         }
     assert scratch
     deadline = time.monotonic() + 10
@@ -144,3 +147,26 @@ async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(demo_roo
     assert processes_naming(str(hook)) == []
     for s in scratch:
         assert processes_naming(s.split("/namespaces/")[0]) == []
+
+
+@pytest.mark.sshd
+@run_async
+async def test_checks_tab_runs_the_ssh_dry_run_beside_the_offline_one(demo_root: Path, sshd) -> None:  # noqa: F811
+    """With the env's cluster configured, each component gets an offline row and an ssh row: the
+    manifests go to the control plane's kubectl as ``apply --dry-run=server`` on stdin."""
+    from tests.test_app_cluster import status_of, write_settings
+
+    sshd.replay(status_of(demo_root))
+    write_settings(demo_root, sshd)
+    app = InfraApp(demo_root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await type_component(pilot)
+        await wait_for(pilot, lambda: "ssh dry-run:" in status(app), timeout=60, what="the ssh dry-run")
+        labelled = sorted((r[0], r[1], r[3]) for r in rows(app))
+        assert labelled == [("namespaces/redis-cache", "offline", "pass"), ("namespaces/redis-cache", "ssh", "pass")]
+        assert status(app).endswith("ssh dry-run: 0 failed")
+    applies = [c for c in sshd.kubectl_calls() if "apply" in c]
+    assert applies and all("--dry-run=server" in c for c in applies)
+    sent = sshd.last_stdin()
+    assert sent is not None and b"name: redis-cache" in sent and b"config.kubernetes.io/origin" not in sent

@@ -53,7 +53,7 @@ class ValidationPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Validation runs in the background on every plan change.", id="validation-status")
         table = DataTable(cursor_type="row", zebra_stripes=True)
-        table.add_columns("component", "build", "dry-run", "time", "detail")
+        table.add_columns("component", "check", "build", "dry-run", "time", "detail")
         yield table
 
     def plan_changed(self, repo: Repo | None, plan: ChangePlan | None) -> None:
@@ -83,7 +83,7 @@ class ValidationPanel(Vertical):
 
     @work(exclusive=True, group="validation", exit_on_error=False)
     async def _run(self, repo: Repo, plan: ChangePlan) -> None:
-        from infra_tui.services.validate import validate_plan  # not on the start-up path
+        from infra_tui.services.validate import cluster_dry_run, validate_plan  # not on the start-up path
 
         started = time.monotonic()
         table = self.query_one(DataTable)
@@ -91,12 +91,32 @@ class ValidationPanel(Vertical):
         failed = 0
         async for result in validate_plan(repo, plan):
             results.append(result)
-            failed += result.build == "fail" or result.dry_run == "fail"
-            detail = "; ".join(str(i) for i in result.issues)[:200] or "; ".join(result.notes)[:200] or "ok"
-            # Text cells: a detail quoting YAML or kubectl ("[...]") is not markup
-            table.add_row(result.component, result.build, result.dry_run, f"{result.elapsed:.1f}s", Text(detail))
-        self.query_one("#validation-status", Static).update(
-            f"{len(results)} components validated in {time.monotonic() - started:.1f}s · {failed} failed"
-        )
+            failed += self._add_row(table, result)
+        summary = f"{len(results)} components validated in {time.monotonic() - started:.1f}s · {failed} failed"
+        status = self.query_one("#validation-status", Static)
+        status.update(summary)
         report = ValidationReport(sorted(results, key=lambda r: r.component))
         self.post_message(self.Finished(plan, report))
+        # beside the offline check: the cluster's own dry-run, when one is configured
+        cluster = await cluster_dry_run(repo, getattr(self.app, "env", None), getattr(self.app, "cluster", None))
+        if cluster is None:
+            return
+        status.update(f"{summary} · {cluster.strategy} dry-run…")
+        failed = 0
+        try:
+            async for result in validate_plan(repo, plan, strategy=cluster.strategy, transport=cluster.transport,
+                                              remote_kubectl=cluster.remote_kubectl):  # fmt: skip
+                failed += self._add_row(table, result)
+        finally:
+            if cluster.transport is not None:
+                await cluster.transport.close()
+        status.update(f"{summary} · {cluster.strategy} dry-run: {failed} failed")
+
+    @staticmethod
+    def _add_row(table: DataTable, result: ComponentResult) -> bool:
+        """One row, labelled with the check that made it (offline, ssh, local); True if it failed."""
+        detail = "; ".join(str(i) for i in result.issues)[:200] or "; ".join(result.notes)[:200] or "ok"
+        # Text cells: a detail quoting YAML or kubectl ("[...]") is not markup
+        table.add_row(result.component, result.strategy, result.build, result.dry_run, f"{result.elapsed:.1f}s",
+                      Text(detail))  # fmt: skip
+        return bool(result.build == "fail" or result.dry_run == "fail")

@@ -9,7 +9,6 @@ or the generator that made it, and the kustomization.yaml files whose patches ra
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -30,7 +29,7 @@ async def build_with_origins(
 ) -> tuple[kustomize.BuildResult, str]:
     """Build ``root/component``; returns the result and the directory annotation paths are relative to."""
     folder = (Path(root) / component).resolve()
-    wrapper = await asyncio.to_thread(tempfile.mkdtemp, prefix="infra-tui-build-")
+    wrapper = tempfile.mkdtemp(prefix="infra-tui-build-", suffix=f"-{folder.name}")
     try:
         rel = os.path.relpath(folder, wrapper)
         Path(wrapper, "kustomization.yaml").write_text(
@@ -39,7 +38,7 @@ async def build_with_origins(
         )
         built = await kustomize.build(wrapper, argv=argv, timeout=timeout)
     finally:
-        await asyncio.to_thread(shutil.rmtree, wrapper, True)
+        shutil.rmtree(wrapper, ignore_errors=True)
     if not built.ok:
         built.stderr = _WRAPPER_ERROR.sub("", built.stderr)
     return built, wrapper

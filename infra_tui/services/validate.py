@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
 
 async def validate_plan(
     repo: Repo, plan: ChangePlan, *, env: str | None = None, strategy: str = "offline", jobs: int | None = None,
-    transport: Any = None,
+    transport: Any = None, remote_kubectl: str = "kubectl",
 ) -> AsyncIterator[v.ComponentResult]:
     """Yield one ``ComponentResult`` per affected component as soon as it is validated."""
     targets = plan_targets(repo, plan, env)
@@ -75,7 +76,8 @@ async def validate_plan(
             yield v.ComponentResult(t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy)
         return
     options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport,
-                             kubernetes_version=getattr(repo.settings, "kubernetes_version", None))  # fmt: skip
+                             kubernetes_version=getattr(repo.settings, "kubernetes_version", None),
+                             remote_kubectl=remote_kubectl)  # fmt: skip
     scratch: Path = await asyncio.to_thread(kustomize.render_scratch, repo.root, files)
     queue: asyncio.Queue[v.ComponentResult | None] = asyncio.Queue()
     runner = asyncio.ensure_future(
@@ -96,7 +98,34 @@ async def validate_plan(
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
-__all__ = ["affected_components", "plan_targets", "validate_plan"]
+@dataclass
+class ClusterDryRun:
+    """The cluster dry-run the Checks tab runs beside the offline one."""
+
+    strategy: str  # "ssh" or "local"
+    transport: Any = None  # for ssh: the read-only transport (the caller closes it)
+    remote_kubectl: str = "kubectl"
+
+
+async def cluster_dry_run(repo: Repo, env: str | None = None, request: Any = None) -> ClusterDryRun | None:
+    """``ssh`` when the env's cluster is configured (``clusters.<env>.host`` or the SSH flags, the
+    same settings the Cluster tab watches with), else ``local`` when the current kube context
+    answers, else None: then only the offline check runs."""
+    from infra_tui.services import cluster
+
+    try:
+        source, _interval = await asyncio.to_thread(cluster.watch_source, repo.root, env, request)
+    except Exception:  # noqa: BLE001 - bad settings are the Cluster tab's to report, in one line
+        source = None
+    if source is not None:
+        return ClusterDryRun("ssh", source.transport, " ".join(source.kubectl))
+    kubectl = kustomize.kubectl_path()
+    if kubectl and (await dryrun.local_context(kubectl, timeout=2.0))[0]:
+        return ClusterDryRun("local")
+    return None
+
+
+__all__ = ["ClusterDryRun", "affected_components", "cluster_dry_run", "plan_targets", "validate_plan"]
 
 
 def validate_plan_sync(repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None) -> v.ValidationReport:
