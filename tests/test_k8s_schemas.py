@@ -103,3 +103,14 @@ def test_verdicts_match_kubernetes_validate_on_every_rendered_corpus_object():
                     differences.append((str(folder.relative_to(CORPUS)), obj.get("kind"), what, ours, theirs))
     assert compared >= 250  # 127 rendered built-in objects in the corpus of 2026-11 + 141 broken variants
     assert differences == []
+
+
+def test_kubernetes_version_setting_is_read_and_a_bad_one_names_its_line():
+    from infra_tui.core.settings import parse_settings  # noqa: PLC0415
+    from infra_tui.errors import UserError  # noqa: PLC0415
+
+    assert parse_settings("kubernetes_version: 1.30\n", "s.yaml").kubernetes_version == "1.30"  # not the float 1.3
+    assert parse_settings("clusters: {}\n", "s.yaml").kubernetes_version is None
+    with pytest.raises(UserError) as err:
+        parse_settings("rules: {}\nkubernetes_version: latest\n", "s.yaml")
+    assert "s.yaml:2" in str(err.value) and "1.32" in str(err.value)
