@@ -106,8 +106,8 @@ def test_verdicts_match_kubernetes_validate_on_every_rendered_corpus_object():
 
 
 def test_kubernetes_version_setting_is_read_and_a_bad_one_names_its_line():
-    from infra_tui.core.settings import parse_settings  # noqa: PLC0415
-    from infra_tui.errors import UserError  # noqa: PLC0415
+    from infra_tui.core.settings import parse_settings
+    from infra_tui.errors import UserError
 
     assert parse_settings("kubernetes_version: 1.30\n", "s.yaml").kubernetes_version == "1.30"  # not the float 1.3
     assert parse_settings("clusters: {}\n", "s.yaml").kubernetes_version is None

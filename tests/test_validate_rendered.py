@@ -261,7 +261,7 @@ def test_the_demo_repo_passes_every_component():
 
 
 def test_every_corpus_folder_that_builds_passes_the_offline_check():
-    from tests.corpus import CORPUS  # noqa: PLC0415
+    from tests.corpus import CORPUS
 
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}; set INFRA_TUI_CORPUS")

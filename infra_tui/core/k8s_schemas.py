@@ -42,6 +42,7 @@ class SchemaProblem:
 
 
 def schema_root() -> Path:
+    """The shipped schemas: ``kubernetes/<minor>.json.gz`` and ``<group>/<kind>_<version>.json``."""
     return Path(str(importlib.resources.files("infra_tui.templates").joinpath("schemas")))
 
 

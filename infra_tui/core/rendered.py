@@ -91,12 +91,12 @@ def parse_build(output: str, *, build_dir: str, root: str, post_build: postbuild
     """Split kustomize's output into objects, read their origins, apply Flux postBuild substitution."""
     objects: list[RenderedObject] = []
     for text in _DOC_SPLIT.split(output):
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+        data = yaml.load(text, Loader=_Loader)  # safe loader
         if not isinstance(data, dict):
             continue
         origin_text, trans_text = _take_annotations(data)
         obj = RenderedObject(data)
-        origin = yaml.load(origin_text, Loader=_Loader) if isinstance(origin_text, str) else None  # noqa: S506
+        origin = yaml.load(origin_text, Loader=_Loader) if isinstance(origin_text, str) else None
         if isinstance(origin, dict):
             if origin.get("path"):
                 obj.origin_file = _rel(str(origin["path"]), build_dir, root)
@@ -104,7 +104,7 @@ def parse_build(output: str, *, build_dir: str, root: str, post_build: postbuild
                 obj.generated_in = _rel(str(origin["configuredIn"]), build_dir, root)
                 by = origin.get("configuredBy")
                 obj.generator = str(by.get("kind")) if isinstance(by, dict) else None
-        trans = yaml.load(trans_text, Loader=_Loader) if isinstance(trans_text, str) else None  # noqa: S506
+        trans = yaml.load(trans_text, Loader=_Loader) if isinstance(trans_text, str) else None
         for t in trans if isinstance(trans, list) else []:
             by = t.get("configuredBy") if isinstance(t, dict) else None
             if isinstance(by, dict) and by.get("kind") == "PatchTransformer" and t.get("configuredIn"):
@@ -123,7 +123,7 @@ def _substitute(obj: RenderedObject, text: str, post_build: postbuild.PostBuild)
     if not used:
         return
     try:
-        new = yaml.load(new_text, Loader=_Loader)  # noqa: S506
+        new = yaml.load(new_text, Loader=_Loader)
     except yaml.YAMLError:
         return  # kustomize-controller fails the same way; the schema check cannot say more
     if isinstance(new, dict):
@@ -164,7 +164,7 @@ def _source_doc(obj: RenderedObject, docs: Sequence[Any]) -> Any:
 
 def _compose(text: str) -> Any:
     try:
-        return yaml.compose(text, Loader=_Loader)  # noqa: S506
+        return yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
         return None
 
@@ -224,7 +224,7 @@ def _patch_entry(
     """The ``patches`` entry of ``kfile`` that targets ``obj`` and sets ``path`` (else, unless
     ``strict``, one that targets it)."""
     try:
-        data = yaml.load(ktext, Loader=_Loader)  # noqa: S506
+        data = yaml.load(ktext, Loader=_Loader)
     except yaml.YAMLError:
         return None
     root = _compose(ktext)
@@ -245,7 +245,7 @@ def _patch_entry(
             if file_ref:
                 body = read(os.path.normpath(f"{folder}/{file_ref}").replace(os.sep, "/"))
             try:
-                patch = yaml.load(body, Loader=_Loader) if isinstance(body, str) else None  # noqa: S506
+                patch = yaml.load(body, Loader=_Loader) if isinstance(body, str) else None
             except yaml.YAMLError:
                 patch = None
             target = entry.get("target") if isinstance(entry, dict) else None
@@ -332,7 +332,7 @@ def duplicate_keys(text: str, file: str) -> list[tuple[int, str]]:
     """(line, message) for every mapping key written twice in ``text`` (every document)."""
     out: list[tuple[int, str]] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))  # noqa: S506
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError:
         return out
     stack: list[Any] = [n for n in nodes if n is not None]

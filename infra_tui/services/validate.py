@@ -115,7 +115,7 @@ async def cluster_dry_run(repo: Repo, env: str | None = None, request: Any = Non
 
     try:
         source, _interval = await asyncio.to_thread(cluster.watch_source, repo.root, env, request)
-    except Exception:  # noqa: BLE001 - bad settings are the Cluster tab's to report, in one line
+    except Exception:  # bad settings are the Cluster tab's to report, in one line
         source = None
     if source is not None:
         return ClusterDryRun("ssh", source.transport, " ".join(source.kubectl))
