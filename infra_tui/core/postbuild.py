@@ -183,3 +183,16 @@ def post_build_for(ks: Any, sources: Callable[[], Sequence[_Source]]) -> PostBui
         pb.values[str(k)] = "" if v is None else str(v).replace("\n", "")
         pb.defined_at[str(k)] = f"{ks.file} (postBuild.substitute of {ks.name})"
     return pb
+
+
+def variables_of(root: Path, files: Callable[[], Iterable[str]]) -> Callable[[Any], PostBuild | None]:
+    """``post_build_for`` with the ConfigMaps and Secrets of ``files()`` read once, and only when
+    some Kustomization substitutes from them."""
+    cache: list[list[_Source]] = []
+
+    def sources() -> list[_Source]:
+        if not cache:
+            cache.append(collect_sources(root, dict.fromkeys(files())))
+        return cache[0]
+
+    return lambda ks: post_build_for(ks, sources)

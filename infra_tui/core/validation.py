@@ -370,6 +370,11 @@ class Target:
     post_build: Any = field(default=None, compare=False)  # core.postbuild.PostBuild: Flux variables
 
 
+def variable_files(repo: Any, env: Any) -> list[str]:
+    """Where Flux postBuild variables may be written: the env's files, then the components'."""
+    return [*(env.files if env is not None else []), *(f for c in repo.components.values() for f in c.files)]
+
+
 def targets_from_repo(repo: Any, env_name: str | None = None, names: Sequence[str] = ()) -> list[Target]:
     """Targets for ``names`` (component dir, folder name or Kustomization name), or every component.
 
@@ -384,19 +389,13 @@ def targets_from_repo(repo: Any, env_name: str | None = None, names: Sequence[st
         if comp is not None and comp.dir not in by_dir:
             by_dir[comp.dir] = ks
 
-    sources: list[Any] = []
-
-    def variable_sources() -> list[Any]:  # read once, and only if some Kustomization substitutes
-        if not sources:
-            files = [*(env.files if env is not None else []), *(f for c in repo.components.values() for f in c.files)]
-            sources.extend(postbuild.collect_sources(repo.root, dict.fromkeys(files)))
-        return sources
+    variables = postbuild.variables_of(repo.root, lambda: variable_files(repo, env))
 
     def target(comp_dir: str) -> Target:
         ks = by_dir.get(comp_dir)
         if ks is None:
             return Target(comp_dir)
-        return Target(comp_dir, ks.id, frozenset(ancestors(ks.id, edges)), postbuild.post_build_for(ks, variable_sources))
+        return Target(comp_dir, ks.id, frozenset(ancestors(ks.id, edges)), variables(ks))
 
     dirs = sorted(repo.components)
     if not names:

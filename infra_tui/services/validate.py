@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra_tui.core import layout
+from infra_tui.core import layout, postbuild
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import validation as v
 from infra_tui.core.model import ChangePlan, Repo, flux_id, short_name
@@ -44,17 +44,20 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
     for p in plan.placement:
         if not p.env or p.env == env_obj.name:
             edges[flux_id(p.name)] = [flux_id(d) for d in p.depends_on]
-    by_dir = {}
+    by_dir: dict[str, str] = {}
     for ks in env_obj.kustomizations:
         if ks.path:
             by_dir.setdefault(ks.path.removeprefix("./").rstrip("/"), ks.id)
     for p in plan.placement:
         by_dir.setdefault(layout.component_dir(short_name(p.name)), flux_id(p.name))
-    known = {t.component: t.post_build for t in v.targets_from_repo(repo, env_obj.name)}
+    variables = postbuild.variables_of(repo.root, lambda: v.variable_files(repo, env_obj))
+    written = env_obj.by_id()
     out = []
     for folder in affected_components(repo, plan):
-        ks = by_dir.get(folder)
-        out.append(v.Target(folder, ks, frozenset(v.ancestors(ks, edges)) if ks else None, known.get(folder)))
+        target_id = by_dir.get(folder)
+        post_build = variables(written[target_id]) if target_id in written else None
+        out.append(v.Target(folder, target_id, frozenset(v.ancestors(target_id, edges)) if target_id else None,
+                            post_build))  # fmt: skip
     return out
 
 
@@ -63,7 +66,7 @@ async def validate_plan(
     transport: Any = None, remote_kubectl: str = "kubectl",
 ) -> AsyncIterator[v.ComponentResult]:
     """Yield one ``ComponentResult`` per affected component as soon as it is validated."""
-    targets = plan_targets(repo, plan, env)
+    targets = await asyncio.to_thread(plan_targets, repo, plan, env)  # may read files: off the event loop
     if not targets:
         return
     files = {f.path: f.after for f in plan.files if f.after is not None}
