@@ -17,6 +17,7 @@ from infra_tui.core import layout, postbuild
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import validation as v
 from infra_tui.core.model import ChangePlan, Repo, flux_id, short_name
+from infra_tui.errors import UserError
 from infra_tui.services import dryrun, kustomize
 
 
@@ -114,8 +115,8 @@ async def cluster_dry_run(repo: Repo, env: str | None = None, request: Any = Non
     from infra_tui.services import cluster
 
     try:
-        source, _interval = await asyncio.to_thread(cluster.watch_source, repo.root, env, request)
-    except Exception:  # bad settings are the Cluster tab's to report, in one line
+        source, _interval, _untrusted = await asyncio.to_thread(cluster.watch_source, repo.root, env, request)
+    except (UserError, ValueError):  # bad settings or host: the Cluster tab reports them, in one line
         source = None
     if source is not None:
         return ClusterDryRun("ssh", source.transport, " ".join(source.kubectl))
