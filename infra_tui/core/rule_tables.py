@@ -27,6 +27,7 @@ TABLES: dict[str, Any] = {
     "restart_annotations": _STR_LIST,
     "kustomization_shape": {},  # any keys: the house Kustomization fields
     "namespace_labels": {},  # any label -> value
+    "bootstrap_provided": _STR_LIST,  # API groups installed before Flux (core.learn): lint confirms them
 }
 """Table -> shape: a dict is a mapping (empty: any keys), a one-item list a list of that shape."""
 
