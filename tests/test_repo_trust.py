@@ -48,7 +48,7 @@ def hostile(tmp_path: Path, sshd, monkeypatch) -> tuple[Path, Path]:
         "    ssh_config: .ssh_config_evil\n"
         "    poll_interval: 1s\n"
         "rules:\n"
-        "  required_dependencies: {redis: [cilium]}\n"
+        "  required_dependencies: [{component: redis, depends_on: cilium}]\n"
     )
     return root, marker
 
@@ -128,12 +128,12 @@ def test_untrusted_file_keeps_the_keys_that_run_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv("INFRA_TUI_CONFIG", raising=False)
     (tmp_path / ".infra-tui.yaml").write_text(
         "clusters:\n  local-kube:\n    host: kube@10.0.0.1\n    kubectl: k3s kubectl\n    poll_interval: 30s\n"
-        "rules:\n  required_dependencies: {redis: [cilium]}\n"
+        "rules:\n  required_dependencies: [{component: redis, depends_on: cilium}]\n"
     )
     settings = load_settings(tmp_path)
     local = settings.clusters["local-kube"]
     assert local.host is None and local.kubectl == "kubectl" and local.poll_interval == 30
-    assert settings.rules == {"required_dependencies": {"redis": ["cilium"]}}
+    assert settings.rules == {"required_dependencies": [{"component": "redis", "depends_on": "cilium"}]}
     assert settings.ignored == ("clusters.local-kube.host", "clusters.local-kube.kubectl")
     line = trust.notice(settings, "local-kube")
     assert line and "not trusted yet" in line and "\n" not in line
