@@ -81,9 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["tui", *argv])
     from infra_tui import exit_signals
 
-    exit_signals.install()
     try:
-        return exit_signals.exit_status(int(args.run_command(args) or 0))
+        with exit_signals.like_sigint():
+            code = int(args.run_command(args) or 0)
+        return exit_signals.exit_status(code)
     except UserError as exc:
         print(f"infra-tui: {exc}", file=sys.stderr)
         return exc.exit_code

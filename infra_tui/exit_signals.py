@@ -10,7 +10,9 @@ asks the app to exit instead (``InfraApp``), which unmounts the cluster watch.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from types import FrameType
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -18,11 +20,23 @@ received: int | None = None
 """The ending signal that arrived, if any (the exit status is then 128 + it)."""
 
 
-def install() -> None:
-    """Handle SIGTERM and SIGHUP like SIGINT (left alone where ignored, e.g. under ``nohup``)."""
+@contextlib.contextmanager
+def like_sigint() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP act like SIGINT (left alone where ignored, e.g. under
+    ``nohup``); the previous handlers come back after it and ``received`` starts at ``None``."""
+    global received
+    received = None
+    previous = {}
     for sig in ENDING_SIGNALS:
-        if signal.getsignal(sig) is not signal.SIG_IGN:
+        current = signal.getsignal(sig)
+        if current is not signal.SIG_IGN:
+            previous[sig] = current
             signal.signal(sig, _like_sigint)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _like_sigint(signum: int, frame: FrameType | None) -> None:
