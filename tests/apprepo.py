@@ -157,7 +157,10 @@ async def settle(pilot, rounds: int = 200) -> None:
                 continue  # an exclusive group's newer run replaced it: wait for that one
         await pilot.pause()
         if getattr(app, "keys_pending", False):
-            continue  # keys typed in a burst are still being handled, one by one
+            # keys typed in a burst are handled one by one (on a loaded machine ~0.1 s each): wait
+            # for them by the clock, not in rounds
+            await _wait_keys(pilot)
+            continue
         try:
             pane = app.main.preview_pane
         except StopIteration:
@@ -174,6 +177,16 @@ async def settle(pilot, rounds: int = 200) -> None:
                 await pilot.pause(0.1)
                 return
     raise AssertionError("the preview did not settle")
+
+
+async def _wait_keys(pilot, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while pilot.app.keys_pending:
+        if time.monotonic() > deadline:
+            raise AssertionError("the keys of a burst were not all handled")
+        await pilot.pause(0.02)
 
 
 async def _wait_idle(pilot, checks, timeout: float = 60.0) -> None:
