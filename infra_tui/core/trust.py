@@ -261,4 +261,6 @@ def merge(base: Settings, top: Settings) -> Settings:
             rules[key] = [*rules[key], *value]
         else:
             rules[key] = value
-    return dataclasses.replace(top, clusters=clusters, rules=rules)
+    return dataclasses.replace(
+        top, clusters=clusters, rules=rules, kubernetes_version=top.kubernetes_version or base.kubernetes_version
+    )
