@@ -27,7 +27,10 @@ from infra_tui.app import InfraApp  # noqa: E402
 from infra_tui.core import preview  # noqa: E402
 from infra_tui.core import repo as repo_mod  # noqa: E402
 
-FIELDS = {"chart": {"name": "redis", "repository": {"url": "https://charts.bitnami.com/bitnami"}}, "creates": ["CiliumNetworkPolicy"]}
+FIELDS = {
+    "chart": {"name": "redis", "repository": {"url": "https://charts.bitnami.com/bitnami"}},
+    "creates": ["CiliumNetworkPolicy"],
+}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -77,8 +80,13 @@ def main() -> None:
     root = generate(Path(tempfile.mkdtemp()) / "repo", n)
     compute = bench_compute(root, keys)
     e2e = asyncio.run(bench_app(root, keys))
-    for label, xs in (("compute (plan+graph+diff+summary)", compute), ("end to end (key -> preview shown)", e2e)):
-        print(f"{label:36s} p50 {statistics.median(xs) * 1000:6.1f} ms   p95 {pct(xs, 95) * 1000:6.1f} ms   (n={len(xs)}, {n} components)")
+    for label, xs in (
+        ("compute (plan+graph+diff+summary)", compute),
+        ("end to end (key -> preview shown)", e2e),
+    ):
+        print(
+            f"{label:36s} p50 {statistics.median(xs) * 1000:6.1f} ms   p95 {pct(xs, 95) * 1000:6.1f} ms   (n={len(xs)}, {n} components)"
+        )
 
 
 if __name__ == "__main__":

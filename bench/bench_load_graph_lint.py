@@ -44,7 +44,9 @@ def main() -> None:
                 times[key].append(value * 1000)
         docs = sum(len(c.resources) for c in r.components.values())
         print(f"{n} Kustomizations, {docs} manifest documents, {len(findings)} findings, depth {g.depth}")
-        print(f"  cold (every file parsed)  median {statistics.median(cold):7.1f} ms   min {min(cold):7.1f} ms")
+        print(
+            f"  cold (every file parsed)  median {statistics.median(cold):7.1f} ms   min {min(cold):7.1f} ms"
+        )
         print("  warm (files unchanged since the last load in this process):")
         for key, values in times.items():
             print(f"  {key:<6} median {statistics.median(values):7.1f} ms   min {min(values):7.1f} ms")

@@ -29,7 +29,11 @@ from infra_tui.core import spec as spec_mod  # noqa: E402
 
 BASE = {
     "name": "redis-cache",
-    "chart": {"name": "redis", "version": "19.x", "repository": {"name": "bitnami-https", "url": "https://charts.bitnami.com/bitnami"}},
+    "chart": {
+        "name": "redis",
+        "version": "19.x",
+        "repository": {"name": "bitnami-https", "url": "https://charts.bitnami.com/bitnami"},
+    },
     "values": {"architecture": "standalone", "auth": {"enabled": True}},
     "webhook": True,
     "creates": ["Certificate"],
@@ -69,15 +73,20 @@ def main() -> None:
         repo = repo_mod.load(root)
         kss = len(repo.envs[repo.primary_env].kustomizations)
         infra = (root / "clusters" / repo.primary_env / "infrastructure.yaml").read_text()
-        print(f"repo: {n} components, {kss} Kustomizations, infrastructure.yaml {len(infra.splitlines())} lines")
+        print(
+            f"repo: {n} components, {kss} Kustomizations, infrastructure.yaml {len(infra.splitlines())} lines"
+        )
         scaffold.plan(repo, spec_mod.parse(BASE))  # warm: skeletons, rules, imports
         typed = "replicaCount-override-" * 20
         value_specs = [
-            {**BASE, "values": {**BASE["values"], "comment": typed[: i % len(typed) + 1]}} for i in range(iterations)
+            {**BASE, "values": {**BASE["values"], "comment": typed[: i % len(typed) + 1]}}
+            for i in range(iterations)
         ]
         run("keystroke (value)", repo, value_specs, cold=False)
         name = "redis-cache-primary-x"
-        name_specs = [{**BASE, "name": name[: 1 + i % len(name)].rstrip("-") or "r"} for i in range(iterations)]
+        name_specs = [
+            {**BASE, "name": name[: 1 + i % len(name)].rstrip("-") or "r"} for i in range(iterations)
+        ]
         scaffold.clear_cache()
         run("keystroke (name)", repo, name_specs, cold=False)
         cold_specs = [{**BASE, "name": f"svc-new-{i}"} for i in range(iterations)]

@@ -95,7 +95,14 @@ def run_on_pty(argv: list[str], cwd: Path, cols: int = 160, rows: int = 48) -> t
     env.pop("NO_COLOR", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [*argv, str(wfd)], stdin=slave, stdout=slave, stderr=slave, env=env, pass_fds=(wfd,), start_new_session=True, cwd=cwd
+        [*argv, str(wfd)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        pass_fds=(wfd,),
+        start_new_session=True,
+        cwd=cwd,
     )
     os.close(slave)
     os.close(wfd)
@@ -135,7 +142,9 @@ def _stats(xs: list[float]) -> tuple[float, float]:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 25
-    ok = compileall.compile_dir(ROOT / "infra_tui", quiet=1) and compileall.compile_dir(ROOT / "widgets", quiet=1)
+    ok = compileall.compile_dir(ROOT / "infra_tui", quiet=1) and compileall.compile_dir(
+        ROOT / "widgets", quiet=1
+    )
     print(f"bytecode compiled (compileall): {'ok' if ok else 'FAILED'}")
     sys.path.insert(0, str(HERE))
     from generate_repo import generate
@@ -143,7 +152,10 @@ def main() -> None:
     from infra_tui.commands.demo import copy_demo
 
     tmp = Path(tempfile.mkdtemp(prefix="infra-tui-bench-"))
-    repos = {"demo repo (39 components)": copy_demo(tmp / "demo-repo"), "generated, 40 components": generate(tmp / "gen40", 40)}
+    repos = {
+        "demo repo (39 components)": copy_demo(tmp / "demo-repo"),
+        "generated, 40 components": generate(tmp / "gen40", 40),
+    }
     script = tmp / "shim.py"
     script.write_text(SHIM)
     for _ in range(2):  # warm the OS caches

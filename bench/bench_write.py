@@ -32,9 +32,17 @@ def main() -> None:
             root = Path(tmp) / f"r{i}"
             shutil.copytree(base, root)
             r = repo.load(root)  # the TUI has the repo loaded already
-            s = spec.parse({"name": f"new-{i}", "chart": {"name": "redis", "version": "19.x",
-                            "repository": {"name": f"r{i}", "url": "https://charts.example.com"}},
-                            "dependsOn": ["cilium"]})
+            s = spec.parse(
+                {
+                    "name": f"new-{i}",
+                    "chart": {
+                        "name": "redis",
+                        "version": "19.x",
+                        "repository": {"name": f"r{i}", "url": "https://charts.example.com"},
+                    },
+                    "dependsOn": ["cilium"],
+                }
+            )
             t0 = time.perf_counter()
             plan = scaffold.plan(r, s)
             assert plan.ok, plan.refusals

@@ -34,7 +34,7 @@ FILES = {
     "helm-repository.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://charts.example.com/{name}\n",
     "helm-release.yaml": (
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: {name}\nspec:\n"
-        "  interval: 1h\n  chart:\n    spec:\n      chart: {name}\n      version: \"1.x\"\n      sourceRef:\n        kind: HelmRepository\n"
+        '  interval: 1h\n  chart:\n    spec:\n      chart: {name}\n      version: "1.x"\n      sourceRef:\n        kind: HelmRepository\n'
         "        name: {name}\n        namespace: flux-system\n  install:\n    remediation:\n      retries: 3\n  upgrade:\n"
         "    remediation:\n      retries: 3\n  values:\n    replicaCount: 2\n    serviceMonitor:\n      enabled: false\n"
     ),
@@ -48,7 +48,7 @@ def generate(root: Path, n: int, seed: int = 1) -> Path:
     for i, name in enumerate(names):
         deps: list[str] = []
         if i >= len(PROVIDERS):
-            pool = names[max(0, i - 40):i]
+            pool = names[max(0, i - 40) : i]
             deps = sorted(set(rng.sample(pool, k=min(len(pool), rng.randint(1, 3)))))
         dep_text = "  dependsOn:\n" + "".join(f"    - name: {d}\n" for d in deps) if deps else ""
         docs.append(KS.format(name=name, deps=dep_text))

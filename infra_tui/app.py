@@ -91,7 +91,12 @@ class InfraCommands(Provider):
         for title, action, help_text in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text or None)
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(self.app.run_action, action),
+                    help=help_text or None,
+                )
 
 
 class InfraApp(OrderedKeysApp[int]):
@@ -117,7 +122,12 @@ class InfraApp(OrderedKeysApp[int]):
     ]
 
     def __init__(
-        self, root: Path, env: str | None = None, *, blink: bool = True, hint: str | None = None,
+        self,
+        root: Path,
+        env: str | None = None,
+        *,
+        blink: bool = True,
+        hint: str | None = None,
         cluster: WatchRequest | None = None,
     ) -> None:
         super().__init__()
@@ -213,7 +223,11 @@ class InfraApp(OrderedKeysApp[int]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """One place for worker failures: say what failed, keep the app running."""
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.name or event.worker.group} failed: {event.worker.error}", severity="error", timeout=15)
+            self.notify(
+                f"{event.worker.name or event.worker.group} failed: {event.worker.error}",
+                severity="error",
+                timeout=15,
+            )
 
     def watch_cluster(self) -> None:
         """Poll the env's live cluster, if one is configured (the demo has its simulated one);
@@ -420,7 +434,9 @@ class DemoApp(InfraApp):
         Binding("h", "hide_hint", "Hide hint", show=False),
     ]
 
-    def __init__(self, root: Path, env: str | None = None, *, blink: bool = True, autoplay: bool = True) -> None:
+    def __init__(
+        self, root: Path, env: str | None = None, *, blink: bool = True, autoplay: bool = True
+    ) -> None:
         super().__init__(root, env, blink=blink, hint=DEMO_HINT)
         self.autoplay = autoplay
         self.title = "infra-tui demo"
@@ -448,7 +464,10 @@ class DemoApp(InfraApp):
         node = self._selected()
         if node:
             failing = self.player.fail(node)
-            self.notify(f"{'failing' if failing else 'no longer failing'}: {node.rsplit('/', 1)[-1]}; replaying", timeout=4)
+            self.notify(
+                f"{'failing' if failing else 'no longer failing'}: {node.rsplit('/', 1)[-1]}; replaying",
+                timeout=4,
+            )
 
     def action_demo_drop(self) -> None:
         node = self._selected()
@@ -456,9 +475,14 @@ class DemoApp(InfraApp):
             return
         dropped = self.player.drop_dependency(node)
         if dropped is None:
-            self.notify(f"{node.rsplit('/', 1)[-1]} has no dependsOn left to drop", severity="warning", timeout=4)
+            self.notify(
+                f"{node.rsplit('/', 1)[-1]} has no dependsOn left to drop", severity="warning", timeout=4
+            )
         else:
-            self.notify(f"replaying with {node.rsplit('/', 1)[-1]} no longer waiting for {dropped.rsplit('/', 1)[-1]}", timeout=5)
+            self.notify(
+                f"replaying with {node.rsplit('/', 1)[-1]} no longer waiting for {dropped.rsplit('/', 1)[-1]}",
+                timeout=5,
+            )
 
     def action_hide_hint(self) -> None:
         self.main.dismiss_hint()

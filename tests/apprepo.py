@@ -102,7 +102,7 @@ def _component(root: Path, name: str) -> None:
     (d / "helm-release.yaml").write_text(
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n"
         f"  name: {name}\n  namespace: {name}\nspec:\n  interval: 1h\n  chart:\n    spec:\n"
-        f"      chart: {name}\n      version: \"1.x\"\n      sourceRef:\n        kind: HelmRepository\n"
+        f'      chart: {name}\n      version: "1.x"\n      sourceRef:\n        kind: HelmRepository\n'
         f"        name: {name}\n        namespace: flux-system\n"
         "  install:\n    remediation:\n      retries: 3\n  upgrade:\n    remediation:\n      retries: 3\n"
     )
@@ -116,7 +116,9 @@ def _component(root: Path, name: str) -> None:
     )
 
 
-def make_repo(root: Path, *, extra: int = 0, envs: tuple[str, ...] = ("local-kube", "staging"), seed: int = 7) -> Path:
+def make_repo(
+    root: Path, *, extra: int = 0, envs: tuple[str, ...] = ("local-kube", "staging"), seed: int = 7
+) -> Path:
     """Write the repo under ``root`` and return it."""
     root.mkdir(parents=True, exist_ok=True)
     order = dict(BRIEF_ORDER)
@@ -207,8 +209,9 @@ async def type_into(pilot, selector: str, text: str) -> None:
     await pilot.press(*["space" if c == " " else c for c in text])
 
 
-async def type_component(pilot, name: str = "redis-cache", chart: str = "redis",
-                         url: str = "https://charts.bitnami.com/bitnami") -> None:
+async def type_component(
+    pilot, name: str = "redis-cache", chart: str = "redis", url: str = "https://charts.bitnami.com/bitnami"
+) -> None:
     await type_into(pilot, "#name", name)
     await type_into(pilot, "#chart", chart)
     await type_into(pilot, "#repo-url", url)

@@ -19,8 +19,14 @@ CLUSTERS: dict[str, list[str]] = {
     "onedr0p": ["onedr0p__home-ops/kubernetes"],
     "ricsanfre/prod": ["ricsanfre__pi-cluster/kubernetes/clusters/prod"],
     "ricsanfre/dev": ["ricsanfre__pi-cluster/kubernetes/clusters/dev"],
-    "joryirving/main": ["joryirving__home-ops/kubernetes/clusters/main", "joryirving__home-ops/kubernetes/apps/main"],
-    "joryirving/test": ["joryirving__home-ops/kubernetes/clusters/test", "joryirving__home-ops/kubernetes/apps/test"],
+    "joryirving/main": [
+        "joryirving__home-ops/kubernetes/clusters/main",
+        "joryirving__home-ops/kubernetes/apps/main",
+    ],
+    "joryirving/test": [
+        "joryirving__home-ops/kubernetes/clusters/test",
+        "joryirving__home-ops/kubernetes/apps/test",
+    ],
 }
 
 

@@ -67,7 +67,9 @@ def _duplicate_depends_on(root: Path) -> None:
 
 
 def _list_document(root: Path) -> None:
-    base()(root).ks("list", text="---\n- apiVersion: kustomize.toolkit.fluxcd.io/v1\n  kind: Kustomization\n").write()
+    base()(root).ks(
+        "list", text="---\n- apiVersion: kustomize.toolkit.fluxcd.io/v1\n  kind: Kustomization\n"
+    ).write()
 
 
 def _fifo(root: Path) -> None:
@@ -84,7 +86,14 @@ def _rules_typo(root: Path) -> None:
 
 
 def _deep_nesting(root: Path) -> None:
-    base()(root).ks("deep", text="---\n" + "a:\n" + "".join("  " * n + f"b{n}:\n" for n in range(1, 3000)) + "  " * 3000 + "c: 1\n").write()
+    base()(root).ks(
+        "deep",
+        text="---\n"
+        + "a:\n"
+        + "".join("  " * n + f"b{n}:\n" for n in range(1, 3000))
+        + "  " * 3000
+        + "c: 1\n",
+    ).write()
 
 
 CASES: dict[str, tuple[Callable[[Path], None], str]] = {
@@ -96,8 +105,14 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "duplicate-dependsOn": (_duplicate_depends_on, "duplicate key 'dependsOn' at lines"),
     "list-document": (_list_document, "is a list, not a mapping"),
     "fifo": (_fifo, "clusters/local-kube/x.yaml: a FIFO, not a regular file"),
-    "rules-wrong-shape": (_rules_wrong_shape, ".infra-tui.yaml:2: rules.crd_providers must be a list of mappings"),
-    "rules-typo": (_rules_typo, "unknown key 'webhook_component' in rules; did you mean 'webhook_components'?"),
+    "rules-wrong-shape": (
+        _rules_wrong_shape,
+        ".infra-tui.yaml:2: rules.crd_providers must be a list of mappings",
+    ),
+    "rules-typo": (
+        _rules_typo,
+        "unknown key 'webhook_component' in rules; did you mean 'webhook_components'?",
+    ),
     "deep-nesting": (_deep_nesting, "nesting depth"),
 }
 """case -> (writer, a piece of the one line every command prints about it)."""

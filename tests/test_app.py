@@ -16,7 +16,11 @@ from tests.apprepo import confirm_write, make_repo, run_async, settle, type_comp
 
 
 def snapshot_tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
 
 
 @pytest.fixture
@@ -25,7 +29,8 @@ def repo_root(tmp_path: Path) -> Path:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "add", "."], check=True)
     subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], check=True
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
+        check=True,
     )
     return root
 
@@ -174,7 +179,11 @@ async def test_graph_keyboard_selection_filter_and_neighbourhood(repo_root: Path
         await pilot.press("escape", "slash", *"kyv")
         await pilot.pause()
         shown = view.shown_nodes
-        assert shown == {"flux-system/kyverno", "flux-system/kyverno-config", "flux-system/kyverno-monitoring"}
+        assert shown == {
+            "flux-system/kyverno",
+            "flux-system/kyverno-config",
+            "flux-system/kyverno-monitoring",
+        }
         await pilot.press("enter", "right")
         assert view.has_focus
         assert view.selected in shown

@@ -31,9 +31,7 @@ from tests.processes import processes_naming
 from tests.sshd import LOOPBACK, sshd, sshd_server  # noqa: F401 - fixtures
 
 REV = "main@sha1:696f056df216eea4f9401adbee0ff744d4df390f"
-CERT_MANAGER_FAILED = (
-    "health check failed after 5m0s: timeout waiting for: [Deployment/cert-manager/cert-manager status: 'InProgress']"
-)
+CERT_MANAGER_FAILED = "health check failed after 5m0s: timeout waiting for: [Deployment/cert-manager/cert-manager status: 'InProgress']"
 WAITING_FOR = {
     # a DependencyNotReady chain: local-cert-manager-config -> cert-manager-config -> cert-manager
     "cert-manager-config": "cert-manager",
@@ -71,14 +69,18 @@ def status_of(root: Path, env: str = "local-kube") -> dict:
             spec["dependsOn"] = [{"name": d.rsplit("/", 1)[-1]} for d in ks.depends_on_ids]
         if ks.name == "cert-manager":
             conditions = [
-                _condition("Reconciling", "True", "ProgressingWithRetry", f"Detecting drift for revision {REV}"),
+                _condition(
+                    "Reconciling", "True", "ProgressingWithRetry", f"Detecting drift for revision {REV}"
+                ),
                 _condition("Ready", "False", "HealthCheckFailed", CERT_MANAGER_FAILED),
                 _condition("Healthy", "False", "HealthCheckFailed", CERT_MANAGER_FAILED),
             ]
         elif ks.name in WAITING_FOR:
             dep = WAITING_FOR[ks.name]
             conditions = [
-                _condition("Ready", "False", "DependencyNotReady", f"dependency 'flux-system/{dep}' is not ready")
+                _condition(
+                    "Ready", "False", "DependencyNotReady", f"dependency 'flux-system/{dep}' is not ready"
+                )
             ]
         else:
             conditions = [_condition("Ready", "True", "ReconciliationSucceeded", f"Applied revision: {REV}")]
@@ -121,7 +123,9 @@ def status_line(app) -> str:
 
 def table_rows(app) -> dict[str, list[str]]:
     table = app.screen.query_one(ClusterPanel).query_one(DataTable)
-    return {str(row[0]): [str(c) for c in row] for row in (table.get_row_at(i) for i in range(table.row_count))}
+    return {
+        str(row[0]): [str(c) for c in row] for row in (table.get_row_at(i) for i in range(table.row_count))
+    }
 
 
 def closed_port() -> int:
@@ -146,7 +150,10 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         assert rows["cert-manager"][1] == "✗ failed"
         assert rows["cert-manager"][3] == CERT_MANAGER_FAILED  # brackets kept: not read as markup
         assert rows["local-cert-manager-config"][1] == "… waiting"
-        assert rows["local-cert-manager-config"][3] == "dependency 'flux-system/cert-manager-config' is not ready"
+        assert (
+            rows["local-cert-manager-config"][3]
+            == "dependency 'flux-system/cert-manager-config' is not ready"
+        )
         assert rows["cilium"][1] == "✓ ready" and rows["cilium"][2].endswith(("m", "h"))
         line = status_line(app)
         assert line.startswith(f"ssh://{sshd.user}@127.0.0.1:{sshd.port} · fetched ")
@@ -157,7 +164,9 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         assert view.states["flux-system/local-cert-manager-config"] == "waiting"
         assert view.states["flux-system/cilium"] == "ready"
         banner = str(app.screen.query_one("#graph-banner", Static).render())
-        assert f"5 waiting <- flux-system/cert-manager: HealthCheckFailed: {CERT_MANAGER_FAILED}"[:100] in banner
+        assert (
+            f"5 waiting <- flux-system/cert-manager: HealthCheckFailed: {CERT_MANAGER_FAILED}"[:100] in banner
+        )
         shot = app.export_screenshot()
         assert "✗" in shot and "cert-manager" in shot
         await pilot.press("f6")
@@ -165,7 +174,13 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         assert app.main.preview_pane.active == "cluster"
     # only allow-listed reads crossed the transport: the polls, and the selected row's events
     calls = sshd.kubectl_calls()
-    assert ["get", KS_RESOURCE, "-A", "-o", "json"] in calls and ["get", HR_RESOURCE, "-A", "-o", "json"] in calls
+    assert ["get", KS_RESOURCE, "-A", "-o", "json"] in calls and [
+        "get",
+        HR_RESOURCE,
+        "-A",
+        "-o",
+        "json",
+    ] in calls
     for argv in calls:
         check_allowed(["kubectl", *argv])
         assert argv[:2] == ["get", "events"] or argv[2:] == ["-A", "-o", "json"]
@@ -181,7 +196,9 @@ async def test_refused_host_shows_one_clear_line_and_the_wizard_stays_live(demo_
         await settle(pilot)
         await wait_for(pilot, lambda: "refused" in status_line(app), what="the refused connection")
         line = status_line(app)
-        assert line.startswith(f"✗ ssh://{sshd.user}@127.0.0.1:{port}: connection to 127.0.0.1:{port} refused;")
+        assert line.startswith(
+            f"✗ ssh://{sshd.user}@127.0.0.1:{port}: connection to 127.0.0.1:{port} refused;"
+        )
         assert "retry in" in line and "\n" not in line
         assert table_rows(app) == {}
         # meanwhile the wizard and its preview work as ever

@@ -97,7 +97,9 @@ async def test_checks_tab_rows_per_component_and_summary(demo_root: Path) -> Non
 
 
 @run_async
-async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(demo_root: Path, tmp_path: Path, monkeypatch) -> None:
+async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(
+    demo_root: Path, tmp_path: Path, monkeypatch
+) -> None:
     real = kustomize.kustomize_argv()
     hook = tmp_path / "slow-kustomize"
     hook.mkdir()
@@ -114,6 +116,7 @@ async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(demo_roo
         await type_into(pilot, "#name", "redis-cache")
         await type_into(pilot, "#chart", "redis")
         await type_into(pilot, "#repo-url", "https://charts.bitnami.com/bitnami")
+
         # the first run is in flight: its builds sleep in the wrapper
         def running() -> list:
             return [w for w in app.workers if w.group == "validation" and w.state == WorkerState.RUNNING]
@@ -129,7 +132,9 @@ async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(demo_roo
         (hook / "delay").write_text("0")
         await append_to(pilot, "#name", "x")
         await wait_for(pilot, lambda: stale[0].state == WorkerState.CANCELLED, what="the stale run's cancel")
-        await wait_for(pilot, lambda: not processes_naming(str(hook)), timeout=10, what="the stale builds to die")
+        await wait_for(
+            pilot, lambda: not processes_naming(str(hook)), timeout=10, what="the stale builds to die"
+        )
         # the new plan's run completes with its own rows only
         await wait_for(pilot, lambda: "validated" in status(app), what="the new run")
         assert [r[0] for r in rows(app)] == ["namespaces/redis-cachex"]
@@ -140,8 +145,11 @@ async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(demo_roo
         await append_to(pilot, "#name", "y")
         await wait_for(pilot, lambda: "redis-cachexy" in started.read_text(), what="a run in flight at exit")
         scratch = {
-            part for line in started.read_text().splitlines() for part in line.split()
-            if "infra-tui-scratch-" in part or "infra-tui-build-" in part  # offline builds go through a wrapper dir
+            part
+            for line in started.read_text().splitlines()
+            for part in line.split()
+            if "infra-tui-scratch-" in part
+            or "infra-tui-build-" in part  # offline builds go through a wrapper dir
         }
     assert scratch
     deadline = time.monotonic() + 10
@@ -169,7 +177,10 @@ async def test_checks_tab_runs_the_ssh_dry_run_beside_the_offline_one(demo_root:
         await type_component(pilot)
         await wait_for(pilot, lambda: "ssh dry-run:" in status(app), timeout=60, what="the ssh dry-run")
         labelled = sorted((r[0], r[1], r[3]) for r in rows(app))
-        assert labelled == [("namespaces/redis-cache", "offline", "pass"), ("namespaces/redis-cache", "ssh", "pass")]
+        assert labelled == [
+            ("namespaces/redis-cache", "offline", "pass"),
+            ("namespaces/redis-cache", "ssh", "pass"),
+        ]
         assert status(app).endswith("ssh dry-run: 0 failed")
     applies = [c for c in sshd.kubectl_calls() if "apply" in c]
     assert applies and all("--dry-run=server" in c for c in applies)

@@ -23,11 +23,13 @@ def root(tmp_path: Path) -> Path:
 def plan_for(root: Path, *extra: FileChange) -> ChangePlan:
     infra = root / "clusters" / "local-kube" / "infrastructure.yaml"
     before = infra.read_text()
-    return ChangePlan(files=[
-        FileChange("namespaces/app/namespace.yaml", None, "kind: Namespace\n"),
-        FileChange("clusters/local-kube/infrastructure.yaml", before, before + "---\nb: 2\n"),
-        *extra,
-    ])
+    return ChangePlan(
+        files=[
+            FileChange("namespaces/app/namespace.yaml", None, "kind: Namespace\n"),
+            FileChange("clusters/local-kube/infrastructure.yaml", before, before + "---\nb: 2\n"),
+            *extra,
+        ]
+    )
 
 
 def test_writes_created_and_modified_files_keeping_permissions(root: Path):
@@ -94,7 +96,9 @@ def test_a_symlink_inside_the_repo_is_written_through(root: Path):
     real = root / "clusters" / "local-kube" / "infrastructure.yaml"
     (root / "clusters" / "alias").symlink_to(root / "clusters" / "local-kube")
     before = real.read_text()
-    apply_mod.apply(ChangePlan(files=[FileChange("clusters/alias/infrastructure.yaml", before, before + "c: 3\n")]), root)
+    apply_mod.apply(
+        ChangePlan(files=[FileChange("clusters/alias/infrastructure.yaml", before, before + "c: 3\n")]), root
+    )
     assert real.read_text().endswith("c: 3\n") and (root / "clusters" / "alias").is_symlink()
 
 

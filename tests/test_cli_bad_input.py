@@ -44,7 +44,10 @@ def test_not_a_flux_repo(tmp_path, capsys, monkeypatch):
 def test_unreadable_yaml_names_file_and_line_and_the_rest_loads(demo, capsys):
     f = demo / "clusters" / "local-kube" / "infrastructure.yaml"
     text = f.read_text()
-    f.write_text(text + "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: [broken\n")
+    f.write_text(
+        text
+        + "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: [broken\n"
+    )
     bad_line = text.count("\n") + 5
     rc, out, err = run(capsys, "graph", "--repo", str(demo), "--format", "json")
     assert rc == 2
@@ -54,20 +57,32 @@ def test_unreadable_yaml_names_file_and_line_and_the_rest_loads(demo, capsys):
 
 
 def test_kustomization_without_name(tmp_path, capsys):
-    infra(tmp_path, "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  namespace: flux-system\nspec:\n  path: ./x\n")
+    infra(
+        tmp_path,
+        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  namespace: flux-system\nspec:\n  path: ./x\n",
+    )
     rc, _, err = run(capsys, "lint", "--repo", str(tmp_path))
     assert rc == 2
-    assert "clusters/local-kube/infrastructure.yaml:2: Flux Kustomization without metadata.name; add a name" in err
+    assert (
+        "clusters/local-kube/infrastructure.yaml:2: Flux Kustomization without metadata.name; add a name"
+        in err
+    )
 
 
 def test_depends_on_entry_not_a_mapping(tmp_path, capsys):
-    infra(tmp_path, (
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\n"
-        "spec:\n  dependsOn:\n    - cilium\n  path: ./x\n"
-    ))
+    infra(
+        tmp_path,
+        (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\n"
+            "spec:\n  dependsOn:\n    - cilium\n  path: ./x\n"
+        ),
+    )
     rc, _, err = run(capsys, "graph", "--repo", str(tmp_path))
     assert rc == 2
-    assert "infrastructure.yaml:7: a: dependsOn entry 'cilium' is not a mapping with a name; write '- name: <kustomization>'" in err
+    assert (
+        "infrastructure.yaml:7: a: dependsOn entry 'cilium' is not a mapping with a name; write '- name: <kustomization>'"
+        in err
+    )
 
 
 def test_env_that_does_not_exist(demo, capsys):
@@ -93,5 +108,7 @@ def test_installed_command_shows_no_traceback(tmp_path):
     exe = Path(sys.executable).with_name("infra-tui")
     if not exe.exists():
         pytest.skip("console script not installed in this venv")
-    res = subprocess.run([str(exe), "lint", "--repo", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [str(exe), "lint", "--repo", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 2 and "Traceback" not in res.stderr and res.stderr.startswith("infra-tui: ")

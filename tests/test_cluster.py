@@ -36,7 +36,10 @@ def test_corpus_objects_are_ready():
         "flux-system/podinfo",
     ]
     assert {k.state for k in snapshot.items} == {"ready"}
-    assert snapshot.by_id()["flux-system/podinfo"].revision == "main@sha1:696f056df216eea4f9401adbee0ff744d4df390f"
+    assert (
+        snapshot.by_id()["flux-system/podinfo"].revision
+        == "main@sha1:696f056df216eea4f9401adbee0ff744d4df390f"
+    )
 
 
 EXPECTED = {
@@ -71,7 +74,9 @@ def test_states_reasons_and_root_causes():
 
 def test_root_cause_lines_group_the_waiting():
     lines = root_cause_lines(load("bootstrap.json"))
-    assert lines[0].startswith("2 waiting <- flux-system/cert-manager: HealthCheckFailed: health check failed")
+    assert lines[0].startswith(
+        "2 waiting <- flux-system/cert-manager: HealthCheckFailed: health check failed"
+    )
     assert "1 waiting <- flux-system/redis: not in the cluster" in lines
 
 
@@ -81,7 +86,9 @@ def _ks(name, ready=None, deps=(), **extra):
         obj["spec"]["dependsOn"] = [{"name": d} for d in deps]
     if ready:
         status, reason, message = ready
-        obj["status"] = {"conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message}]}
+        obj["status"] = {
+            "conditions": [{"type": "Ready", "status": status, "reason": reason, "message": message}]
+        }
     obj.update(extra)
     return obj
 
@@ -104,20 +111,37 @@ def test_waiting_cycle_and_message_without_name_terminate():
 
 def test_classify_edge_cases():
     assert classify({"spec": {"suspend": True}, "status": {}})[0] == "suspended"
-    stale = {"metadata": {"generation": 3}, "status": {"observedGeneration": 2, "conditions": [
-        {"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded"}]}}
+    stale = {
+        "metadata": {"generation": 3},
+        "status": {
+            "observedGeneration": 2,
+            "conditions": [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded"}],
+        },
+    }
     assert classify(stale)[0] == "progressing"
-    reconciling_only = {"status": {"conditions": [{"type": "Reconciling", "status": "True", "reason": "Progressing"}]}}
+    reconciling_only = {
+        "status": {"conditions": [{"type": "Reconciling", "status": "True", "reason": "Progressing"}]}
+    }
     assert classify(reconciling_only)[0] == "progressing"
     assert classify({})[0] == "unknown"
     # Stalled wins over the Ready verdict; ProgressingWithRetry does not hide a failure.
-    stalled = {"status": {"conditions": [
-        {"type": "Ready", "status": "False", "reason": "AccessDenied"},
-        {"type": "Stalled", "status": "True", "reason": "AccessDenied"}]}}
+    stalled = {
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": "False", "reason": "AccessDenied"},
+                {"type": "Stalled", "status": "True", "reason": "AccessDenied"},
+            ]
+        }
+    }
     assert classify(stalled)[0] == "stalled"
-    retry = {"status": {"conditions": [
-        {"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry"},
-        {"type": "Ready", "status": "False", "reason": "BuildFailed"}]}}
+    retry = {
+        "status": {
+            "conditions": [
+                {"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry"},
+                {"type": "Ready", "status": "False", "reason": "BuildFailed"},
+            ]
+        }
+    }
     assert classify(retry)[0] == "failed"
 
 
@@ -130,7 +154,10 @@ def test_classify_edge_cases():
         ("[1, 2]", "not a Kustomization list (got 'list')"),
         ('{"items": "oops"}', "'items' is str, not a list"),
         ('{"items": [42]}', "item 0 is int, not an object"),
-        ('{"items": [{"kind": "Kustomization", "metadata": {}}]}', "item 0: a Kustomization without metadata.name"),
+        (
+            '{"items": [{"kind": "Kustomization", "metadata": {}}]}',
+            "item 0: a Kustomization without metadata.name",
+        ),
     ],
 )
 def test_garbage_gives_one_clear_line(text, fragment):
@@ -155,7 +182,16 @@ def test_json_keys_are_the_contract():
     assert set(doc) >= {"source", "fetched_at", "kustomizations", "drift"}
     assert doc["fetched_at"].endswith("Z")
     for k in doc["kustomizations"]:
-        assert set(k) >= {"name", "namespace", "state", "reason", "message", "revision", "suspended", "root_cause"}
+        assert set(k) >= {
+            "name",
+            "namespace",
+            "state",
+            "reason",
+            "message",
+            "revision",
+            "suspended",
+            "root_cause",
+        }
         assert k["state"] in STATES
     assert set(doc["drift"]) >= {"only_in_cluster", "only_in_git"}
 
@@ -169,8 +205,11 @@ def test_drift():
     assert d.only_in_cluster == ["flux-system/legacy", "flux-system/new-component"]
     assert d.only_in_git == ["flux-system/redis"]
     assert d.depends_on_differs == [
-        {"id": "flux-system/monitoring", "cluster": ["flux-system/monitoring-crds"],
-         "git": ["flux-system/cilium", "flux-system/monitoring-crds"]}
+        {
+            "id": "flux-system/monitoring",
+            "cluster": ["flux-system/monitoring-crds"],
+            "git": ["flux-system/cilium", "flux-system/monitoring-crds"],
+        }
     ]
 
 
@@ -216,8 +255,15 @@ def test_poller_never_overlaps_backs_off_and_keeps_the_last_snapshot():
     seen = []
 
     async def scenario():
-        poller = Poller(source, interval=0.01, timeout=1, max_backoff=0.05, on_update=lambda s: seen.append(
-            (s.failures, s.stale_since is not None, s.next_delay, s.snapshot is not None, s.error)))
+        poller = Poller(
+            source,
+            interval=0.01,
+            timeout=1,
+            max_backoff=0.05,
+            on_update=lambda s: seen.append(
+                (s.failures, s.stale_since is not None, s.next_delay, s.snapshot is not None, s.error)
+            ),
+        )
         # Manual refreshes fired while polls run must queue, not overlap.
         for _ in range(3):
             asyncio.get_running_loop().call_later(0.01, poller.poll_soon)

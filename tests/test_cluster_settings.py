@@ -66,7 +66,11 @@ def test_env_var_points_at_the_file(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        ("clusters:\n  local-kube:\n    hostname: x\n", 3, "unknown key 'hostname' in clusters.local-kube; did you mean 'host'?"),
+        (
+            "clusters:\n  local-kube:\n    hostname: x\n",
+            3,
+            "unknown key 'hostname' in clusters.local-kube; did you mean 'host'?",
+        ),
         ("clusters:\n  a:\n    host: h\n    identityfile: k\n", 4, "did you mean 'identity_file'?"),
         ("cluster: {}\n", 1, "unknown key 'cluster' at the top level; did you mean 'clusters'?"),
         ("clusters:\n  a:\n    zzz: 1\n", 3, "valid keys: host, port"),
@@ -91,7 +95,15 @@ def test_bad_input_names_file_line_and_fix(tmp_path, monkeypatch, text, line, fr
 
 
 def test_durations():
-    assert [parse_duration(v) for v in ("5s", "1m", "1m30s", "500ms", "2h", 7, "2.5")] == [5, 60, 90, 0.5, 7200, 7, 2.5]
+    assert [parse_duration(v) for v in ("5s", "1m", "1m30s", "500ms", "2h", 7, "2.5")] == [
+        5,
+        60,
+        90,
+        0.5,
+        7200,
+        7,
+        2.5,
+    ]
     for bad in ("", "5", "5 s", "-1s", "0s", "1x", True):
         if bad == "5":
             continue

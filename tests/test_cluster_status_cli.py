@@ -106,15 +106,30 @@ def test_flags_override_settings_and_text_output(repo, sshd, capsys, tmp_path):
     )
     assert main(["status", "--known-hosts", str(empty), "--accept-new-host-key"]) == 0
     out = capsys.readouterr().out
-    assert "cert-manager" in out and "HealthCheckFailed" in out and "2 waiting <- flux-system/cert-manager" in out
+    assert (
+        "cert-manager" in out
+        and "HealthCheckFailed" in out
+        and "2 waiting <- flux-system/cert-manager" in out
+    )
 
 
 @pytest.mark.sshd
 def test_host_flag_without_settings_and_clear_failures(tmp_path, sshd, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("INFRA_TUI_CONFIG", raising=False)
-    base = ["status", "--host", sshd.host, "--identity-file", str(sshd.client_key),
-            "--known-hosts", str(sshd.known_hosts), "--ssh-config", "/dev/null", "--format", "json"]
+    base = [
+        "status",
+        "--host",
+        sshd.host,
+        "--identity-file",
+        str(sshd.client_key),
+        "--known-hosts",
+        str(sshd.known_hosts),
+        "--ssh-config",
+        "/dev/null",
+        "--format",
+        "json",
+    ]
     assert main(base) == 0
     assert len(json.loads(capsys.readouterr().out)["kustomizations"]) == 14
     sshd.replay(DATA / "garbage.txt")
@@ -133,7 +148,12 @@ def test_from_json_needs_no_host(tmp_path, capsys, monkeypatch):
     assert main(["status", "--from-json", str(DATA / "flux2-testdata.json"), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["source"].startswith("file:") and len(doc["kustomizations"]) == 4
-    assert doc["drift"] == {"only_in_cluster": [], "only_in_git": [], "depends_on_differs": [], "chart_version_differs": []}
+    assert doc["drift"] == {
+        "only_in_cluster": [],
+        "only_in_git": [],
+        "depends_on_differs": [],
+        "chart_version_differs": [],
+    }
     assert doc["helmreleases"] == [] and all(k["helmreleases"] == [] for k in doc["kustomizations"])
 
 
@@ -151,4 +171,6 @@ def test_bad_settings_file_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("INFRA_TUI_CONFIG", raising=False)
     assert main(["status"]) == 2
     err = capsys.readouterr().err
-    assert err.strip().endswith(".infra-tui.yaml:3: unknown key 'hots' in clusters.local-kube; did you mean 'host'?")
+    assert err.strip().endswith(
+        ".infra-tui.yaml:3: unknown key 'hots' in clusters.local-kube; did you mean 'host'?"
+    )

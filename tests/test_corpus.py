@@ -47,12 +47,17 @@ def test_counts_match_sources(cluster):
     if cluster.startswith("kustomize-helm@d54e250"):
         # gotk-components.yaml was left out of the copy (SOURCES.md): reported, not fatal
         assert [p.message.split("'")[1] for p in r.problems] == ["gotk-components.yaml"]
-        assert r.problems[0].file == "clusters/production/flux-system/kustomization.yaml" and r.problems[0].line == 4
+        assert (
+            r.problems[0].file == "clusters/production/flux-system/kustomization.yaml"
+            and r.problems[0].line == 4
+        )
     else:
         assert r.problems == []
 
 
-@pytest.mark.parametrize("cluster", ["onedr0p", "joryirving/main", "joryirving/test", "ricsanfre/prod", "hub-spoke/staging"])
+@pytest.mark.parametrize(
+    "cluster", ["onedr0p", "joryirving/main", "joryirving/test", "ricsanfre/prod", "hub-spoke/staging"]
+)
 def test_no_false_missing_dependencies(cluster):
     """Namespace inheritance from the enclosing kustomization.yaml resolves every dependsOn."""
     _, env = load(cluster)
@@ -73,7 +78,9 @@ def test_onedr0p_namespaces_are_inherited():
 def test_ricsanfre_dev_has_the_one_real_dangling_dependency():
     _, env = load("ricsanfre/dev")
     g = graph.build(env)
-    assert [(m.source, m.target) for m in g.missing] == [("flux-system/envoy-gateway-config", "flux-system/cert-manager-config")]
+    assert [(m.source, m.target) for m in g.missing] == [
+        ("flux-system/envoy-gateway-config", "flux-system/cert-manager-config")
+    ]
 
 
 def test_ricsanfre_prod_critical_path_is_depth_13():
@@ -123,7 +130,9 @@ def findings(cluster: str) -> list[rules.Finding]:
 
 def test_onedr0p_colocated_prometheus_rule_is_found():
     found = [f for f in findings("onedr0p") if f.rule == "monitoring-split"]
-    assert [(f.file, f.line) for f in found] == [("kubernetes/apps/cert-manager/cert-manager/app/prometheusrule.yaml", 3)]
+    assert [(f.file, f.line) for f in found] == [
+        ("kubernetes/apps/cert-manager/cert-manager/app/prometheusrule.yaml", 3)
+    ]
     assert found[0].severity == "error" and found[0].kustomization == "cert-manager/cert-manager"
 
 
@@ -137,7 +146,10 @@ def test_ricsanfre_cleanup_on_fail_in_helmreleases_is_found():
 
 @pytest.mark.parametrize(
     ("cluster", "file"),
-    [("onedr0p", "kubernetes/flux/cluster/ks.yaml"), ("joryirving/main", "kubernetes/clusters/main/apps.yaml")],
+    [
+        ("onedr0p", "kubernetes/flux/cluster/ks.yaml"),
+        ("joryirving/main", "kubernetes/clusters/main/apps.yaml"),
+    ],
 )
 def test_antipatterns_inside_patch_strings_are_found(cluster, file):
     found = [f for f in findings(cluster) if f.file == file and f.rule.startswith("helm-")]
@@ -152,6 +164,15 @@ def test_graph_json_cli_on_corpus(capsys):
     out = json.loads(capsys.readouterr().out)
     assert rc == 1  # a missing dependency
     assert out["env"] == "dev"
-    assert out["missing"] == [{"from": "flux-system/envoy-gateway-config", "to": "flux-system/cert-manager-config", "cross_kind": False}]
+    assert out["missing"] == [
+        {
+            "from": "flux-system/envoy-gateway-config",
+            "to": "flux-system/cert-manager-config",
+            "cross_kind": False,
+        }
+    ]
     assert {k["name"] for k in out["kustomizations"]} >= {"cilium-app", "cilium-config"}
-    assert all({"name", "namespace", "path", "file", "line", "dependsOn", "layer"} <= set(k) for k in out["kustomizations"])
+    assert all(
+        {"name", "namespace", "path", "file", "line", "dependsOn", "layer"} <= set(k)
+        for k in out["kustomizations"]
+    )

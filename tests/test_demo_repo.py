@@ -19,14 +19,44 @@ DEMO = Path(__file__).resolve().parent.parent / "templates" / "demo"
 ENVS = ("local-kube", "staging")
 
 EXPECTED_LOCAL_KUBE = {
-    "cluster-secrets", "nfs-provisioner", "cert-manager", "reloader", "cilium",
-    "gateway-api-crds", "kyverno", "trivy-system", "gatekeeper-system", "longhorn-system",
-    "velero", "database-operators", "kyverno-config", "cilium-config", "envoy-gateway",
-    "cert-manager-config", "linkerd", "gatekeeper-constraint-templates", "gatekeeper-config",
-    "local-cert-manager-config", "envoy-gateway-config", "linkerd-config", "linkerd-viz",
-    "monitoring", "backup", "backup-jobs", "postgre", "redis", "rabbitmq", "mongodb",
-    "strapi-postgres", "netcorp-app", "cilium-monitoring", "kyverno-monitoring",
-    "gatekeeper-monitoring", "trivy-monitoring", "backup-monitoring", "netcorp-monitoring",
+    "cluster-secrets",
+    "nfs-provisioner",
+    "cert-manager",
+    "reloader",
+    "cilium",
+    "gateway-api-crds",
+    "kyverno",
+    "trivy-system",
+    "gatekeeper-system",
+    "longhorn-system",
+    "velero",
+    "database-operators",
+    "kyverno-config",
+    "cilium-config",
+    "envoy-gateway",
+    "cert-manager-config",
+    "linkerd",
+    "gatekeeper-constraint-templates",
+    "gatekeeper-config",
+    "local-cert-manager-config",
+    "envoy-gateway-config",
+    "linkerd-config",
+    "linkerd-viz",
+    "monitoring",
+    "backup",
+    "backup-jobs",
+    "postgre",
+    "redis",
+    "rabbitmq",
+    "mongodb",
+    "strapi-postgres",
+    "netcorp-app",
+    "cilium-monitoring",
+    "kyverno-monitoring",
+    "gatekeeper-monitoring",
+    "trivy-monitoring",
+    "backup-monitoring",
+    "netcorp-monitoring",
 }
 
 # kind -> Flux Kustomization that provides its CRD (spec/patterns.md "Dependency rules")
@@ -208,16 +238,24 @@ def test_staging_patches_target_existing_helmreleases() -> None:
             target = entry["target"]
             patch = yaml.safe_load(entry["patch"])
             assert target["kind"] == "HelmRelease" == patch["kind"]
-            assert any(d["kind"] == "HelmRelease" and d["metadata"]["name"] == target["name"]
-                       for d in built), f"staging {name}: patch target {target} not in build"
+            assert any(
+                d["kind"] == "HelmRelease" and d["metadata"]["name"] == target["name"] for d in built
+            ), f"staging {name}: patch target {target} not in build"
 
 
 # ----------------------------------------------------------------- skeletons
 SKELETONS = DEMO.parent / "skeletons"
 SKELETON_FILES = (
-    "namespace.yaml", "helm-repository.yaml", "helm-repository-oci.yaml", "helm-release.yaml",
-    "kustomization.yaml", "flux-kustomization.yaml", "flux-kustomization-monitoring.yaml",
-    "allow-k8s-api.yaml", "monitoring-kustomization.yaml", "prometheus-rules.yaml",
+    "namespace.yaml",
+    "helm-repository.yaml",
+    "helm-repository-oci.yaml",
+    "helm-release.yaml",
+    "kustomization.yaml",
+    "flux-kustomization.yaml",
+    "flux-kustomization-monitoring.yaml",
+    "allow-k8s-api.yaml",
+    "monitoring-kustomization.yaml",
+    "prometheus-rules.yaml",
     "servicemonitor.yaml",
 )
 

@@ -85,13 +85,18 @@ def test_append_to_a_long_file_has_one_hunk_with_real_line_numbers():
     after = before + "---\nnew: doc\n"
     text = diff.unified(FileChange("clusters/x/infrastructure.yaml", before, after))
     assert text.splitlines()[:3] == [
-        "--- a/clusters/x/infrastructure.yaml", "+++ b/clusters/x/infrastructure.yaml", "@@ -998,3 +998,5 @@"]
+        "--- a/clusters/x/infrastructure.yaml",
+        "+++ b/clusters/x/infrastructure.yaml",
+        "@@ -998,3 +998,5 @@",
+    ]
     assert diff.stat(FileChange("p", before, after)) == (2, 0)
 
 
 def test_created_file_and_missing_final_newline():
     text = diff.unified(FileChange("n.yaml", None, "a: 1\nb: 2"))
-    assert text.startswith("--- /dev/null\n+++ b/n.yaml\n@@ -0,0 +1,2 @@\n+a: 1\n+b: 2\n\\ No newline at end of file\n")
+    assert text.startswith(
+        "--- /dev/null\n+++ b/n.yaml\n@@ -0,0 +1,2 @@\n+a: 1\n+b: 2\n\\ No newline at end of file\n"
+    )
 
 
 def test_unchanged_file_has_no_diff():
@@ -103,7 +108,9 @@ def test_removed_document_marker_counts_as_a_removal():
 
 
 def test_plan_diff_and_colours():
-    plan = ChangePlan(files=[FileChange("a.yaml", None, "x: 1  # REVIEW: why\n"), FileChange("b.yaml", "y: 1\n", "y: 2\n")])
+    plan = ChangePlan(
+        files=[FileChange("a.yaml", None, "x: 1  # REVIEW: why\n"), FileChange("b.yaml", "y: 1\n", "y: 2\n")]
+    )
     text = diff.plan_diff(plan)
     assert text.count("+++ ") == 2
     rich_text = diff.to_text(text)

@@ -68,9 +68,15 @@ def _targets(*names: str) -> list[v.Target]:
 def test_local_sends_built_manifests_with_dry_run_and_classifies(tmp_path, monkeypatch):
     monkeypatch.setenv("STATE", str(tmp_path))
     kubectl = _script(tmp_path, "kubectl", STAND_IN)
-    options = dryrun.Options(strategy="local", kubectl=str(kubectl), kustomize_argv=_kustomize_or_skip(),
-                             crd_providers=load_rules().crd_providers)
-    rep = asyncio.run(dryrun.validate_many(BROKEN, _targets("good", "crd-expected", "crd-no-provider"), options))
+    options = dryrun.Options(
+        strategy="local",
+        kubectl=str(kubectl),
+        kustomize_argv=_kustomize_or_skip(),
+        crd_providers=load_rules().crd_providers,
+    )
+    rep = asyncio.run(
+        dryrun.validate_many(BROKEN, _targets("good", "crd-expected", "crd-no-provider"), options)
+    )
     by = {r.component.rsplit("/", 1)[-1]: r for r in rep.results}
     assert by["good"].dry_run == "pass"
     assert by["crd-expected"].dry_run == "expected-missing-crd"
@@ -87,14 +93,21 @@ def test_local_is_skipped_without_a_context(tmp_path, monkeypatch):
     cfg = tmp_path / "kubeconfig"
     cfg.write_text("apiVersion: v1\nkind: Config\n")
     monkeypatch.setenv("KUBECONFIG", str(cfg))
-    out = asyncio.run(dryrun.dry_run_local("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
-                                           kubectl=kustomize.kubectl_path()))
+    out = asyncio.run(
+        dryrun.dry_run_local(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n", kubectl=kustomize.kubectl_path()
+        )
+    )
     assert out.state == "skipped" and "no current kube context" in out.notes[0]
 
 
 def test_local_is_skipped_when_the_context_does_not_answer(tmp_path):
-    kubectl = _script(tmp_path, "kubectl", '#!/bin/sh\n[ "$1" = config ] && { echo ctx; exit 0; }\n'
-                                           'echo "Unable to connect to the server: dial tcp 127.0.0.1:1: connection refused" >&2; exit 1\n')
+    kubectl = _script(
+        tmp_path,
+        "kubectl",
+        '#!/bin/sh\n[ "$1" = config ] && { echo ctx; exit 0; }\n'
+        'echo "Unable to connect to the server: dial tcp 127.0.0.1:1: connection refused" >&2; exit 1\n',
+    )
     out = asyncio.run(dryrun.dry_run_local("kind: x\n", kubectl=str(kubectl)))
     assert out.state == "skipped" and "not reachable" in out.notes[0] and "connection refused" in out.notes[0]
 
@@ -125,9 +138,18 @@ class RecordingTransport:
 
 
 def test_ssh_sends_manifests_on_stdin_and_classifies():
-    t = RecordingTransport(stderr='error: no matches for kind "CiliumNetworkPolicy" in version "cilium.io/v2"', code=1)
-    out = asyncio.run(dryrun.dry_run_ssh("kind: CiliumNetworkPolicy\n", t, ancestor_ids=["flux-system/cilium"],
-                                         crd_providers=load_rules().crd_providers, remote_kubectl="k3s kubectl"))
+    t = RecordingTransport(
+        stderr='error: no matches for kind "CiliumNetworkPolicy" in version "cilium.io/v2"', code=1
+    )
+    out = asyncio.run(
+        dryrun.dry_run_ssh(
+            "kind: CiliumNetworkPolicy\n",
+            t,
+            ancestor_ids=["flux-system/cilium"],
+            crd_providers=load_rules().crd_providers,
+            remote_kubectl="k3s kubectl",
+        )
+    )
     assert out.state == "expected-missing-crd"
     argv, stdin = t.calls[0]
     assert argv == ["k3s", "kubectl", "apply", "--dry-run=server", "-f", "-"]
@@ -144,11 +166,21 @@ def test_ssh_without_host_is_skipped_with_reason():
 def test_ssh_against_real_sshd_stand_in_kubectl_gets_the_manifests(sshd):  # noqa: F811
     from infra_tui.services.ssh import SshTarget, SshTransport
 
-    target = SshTarget(host="127.0.0.1", user=sshd.user, port=sshd.port, identity_file=str(sshd.client_key),
-                       known_hosts_file=str(sshd.known_hosts), ssh_config=str(sshd.ssh_config))
+    target = SshTarget(
+        host="127.0.0.1",
+        user=sshd.user,
+        port=sshd.port,
+        identity_file=str(sshd.client_key),
+        known_hosts_file=str(sshd.known_hosts),
+        ssh_config=str(sshd.ssh_config),
+    )
     transport = SshTransport(target)
-    options = dryrun.Options(strategy="ssh", transport=transport, kustomize_argv=_kustomize_or_skip(),
-                             crd_providers=load_rules().crd_providers)
+    options = dryrun.Options(
+        strategy="ssh",
+        transport=transport,
+        kustomize_argv=_kustomize_or_skip(),
+        crd_providers=load_rules().crd_providers,
+    )
     try:
         rep = asyncio.run(dryrun.validate_many(BROKEN, _targets("good"), options))
     finally:

@@ -73,7 +73,9 @@ def test_chart_version_bump_changes_exactly_one_line(demo: Path):
 
 def test_values_merge_keeps_comments_and_order(demo: Path):
     before = (demo / "namespaces/kyverno/helm-release.yaml").read_text()
-    p = plan(demo, "kyverno", {"values": {"admissionController": {"replicas": 5}, "backgroundController": None}})
+    p = plan(
+        demo, "kyverno", {"values": {"admissionController": {"replicas": 5}, "backgroundController": None}}
+    )
     (f,) = p.files
     removed, added = changed_lines(f.before, f.after)
     assert "      replicas: 5  # REVIEW: Replicas set to match similar services (HA webhook)" in added
@@ -99,15 +101,25 @@ def test_add_dependency_is_a_recreate(demo: Path):
     removed, added = changed_lines(f.before, f.after)
     assert removed == [] or removed == ["spec:"]
     assert "    - name: cert-manager" in added
-    assert p.recreate_required and "dependsOn of deployed Kustomization reloader changes in local-kube (adds cert-manager)" in p.recreate_reason
+    assert (
+        p.recreate_required
+        and "dependsOn of deployed Kustomization reloader changes in local-kube (adds cert-manager)"
+        in p.recreate_reason
+    )
     (pl,) = p.placement
-    assert pl.depends_on[-1] == "flux-system/cert-manager" and pl.inferred == {"flux-system/cert-manager": "added"}
+    assert pl.depends_on[-1] == "flux-system/cert-manager" and pl.inferred == {
+        "flux-system/cert-manager": "added"
+    }
 
 
 def test_removing_a_dependency_a_crd_rule_needs_is_refused_unless_forced(demo: Path):
     p = plan(demo, "kyverno", {"dependsOn": {"remove": ["cilium"]}})
     assert not p.ok and p.files == []
-    assert any("crd-dependency: kyverno creates CiliumNetworkPolicy, whose CRD comes from cilium" in r and "--force" in r for r in p.refusals)
+    assert any(
+        "crd-dependency: kyverno creates CiliumNetworkPolicy, whose CRD comes from cilium" in r
+        and "--force" in r
+        for r in p.refusals
+    )
     forced = plan(demo, "kyverno", {"dependsOn": {"remove": ["cilium"]}}, force=True)
     assert forced.ok and forced.recreate_required
     assert any("--force" in w for w in forced.warnings)
@@ -139,7 +151,8 @@ def test_unknown_component_and_immutable_keys(demo: Path):
     p = plan(demo, "cilium", {"chart": {"repository": {"name": "x"}}})
     assert any("chart.repository.name: cannot change" in r for r in p.refusals)
     assert plan(demo, "cilium", {"name": "cilium"}).refusals == [
-        "the edit spec changes nothing; give at least one field to change (chart.version, values, dependsOn, ...)"]
+        "the edit spec changes nothing; give at least one field to change (chart.version, values, dependsOn, ...)"
+    ]
 
 
 def test_webhook_on_adds_cnp_and_cilium(demo: Path):
@@ -152,17 +165,24 @@ def test_webhook_on_adds_cnp_and_cilium(demo: Path):
     assert p.recreate_required  # dependsOn cilium added to a deployed Kustomization
     apply_mod.apply(p, demo)
     off = plan(demo, "reloader", {"webhook": False})
-    assert off.ok and [f.path for f in off.files if workspace.is_deleted(f)] == ["namespaces/reloader/cilium-network-policies/allow-k8s-api.yaml"]
+    assert off.ok and [f.path for f in off.files if workspace.is_deleted(f)] == [
+        "namespaces/reloader/cilium-network-policies/allow-k8s-api.yaml"
+    ]
     apply_mod.apply(off, demo)
     assert not (demo / "namespaces/reloader/cilium-network-policies").exists()
-    assert (demo / "namespaces/reloader/kustomization.yaml").read_text() == (DEMO / "namespaces/reloader/kustomization.yaml").read_text()
+    assert (demo / "namespaces/reloader/kustomization.yaml").read_text() == (
+        DEMO / "namespaces/reloader/kustomization.yaml"
+    ).read_text()
 
 
 def test_monitoring_on_then_off(demo: Path):
     base = findings(demo)
     p = plan(demo, "reloader", {"monitoring": {"serviceMonitor": True}})
     assert p.ok, p.refusals
-    assert {"namespaces/reloader-monitoring/servicemonitor-reloader.yaml", "namespaces/reloader-monitoring/kustomization.yaml"} <= set(p.created)
+    assert {
+        "namespaces/reloader-monitoring/servicemonitor-reloader.yaml",
+        "namespaces/reloader-monitoring/kustomization.yaml",
+    } <= set(p.created)
     assert not p.recreate_required  # a new split is an addition
     apply_mod.apply(p, demo)
     assert findings(demo) - base == set()
@@ -181,7 +201,10 @@ def test_creates_adds_annotation_and_provider(demo: Path):
     (f,) = p.files
     removed, added = changed_lines(f.before, f.after)
     assert "    infra-tui.io/creates: RecurringJob" in added
-    assert any(line.startswith("    - name: longhorn-system  # REVIEW: dependsOn longhorn-system inferred") for line in added)
+    assert any(
+        line.startswith("    - name: longhorn-system  # REVIEW: dependsOn longhorn-system inferred")
+        for line in added
+    )
 
 
 def test_env_values_merge_into_the_env_patch(demo: Path):
@@ -194,7 +217,9 @@ def test_env_values_merge_into_the_env_patch(demo: Path):
     apply_mod.apply(p2, demo)
     ks = repo_mod.load(demo).envs["staging"].find("reloader")
     (patch,) = ks.patches
-    assert yaml.safe_load(patch["patch"])["spec"]["values"] == {"reloader": {"logLevel": "debug", "replicas": 1}}
+    assert yaml.safe_load(patch["patch"])["spec"]["values"] == {
+        "reloader": {"logLevel": "debug", "replicas": 1}
+    }
     assert not plan(demo, "reloader", {"env_values": {"local-kube": {"a": 1}}}).ok
 
 
@@ -211,11 +236,18 @@ def test_edits_add_no_lint_finding_and_build(demo: Path):
     added = findings(demo) - base
     # Certificate comes from the chart (declared by the creates annotation), the lint sees manifests only
     assert {f for f in added if f[0] != "webhook-dependency"} == set()
-    kustomize = shutil.which("kustomize") and ["kustomize", "build"] or shutil.which("kubectl") and ["kubectl", "kustomize"]
+    kustomize = (
+        shutil.which("kustomize")
+        and ["kustomize", "build"]
+        or shutil.which("kubectl")
+        and ["kubectl", "kustomize"]
+    )
     if not kustomize:
         pytest.skip("neither kustomize nor kubectl on PATH")
     for folder in ("cilium", "reloader", "reloader-monitoring", "velero"):
-        proc = subprocess.run([*kustomize, str(demo / "namespaces" / folder)], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [*kustomize, str(demo / "namespaces" / folder)], capture_output=True, text=True, timeout=60
+        )
         assert proc.returncode == 0, proc.stderr
 
 
@@ -224,24 +256,37 @@ def test_edits_add_no_lint_finding_and_build(demo: Path):
 
 @pytest.fixture
 def corpus_repo(tmp_path: Path) -> Path:
-    src = CORPUS / "fluxcd__flux2-kustomize-helm-example@d54e250" / "infrastructure" / "controllers" / "ingress-nginx.yaml"
+    src = (
+        CORPUS
+        / "fluxcd__flux2-kustomize-helm-example@d54e250"
+        / "infrastructure"
+        / "controllers"
+        / "ingress-nginx.yaml"
+    )
     if not src.exists():
         pytest.skip("corpus not here")
     root = tmp_path / "corpus"
     comp = root / "namespaces" / "ingress-nginx"
     comp.mkdir(parents=True)
     shutil.copy(src, comp / "ingress-nginx.yaml")
-    (comp / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ingress-nginx.yaml\n")
+    (comp / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ingress-nginx.yaml\n"
+    )
     (root / "clusters" / "local-kube").mkdir(parents=True)
     (root / "clusters" / "local-kube" / "infrastructure.yaml").write_text(
         "# corpus-shaped cluster\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
         "  name: ingress-nginx\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./namespaces/ingress-nginx\n"
-        "  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+        "  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
     return root
 
 
 def test_corpus_multi_document_file_keeps_every_other_byte(corpus_repo: Path):
-    p = plan(corpus_repo, "ingress-nginx", {"chart": {"version": "4.x"}, "values": {"controller": {"replicaCount": 2}}})
+    p = plan(
+        corpus_repo,
+        "ingress-nginx",
+        {"chart": {"version": "4.x"}, "values": {"controller": {"replicaCount": 2}}},
+    )
     assert p.ok, p.refusals
     (f,) = p.files
     removed, added = changed_lines(f.before, f.after)
@@ -253,7 +298,10 @@ def test_corpus_multi_document_file_keeps_every_other_byte(corpus_repo: Path):
     p2 = plan(corpus_repo, "ingress-nginx", {"webhook": True})
     if p2.ok:  # no cilium in this repo: the CNP is refused for want of its provider
         change = change_of(p2, "kustomization.yaml")
-        assert change.before == kust and "- cilium-network-policies/allow-k8s-api.yaml" in change.after.splitlines()
+        assert (
+            change.before == kust
+            and "- cilium-network-policies/allow-k8s-api.yaml" in change.after.splitlines()
+        )
     else:
         assert any("cilium" in r for r in p2.refusals)
 
@@ -293,18 +341,29 @@ def test_edit_prompts_prefilled(demo: Path):
     repo = repo_mod.load(demo)
     bs = "\x7f" * 12
     keys = (
-        bs + "1.17.x" + ENTER      # version (prefilled 1.16.x)
-        + "{operator: {replicas: 2}}" + ENTER
-        + ENTER                    # timeout unchanged
-        + ENTER                    # webhook unchanged
-        + ENTER + ENTER            # monitoring unchanged
-        + ENTER                    # creates
-        + "cert-manager" + ENTER   # add
-        + ENTER                    # remove
+        bs
+        + "1.17.x"
+        + ENTER  # version (prefilled 1.16.x)
+        + "{operator: {replicas: 2}}"
+        + ENTER
+        + ENTER  # timeout unchanged
+        + ENTER  # webhook unchanged
+        + ENTER
+        + ENTER  # monitoring unchanged
+        + ENTER  # creates
+        + "cert-manager"
+        + ENTER  # add
+        + ENTER  # remove
     )
     with create_pipe_input() as inp:
         inp.send_text(keys)
         spec = prompts.ask_edit_spec(repo, "cilium", input=inp, output=DummyOutput())
-    expected = spec_mod.parse_edit({"chart": {"version": "1.17.x"}, "values": {"operator": {"replicas": 2}},
-                                    "dependsOn": {"add": ["cert-manager"], "remove": []}}, "cilium")
+    expected = spec_mod.parse_edit(
+        {
+            "chart": {"version": "1.17.x"},
+            "values": {"operator": {"replicas": 2}},
+            "dependsOn": {"add": ["cert-manager"], "remove": []},
+        },
+        "cilium",
+    )
     assert spec == expected

@@ -70,19 +70,33 @@ def broken(tmp_path: Path) -> Path:
         sub_in_ks(infra, "cilium-monitoring", "  wait: false\n", "  wait: true\n")  # monitoring-deps shape
     # monitoring-split: a PrometheusRule inside reloader's own kustomization
     (ns / "reloader/prometheus-rule.yaml").write_text(PROMETHEUS_RULE)
-    sub(ns / "reloader/kustomization.yaml", "  - helm-release.yaml\n", "  - helm-release.yaml\n  - prometheus-rule.yaml\n")
+    sub(
+        ns / "reloader/kustomization.yaml",
+        "  - helm-release.yaml\n",
+        "  - helm-release.yaml\n  - prometheus-rule.yaml\n",
+    )
     # chart-servicemonitor, anti-patterns, retries, PSS
-    sub(ns / "kyverno/helm-release.yaml", "      serviceMonitor:\n        enabled: false  # Managed separately in kyverno-monitoring",
-        "      serviceMonitor:\n        enabled: true")
-    sub(ns / "velero/helm-release.yaml", "  upgrade:\n    remediation:\n      retries: 3\n",
-        "  upgrade:\n    force: true\n    cleanupOnFail: true\n    remediation:\n      retries: 3\n      strategy: uninstall\n")
+    sub(
+        ns / "kyverno/helm-release.yaml",
+        "      serviceMonitor:\n        enabled: false  # Managed separately in kyverno-monitoring",
+        "      serviceMonitor:\n        enabled: true",
+    )
+    sub(
+        ns / "velero/helm-release.yaml",
+        "  upgrade:\n    remediation:\n      retries: 3\n",
+        "  upgrade:\n    force: true\n    cleanupOnFail: true\n    remediation:\n      retries: 3\n      strategy: uninstall\n",
+    )
     sub(ns / "reloader/helm-release.yaml", "  install:\n    remediation:\n      retries: 3\n", "")
     sub(ns / "reloader/namespace.yaml", "    pod-security.kubernetes.io/enforce: restricted\n", "")
     # an anti-pattern in a Flux patch of HelmReleases, staging only
-    sub_in_ks(staging, "backup", "  wait: true\n",
-              "  wait: true\n  patches:\n    - target:\n        kind: HelmRelease\n      patch: |\n"
-              "        apiVersion: helm.toolkit.fluxcd.io/v2\n        kind: HelmRelease\n        metadata:\n          name: any\n"
-              "        spec:\n          upgrade:\n            force: true\n")
+    sub_in_ks(
+        staging,
+        "backup",
+        "  wait: true\n",
+        "  wait: true\n  patches:\n    - target:\n        kind: HelmRelease\n      patch: |\n"
+        "        apiVersion: helm.toolkit.fluxcd.io/v2\n        kind: HelmRelease\n        metadata:\n          name: any\n"
+        "        spec:\n          upgrade:\n            force: true\n",
+    )
     # webhook-cnp: gatekeeper without its CNP
     gk = ns / "gatekeeper-system"
     if (gk / "cilium-network-policies/allow-k8s-api.yaml").exists():
@@ -99,8 +113,17 @@ def fixable(root: Path) -> dict[str, list]:
 def test_seeded_repo_is_broken_in_every_way(broken: Path):
     rules_seen = {f.rule for fs in fixable(broken).values() for f in fs}
     assert {
-        "crd-dependency", "required-dependency", "ks-shape", "monitoring-deps", "monitoring-split", "chart-servicemonitor",
-        "helm-force", "helm-cleanup-on-fail", "helm-uninstall-strategy", "helm-remediation-retries", "namespace-pss",
+        "crd-dependency",
+        "required-dependency",
+        "ks-shape",
+        "monitoring-deps",
+        "monitoring-split",
+        "chart-servicemonitor",
+        "helm-force",
+        "helm-cleanup-on-fail",
+        "helm-uninstall-strategy",
+        "helm-remediation-retries",
+        "namespace-pss",
         "webhook-cnp",
     } <= rules_seen
 
@@ -124,17 +147,32 @@ def test_fix_write_leaves_no_fixable_finding_and_everything_builds(broken: Path)
     velero = yaml.safe_load((broken / "namespaces/velero/helm-release.yaml").read_text())["spec"]["upgrade"]
     assert velero == {"remediation": {"retries": 3}}
     velero_text = (broken / "namespaces/velero/helm-release.yaml").read_text()
-    assert "  upgrade:  # REVIEW: lint --fix removed upgrade.force, upgrade.cleanupOnFail (anti-patterns)" in velero_text
-    assert "    remediation:  # REVIEW: lint --fix removed upgrade.remediation.strategy (anti-pattern)" in velero_text
-    assert "monitoring" not in [d.rsplit("/", 1)[-1] for d in repo.envs["local-kube"].find("reloader").depends_on_ids]
+    assert (
+        "  upgrade:  # REVIEW: lint --fix removed upgrade.force, upgrade.cleanupOnFail (anti-patterns)"
+        in velero_text
+    )
+    assert (
+        "    remediation:  # REVIEW: lint --fix removed upgrade.remediation.strategy (anti-pattern)"
+        in velero_text
+    )
+    assert "monitoring" not in [
+        d.rsplit("/", 1)[-1] for d in repo.envs["local-kube"].find("reloader").depends_on_ids
+    ]
     assert repo.envs["staging"].find("backup").patches == []
     assert repo.envs["local-kube"].find("velero").prune is False
     assert "flux-system/cilium" in repo.envs["local-kube"].find("linkerd").depends_on_ids
-    kustomize = shutil.which("kustomize") and ["kustomize", "build"] or shutil.which("kubectl") and ["kubectl", "kustomize"]
+    kustomize = (
+        shutil.which("kustomize")
+        and ["kustomize", "build"]
+        or shutil.which("kubectl")
+        and ["kubectl", "kustomize"]
+    )
     if not kustomize:
         pytest.skip("neither kustomize nor kubectl on PATH")
     for folder in sorted((broken / "namespaces").iterdir()):
-        proc = subprocess.run([*kustomize, str(folder)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [*kustomize, str(folder)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        )
         assert proc.returncode == 0, f"{folder.name}: {proc.stderr}"
 
 
@@ -149,7 +187,11 @@ def test_structural_fixes_require_a_recreate(broken: Path):
 def test_value_only_fixes_need_no_recreate(tmp_path: Path):
     root = tmp_path / "demo"
     shutil.copytree(DEMO, root)
-    sub(root / "namespaces/reloader/namespace.yaml", "    pod-security.kubernetes.io/enforce: restricted\n", "")
+    sub(
+        root / "namespaces/reloader/namespace.yaml",
+        "    pod-security.kubernetes.io/enforce: restricted\n",
+        "",
+    )
     repo = repo_mod.load(root)
     plan = fix_mod.plan_fixes(repo, rules_mod.lint(repo, "local-kube"), "local-kube")
     assert plan.ok and not plan.recreate_required
@@ -161,12 +203,20 @@ def test_value_only_fixes_need_no_recreate(tmp_path: Path):
 def test_unfixable_findings_are_listed_with_what_to_do(tmp_path: Path):
     root = tmp_path / "demo"
     shutil.copytree(DEMO, root)
-    sub_in_ks(root / "clusters/local-kube/infrastructure.yaml", "reloader", "spec:\n", "spec:\n  dependsOn:\n    - name: no-such-thing\n")
+    sub_in_ks(
+        root / "clusters/local-kube/infrastructure.yaml",
+        "reloader",
+        "spec:\n",
+        "spec:\n  dependsOn:\n    - name: no-such-thing\n",
+    )
     repo = repo_mod.load(root)
     plan = fix_mod.plan_fixes(repo, rules_mod.lint(repo, "local-kube"), "local-kube")
     assert plan.files == []
     assert any(f.rule == "dependency-missing" for f in plan.findings)
-    assert any(w.startswith("not fixed: [dependency-missing]") and "add the missing Kustomization" in w for w in plan.warnings)
+    assert any(
+        w.startswith("not fixed: [dependency-missing]") and "add the missing Kustomization" in w
+        for w in plan.warnings
+    )
 
 
 def test_clean_repo_has_nothing_to_fix():

@@ -8,8 +8,14 @@ from infra_tui.core.model import DependsOn, Env, FluxKustomization
 
 def ks(name: str, *deps: str, ns: str = "flux-system") -> FluxKustomization:
     return FluxKustomization(
-        name=name, namespace=ns, file="clusters/t/infrastructure.yaml", line=1, api_version="kustomize.toolkit.fluxcd.io/v1",
-        env="t", path=f"./namespaces/{name}", depends_on=[DependsOn(d if "/" in d else f"{ns}/{d}", 2) for d in deps],
+        name=name,
+        namespace=ns,
+        file="clusters/t/infrastructure.yaml",
+        line=1,
+        api_version="kustomize.toolkit.fluxcd.io/v1",
+        env="t",
+        path=f"./namespaces/{name}",
+        depends_on=[DependsOn(d if "/" in d else f"{ns}/{d}", 2) for d in deps],
     )
 
 
@@ -18,10 +24,28 @@ def env(*kss: FluxKustomization, helmreleases: set[str] | None = None) -> Env:
 
 
 def test_layers_are_longest_chains():
-    g = graph.build(env(ks("secrets"), ks("cilium"), ks("longhorn", "secrets", "cilium"), ks("db", "longhorn"), ks("app", "db", "cilium")))
-    assert g.layers == [["flux-system/cilium", "flux-system/secrets"], ["flux-system/longhorn"], ["flux-system/db"], ["flux-system/app"]]
+    g = graph.build(
+        env(
+            ks("secrets"),
+            ks("cilium"),
+            ks("longhorn", "secrets", "cilium"),
+            ks("db", "longhorn"),
+            ks("app", "db", "cilium"),
+        )
+    )
+    assert g.layers == [
+        ["flux-system/cilium", "flux-system/secrets"],
+        ["flux-system/longhorn"],
+        ["flux-system/db"],
+        ["flux-system/app"],
+    ]
     assert g.layer["flux-system/app"] == 3  # not 1, although it depends on cilium directly
-    assert g.critical_path() == ["flux-system/cilium", "flux-system/longhorn", "flux-system/db", "flux-system/app"]
+    assert g.critical_path() == [
+        "flux-system/cilium",
+        "flux-system/longhorn",
+        "flux-system/db",
+        "flux-system/app",
+    ]
 
 
 def test_ancestors_and_descendants():
@@ -46,7 +70,10 @@ def test_self_dependency_is_a_cycle():
 
 def test_missing_and_cross_kind_dependencies():
     g = graph.build(env(ks("app", "redis", "nope"), helmreleases={"flux-system/redis"}))
-    assert [(m.target, m.cross_kind) for m in g.missing] == [("flux-system/redis", True), ("flux-system/nope", False)]
+    assert [(m.target, m.cross_kind) for m in g.missing] == [
+        ("flux-system/redis", True),
+        ("flux-system/nope", False),
+    ]
 
 
 def test_dependency_namespace_defaults_to_the_dependants():
@@ -55,7 +82,7 @@ def test_dependency_namespace_defaults_to_the_dependants():
 
 
 def test_deep_chain_needs_no_recursion():
-    chain = [ks("n0")] + [ks(f"n{i}", f"n{i-1}") for i in range(1, 3000)]
+    chain = [ks("n0")] + [ks(f"n{i}", f"n{i - 1}") for i in range(1, 3000)]
     g = graph.build(env(*chain))
     assert g.depth == 2999
 
@@ -66,7 +93,10 @@ def test_output_formats():
     assert d["layers"] == [["flux-system/app", "flux-system/cilium"], ["flux-system/cilium-config"]]
     assert d["missing"] == [{"from": "flux-system/app", "to": "flux-system/gone", "cross_kind": False}]
     mermaid = graph.to_mermaid(g)
-    assert mermaid.startswith("flowchart BT") and "n_flux_system_cilium_config --> n_flux_system_cilium" in mermaid
+    assert (
+        mermaid.startswith("flowchart BT")
+        and "n_flux_system_cilium_config --> n_flux_system_cilium" in mermaid
+    )
     dot = graph.to_dot(g)
     assert '"flux-system/cilium-config" -> "flux-system/cilium";' in dot and "style=dashed" in dot
 
@@ -79,7 +109,7 @@ def test_dot_and_mermaid_escape_names_from_the_repo():
     assert '"flux-system/gone\\"\\\\"' in dot
     # every quote in the output is either an opening/closing one or escaped
     for line in dot.splitlines():
-        unescaped = line.replace('\\\\', "").replace('\\"', "")
+        unescaped = line.replace("\\\\", "").replace('\\"', "")
         assert unescaped.count('"') % 2 == 0, line
     mermaid = graph.to_mermaid(g)
     assert "click" not in mermaid.replace("#34;", "").split("[")[0]

@@ -32,7 +32,10 @@ def cli(root: Path, argv: list[str], tmp: Path) -> subprocess.CompletedProcess[s
     argv = [a.format(spec=spec, edit=edit) for a in argv]
     return subprocess.run(
         [sys.executable, "-m", "infra_tui.cli", *argv, "--repo", str(root)],
-        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        stdin=subprocess.DEVNULL,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp), "NO_COLOR": "1"},
     )
 

@@ -88,7 +88,9 @@ def test_verdicts_match_kubernetes_validate_on_every_rendered_corpus_object():
     compared, differences = 0, []
     for folder, out in zip(folders, outputs, strict=True):
         for obj in yaml.load_all(out or "", Loader=yaml.CSafeLoader):
-            if not isinstance(obj, dict) or not ks.is_builtin(str(obj.get("apiVersion")), str(obj.get("kind")), minor):
+            if not isinstance(obj, dict) or not ks.is_builtin(
+                str(obj.get("apiVersion")), str(obj.get("kind")), minor
+            ):
                 continue
             for what, variant in [("as rendered", obj), *_mutations(obj)]:
                 problems, _ = ks.check_object(variant, minor)
@@ -109,7 +111,9 @@ def test_kubernetes_version_setting_is_read_and_a_bad_one_names_its_line():
     from infra_tui.core.settings import parse_settings
     from infra_tui.errors import UserError
 
-    assert parse_settings("kubernetes_version: 1.30\n", "s.yaml").kubernetes_version == "1.30"  # not the float 1.3
+    assert (
+        parse_settings("kubernetes_version: 1.30\n", "s.yaml").kubernetes_version == "1.30"
+    )  # not the float 1.3
     assert parse_settings("clusters: {}\n", "s.yaml").kubernetes_version is None
     with pytest.raises(UserError) as err:
         parse_settings("rules: {}\nkubernetes_version: latest\n", "s.yaml")

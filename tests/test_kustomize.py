@@ -64,7 +64,9 @@ def test_real_build_of_every_demo_component():
 def test_load_restrictor_is_flux_s(tmp_path):
     # A file outside the kustomization root: kustomize's default (RootOnly) refuses it, Flux allows it.
     (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n")
+    (tmp_path / "shared" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n"
+    )
     comp = tmp_path / "namespaces" / "app"
     comp.mkdir(parents=True)
     (comp / "kustomization.yaml").write_text("resources:\n  - ../../shared/cm.yaml\n")
@@ -97,7 +99,9 @@ def test_render_scratch_never_writes_the_user_tree(tmp_path):
         assert "interval: 2h" in (scratch / "namespaces/good/helm-release.yaml").read_text()
         assert not (scratch / ".git").exists()
         # untouched files are hard links (cheap) but the written one is not
-        same = (scratch / "namespaces/good/namespace.yaml").stat().st_ino == (repo / "namespaces/good/namespace.yaml").stat().st_ino
+        same = (scratch / "namespaces/good/namespace.yaml").stat().st_ino == (
+            repo / "namespaces/good/namespace.yaml"
+        ).stat().st_ino
         assert same or os.name != "posix"
         assert (scratch / "namespaces/good/helm-release.yaml").stat().st_ino != user_file.stat().st_ino
         assert _build(scratch / "namespaces/good").ok
@@ -122,7 +126,9 @@ def test_not_found_message_is_one_line_with_how_to_get_one(monkeypatch, tmp_path
     with pytest.raises(kustomize.KustomizeNotFound) as exc:
         kustomize.kustomize_argv()
     msg = str(exc.value)
-    assert "\n" not in msg and "kustomize not found" in msg and "https://kubernetes.io/docs/tasks/tools/" in msg
+    assert (
+        "\n" not in msg and "kustomize not found" in msg and "https://kubernetes.io/docs/tasks/tools/" in msg
+    )
 
 
 def test_kubectl_kustomize_is_the_fallback(monkeypatch, tmp_path):

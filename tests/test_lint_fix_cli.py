@@ -15,9 +15,13 @@ def seeded(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     shutil.copytree(DEMO, repo)
     hr = repo / "namespaces" / "redis" / "helm-release.yaml"
-    hr.write_text(hr.read_text().replace("  upgrade:\n", "  upgrade:\n    force: true\n    cleanupOnFail: true\n", 1))
+    hr.write_text(
+        hr.read_text().replace("  upgrade:\n", "  upgrade:\n    force: true\n    cleanupOnFail: true\n", 1)
+    )
     ns = repo / "namespaces" / "mongodb" / "namespace.yaml"
-    ns.write_text("\n".join(line for line in ns.read_text().splitlines() if "pod-security" not in line) + "\n")
+    ns.write_text(
+        "\n".join(line for line in ns.read_text().splitlines() if "pod-security" not in line) + "\n"
+    )
     return repo
 
 
@@ -45,7 +49,11 @@ def test_fix_dry_run_changes_nothing_and_write_leaves_no_fixable_finding(tmp_pat
     rc, after = lint_json(capsys, repo)
     assert rc == 0 and [f for f in after if f["fixable"]] == []
     text = (repo / "namespaces" / "redis" / "helm-release.yaml").read_text()
-    assert "force: true" not in text and "cleanupOnFail: true" not in text and "# REVIEW: lint --fix removed" in text
+    assert (
+        "force: true" not in text
+        and "cleanupOnFail: true" not in text
+        and "# REVIEW: lint --fix removed" in text
+    )
 
 
 def test_unfixable_findings_are_listed_with_what_to_do(tmp_path, capsys):

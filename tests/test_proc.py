@@ -42,12 +42,16 @@ def test_stdin_bytes_arrive_and_stdin_is_closed_otherwise():
 
 
 def test_no_controlling_tty():
-    result = run_command_sync(Command(["sh", "-c", "tty; ( : </dev/tty ) 2>/dev/null && echo HAS_TTY || echo NO_TTY"]))
+    result = run_command_sync(
+        Command(["sh", "-c", "tty; ( : </dev/tty ) 2>/dev/null && echo HAS_TTY || echo NO_TTY"])
+    )
     assert "NO_TTY" in result.stdout and "HAS_TTY" not in result.stdout
 
 
 def test_env_and_cwd(tmp_path):
-    result = run_command_sync(Command(["sh", "-c", 'echo "$ONLY" && pwd'], env={"ONLY": "x", "PATH": os.defpath}, cwd=tmp_path))
+    result = run_command_sync(
+        Command(["sh", "-c", 'echo "$ONLY" && pwd'], env={"ONLY": "x", "PATH": os.defpath}, cwd=tmp_path)
+    )
     assert result.stdout.split() == ["x", str(tmp_path)]
 
 
@@ -62,7 +66,9 @@ def test_missing_program_raises_command_not_found():
 def test_timeout_kills_child_and_grandchild(tmp_path):
     pids_file = tmp_path / "pids"
     start = time.monotonic()
-    result = run_command_sync(Command(["sh", "-c", f"{TREE.replace('echo $$ $!', f'echo $$ $! > {pids_file}')}"], timeout=0.5))
+    result = run_command_sync(
+        Command(["sh", "-c", f"{TREE.replace('echo $$ $!', f'echo $$ $! > {pids_file}')}"], timeout=0.5)
+    )
     assert result.timed_out and not result.ok
     assert time.monotonic() - start < 5
     pids = [int(p) for p in pids_file.read_text().split()]
@@ -87,7 +93,9 @@ def test_cancel_kills_child_and_grandchild(tmp_path):
 
     async def scenario() -> list[int]:
         task = asyncio.create_task(
-            run_command(Command(["sh", "-c", TREE.replace("echo $$ $!", f"echo $$ $! > {pids_file}")], timeout=None))
+            run_command(
+                Command(["sh", "-c", TREE.replace("echo $$ $!", f"echo $$ $! > {pids_file}")], timeout=None)
+            )
         )
         pids = await _pids_from(pids_file)
         assert not any(_dead(p) for p in pids)

@@ -40,7 +40,11 @@ FULL_SPEC = {
     "name": "redis-cache",
     "namespace": "cache",
     "envs": ["local-kube", "staging"],
-    "chart": {"name": "redis", "version": "19.x", "repository": {"name": "bitnami-https", "url": "https://charts.bitnami.com/bitnami"}},
+    "chart": {
+        "name": "redis",
+        "version": "19.x",
+        "repository": {"name": "bitnami-https", "url": "https://charts.bitnami.com/bitnami"},
+    },
     "values": {"architecture": "standalone", "replica": {"replicaCount": 2}},
     "env_values": {"staging": {"replica": {"replicaCount": 1}}},
     "timeout": "10m",
@@ -51,20 +55,34 @@ FULL_SPEC = {
 }
 
 FULL_KEYS = answers(
-    "redis-cache", ENTER,                       # name
-    "cache", ENTER,                             # namespace
-    DOWN, SPACE, ENTER,                         # envs: local-kube is checked; check staging too
-    "redis", ENTER,                             # chart
-    "https://charts.bitnami.com/bitnami", ENTER,
-    "bitnami-https", ENTER,                     # repository name
-    "19.x", ENTER,                              # version
-    "{architecture: standalone, replica: {replicaCount: 2}}", ENTER,
-    "{replica: {replicaCount: 1}}", ENTER,      # staging overrides
-    "10m", ENTER,                               # timeout
-    "n",                                        # webhook
-    "RecurringJob, Certificate", ENTER,         # creates
-    "y", "n",                                   # ServiceMonitor, PrometheusRule
-    "cluster-secrets", ENTER,                   # dependsOn
+    "redis-cache",
+    ENTER,  # name
+    "cache",
+    ENTER,  # namespace
+    DOWN,
+    SPACE,
+    ENTER,  # envs: local-kube is checked; check staging too
+    "redis",
+    ENTER,  # chart
+    "https://charts.bitnami.com/bitnami",
+    ENTER,
+    "bitnami-https",
+    ENTER,  # repository name
+    "19.x",
+    ENTER,  # version
+    "{architecture: standalone, replica: {replicaCount: 2}}",
+    ENTER,
+    "{replica: {replicaCount: 1}}",
+    ENTER,  # staging overrides
+    "10m",
+    ENTER,  # timeout
+    "n",  # webhook
+    "RecurringJob, Certificate",
+    ENTER,  # creates
+    "y",
+    "n",  # ServiceMonitor, PrometheusRule
+    "cluster-secrets",
+    ENTER,  # dependsOn
 )
 
 
@@ -80,25 +98,76 @@ def test_prompts_produce_the_same_plan_as_the_spec(demo: Path):
 
 def test_empty_answers_are_unstated_defaults(demo: Path):
     repo = repo_mod.load(demo)
-    keys = answers("podinfo", ENTER, ENTER, ENTER, "podinfo", ENTER, "oci://ghcr.io/stefanprodan/charts", ENTER,
-                   ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER)
+    keys = answers(
+        "podinfo",
+        ENTER,
+        ENTER,
+        ENTER,
+        "podinfo",
+        ENTER,
+        "oci://ghcr.io/stefanprodan/charts",
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+    )
     spec = ask(repo, keys)
-    assert spec == spec_mod.parse({
-        "name": "podinfo", "envs": ["local-kube"], "webhook": False,
-        "chart": {"name": "podinfo", "repository": {"url": "oci://ghcr.io/stefanprodan/charts"}},
-    })
+    assert spec == spec_mod.parse(
+        {
+            "name": "podinfo",
+            "envs": ["local-kube"],
+            "webhook": False,
+            "chart": {"name": "podinfo", "repository": {"url": "oci://ghcr.io/stefanprodan/charts"}},
+        }
+    )
     plan = scaffold.plan(repo, spec)
-    assert any('"*"' in a for a in plan.assumptions) and any("namespace not stated" in a for a in plan.assumptions)
+    assert any('"*"' in a for a in plan.assumptions) and any(
+        "namespace not stated" in a for a in plan.assumptions
+    )
 
 
 def test_invalid_answers_are_asked_again(demo: Path):
     repo = repo_mod.load(demo)
     keys = answers(
-        "Bad_Name", ENTER, "\x7f" * 8, "cilium", ENTER, "\x7f" * 6, "fresh", ENTER,  # bad, existing, good
-        ENTER, ENTER, "fresh", ENTER,
-        "http://x", ENTER, "\x7f" * 8, "https://charts.example.com", ENTER,
-        ENTER, ENTER, "[1, 2]", ENTER, "\x7f" * 6, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER,
-        "ciliun", ENTER, "\x7f" * 6, "cilium", ENTER,
+        "Bad_Name",
+        ENTER,
+        "\x7f" * 8,
+        "cilium",
+        ENTER,
+        "\x7f" * 6,
+        "fresh",
+        ENTER,  # bad, existing, good
+        ENTER,
+        ENTER,
+        "fresh",
+        ENTER,
+        "http://x",
+        ENTER,
+        "\x7f" * 8,
+        "https://charts.example.com",
+        ENTER,
+        ENTER,
+        ENTER,
+        "[1, 2]",
+        ENTER,
+        "\x7f" * 6,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        ENTER,
+        "ciliun",
+        ENTER,
+        "\x7f" * 6,
+        "cilium",
+        ENTER,
     )
     spec = ask(repo, keys)
     assert spec.name == "fresh" and spec.chart.repository.url == "https://charts.example.com"

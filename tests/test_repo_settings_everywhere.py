@@ -39,7 +39,9 @@ def root(tmp_path: Path, monkeypatch) -> Path:
 def test_cli_and_tui_plan_the_same_dependency_for_a_repo_rule(root: Path, tmp_path: Path, capsys) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
-    assert cli.main(["new", "--repo", str(root), "--spec", str(spec), "--format", "json", "--no-validate"]) == 0
+    assert (
+        cli.main(["new", "--repo", str(root), "--spec", str(spec), "--format", "json", "--no-validate"]) == 0
+    )
     placement = json.loads(capsys.readouterr().out)["placement"]
     cli_deps = next(p["dependsOn"] for p in placement if p["name"] == "widget-maker")
     assert "flux-system/cert-manager" in cli_deps
@@ -51,7 +53,9 @@ def test_cli_and_tui_plan_the_same_dependency_for_a_repo_rule(root: Path, tmp_pa
             creates = app.screen.query_one("#creates", SelectionList)
             offered = [creates.get_option_at_index(i).value for i in range(creates.option_count)]
             creates.select("Widget")
-            await type_component(pilot, name="widget-maker", chart="widgets", url="https://charts.example.com")
+            await type_component(
+                pilot, name="widget-maker", chart="widgets", url="https://charts.example.com"
+            )
             plan = app.main.preview_pane.preview.plan
             assert plan is not None
             return offered, next(p.depends_on for p in plan.placement if p.name == "widget-maker")

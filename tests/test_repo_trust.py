@@ -158,7 +158,9 @@ def test_user_config_is_trusted_and_the_repo_file_goes_over_it_once_trusted(
     assert local.ssh_config == str(tmp_path / "cfg")  # a repo's relative path is a file of the repo
 
 
-def test_the_user_configs_kubernetes_version_applies_unless_the_repo_names_one(tmp_path, monkeypatch, user_config_dir):
+def test_the_user_configs_kubernetes_version_applies_unless_the_repo_names_one(
+    tmp_path, monkeypatch, user_config_dir
+):
     monkeypatch.delenv("INFRA_TUI_CONFIG", raising=False)
     (user_config_dir / "config.yaml").write_text('kubernetes_version: "1.31"\n')
     (tmp_path / ".infra-tui.yaml").write_text("clusters: {}\n")

@@ -257,7 +257,10 @@ def test_crd_dependency_when_env_has_no_such_provider_is_a_warning_until_confirm
     job = "apiVersion: longhorn.io/v1beta2\nkind: RecurringJob\nmetadata:\n  name: backup\n  namespace: app\nspec: {}\n"
     root = base(tmp_path).house("app", files={"recurring-job.yaml": job}).write()
     f = one(run_lint(root), "crd-dependency")
-    assert f.severity == "warning" and "longhorn.io, whose CRDs no Kustomization in env local-kube provides" in f.message
+    assert (
+        f.severity == "warning"
+        and "longhorn.io, whose CRDs no Kustomization in env local-kube provides" in f.message
+    )
     assert not f.fixable
     (root / ".infra-tui.yaml").write_text("rules:\n  bootstrap_provided: [longhorn.io]\n")
     assert of(run_lint(root), "crd-dependency") == []
@@ -920,12 +923,18 @@ rules:
 def velero_unknown_chart(tmp_path: Path) -> FlatRepo:
     """velero running a chart the learned chart table does not know: only settings can teach it."""
     release = helm_release_yaml("velero").replace("chart: velero", "chart: backup-operator")
-    return base(tmp_path).house("velero", files={"helm-release.yaml": release}).house("app", files={"schedule.yaml": VELERO_SCHEDULE})
+    return (
+        base(tmp_path)
+        .house("velero", files={"helm-release.yaml": release})
+        .house("app", files={"schedule.yaml": VELERO_SCHEDULE})
+    )
 
 
 def test_settings_rules_extend_crd_providers(tmp_path):
     root = velero_unknown_chart(tmp_path).write()
-    assert [f.severity for f in of(run_lint(root), "crd-dependency")] == ["warning"]  # provided by nothing known
+    assert [f.severity for f in of(run_lint(root), "crd-dependency")] == [
+        "warning"
+    ]  # provided by nothing known
     (root / ".infra-tui.yaml").write_text(VELERO_SETTINGS)
     f = one(run_lint(root), "crd-dependency")
     assert (f.severity, f.kustomization) == ("error", FS + "app")
@@ -1168,7 +1177,9 @@ DESIGN_RULE_IDS = {
 def test_every_design_rule_id_fires_on_one_repo(tmp_path):
     values = "    serviceMonitor:\n      enabled: true\n    podAnnotations:\n      rollme: x\n"
     # one `values:` key (a second one would be a duplicate key, refused like Kubernetes does)
-    spec = BAD_HELM_SPEC.replace("      retries: 3\n", "", 1).replace("  values:\n", "  values:\n" + values, 1)
+    spec = BAD_HELM_SPEC.replace("      retries: 3\n", "", 1).replace(
+        "  values:\n", "  values:\n" + values, 1
+    )
     hr = helm_release_yaml("app", retries=False, spec=spec)
     files = {
         "helm-release.yaml": hr,
@@ -1205,10 +1216,11 @@ def test_webhook_dependency_only_for_intercepting_webhooks(tmp_path):
 # --------------------------------------------------------------------------- declared kinds
 
 
-
 def _declaring(name: str, kinds: str) -> str:
     return ks(name, ["monitoring"]).replace(
-        "  namespace: flux-system\n", f"  namespace: flux-system\n  annotations:\n    infra-tui.io/creates: \"{kinds}\"\n", 1
+        "  namespace: flux-system\n",
+        f'  namespace: flux-system\n  annotations:\n    infra-tui.io/creates: "{kinds}"\n',
+        1,
     )
 
 
@@ -1223,4 +1235,8 @@ def test_declared_creates_kinds_need_their_provider(tmp_path):
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
     )
     f = one(run_lint(root), "crd-dependency")
-    assert f.kustomization == FS + "app" and "RecurringJob" in f.message and f.info["add"] == FS + "longhorn-system"
+    assert (
+        f.kustomization == FS + "app"
+        and "RecurringJob" in f.message
+        and f.info["add"] == FS + "longhorn-system"
+    )

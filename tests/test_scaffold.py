@@ -15,7 +15,11 @@ from infra_tui.core import spec as spec_mod
 from infra_tui.core.yamlio import split_documents
 
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
-CHART = {"name": "app", "version": "1.x", "repository": {"name": "app-charts", "url": "https://charts.example.com"}}
+CHART = {
+    "name": "app",
+    "version": "1.x",
+    "repository": {"name": "app-charts", "url": "https://charts.example.com"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +61,17 @@ def test_plain_component_follows_the_patterns(repo):
     assert plan.modified == ["clusters/local-kube/infrastructure.yaml"]
     ns = yaml.safe_load(file_of(plan, "namespace.yaml").after)
     assert ns["metadata"]["labels"] == {
-        "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+    }
     hr = yaml.safe_load(file_of(plan, "helm-release.yaml").after)
     assert hr["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
     assert hr["spec"]["interval"] == "1h"
     assert hr["spec"]["chart"]["spec"] == {
-        "chart": "app", "version": "1.x", "sourceRef": {"kind": "HelmRepository", "name": "app-charts", "namespace": "flux-system"}}
+        "chart": "app",
+        "version": "1.x",
+        "sourceRef": {"kind": "HelmRepository", "name": "app-charts", "namespace": "flux-system"},
+    }
     assert hr["spec"]["install"]["remediation"]["retries"] == 3
     assert hr["spec"]["upgrade"]["remediation"]["retries"] == 3
     assert hr["spec"]["values"] == {"a": {"b": 1}}  # no serviceMonitor switch without monitoring
@@ -70,21 +79,28 @@ def test_plain_component_follows_the_patterns(repo):
     assert hrepo["metadata"] == {"name": "app-charts", "namespace": "flux-system"}
     assert "type" not in hrepo["spec"]
     infra = file_of(plan, "infrastructure.yaml")
-    (ks,) = docs(infra.after[len(infra.before):])
+    (ks,) = docs(infra.after[len(infra.before) :])
     assert ks["spec"] == {
-        "interval": "5m", "path": "./namespaces/app", "prune": False,
-        "sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "wait": True, "timeout": "10m"}
+        "interval": "5m",
+        "path": "./namespaces/app",
+        "prune": False,
+        "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+        "wait": True,
+        "timeout": "10m",
+    }
 
 
 def test_appended_text_is_the_only_change(repo):
     plan = plan_for(repo)
     infra = file_of(plan, "infrastructure.yaml")
     assert infra.after.startswith(infra.before)
-    assert infra.after[len(infra.before):].startswith("---\n")
+    assert infra.after[len(infra.before) :].startswith("---\n")
 
 
 def test_oci_repository_gets_type_oci(repo):
-    plan = plan_for(repo, chart={"name": "podinfo", "repository": {"url": "oci://ghcr.io/stefanprodan/charts"}})
+    plan = plan_for(
+        repo, chart={"name": "podinfo", "repository": {"url": "oci://ghcr.io/stefanprodan/charts"}}
+    )
     hrepo = yaml.safe_load(file_of(plan, "helm-repository.yaml").after)
     assert hrepo["spec"]["type"] == "oci" and hrepo["spec"]["url"] == "oci://ghcr.io/stefanprodan/charts"
 
@@ -108,17 +124,36 @@ def test_known_webhook_component_is_inferred_with_a_review_note(tmp_path):
     shutil.rmtree(root / "namespaces" / "kyverno")
     for env in ("local-kube", "staging"):
         p = root / "clusters" / env / "infrastructure.yaml"
-        chunks = [c.text for c in split_documents(p.read_text()) if "name: kyverno\n  namespace: flux-system" not in c.text]
+        chunks = [
+            c.text
+            for c in split_documents(p.read_text())
+            if "name: kyverno\n  namespace: flux-system" not in c.text
+        ]
         p.write_text("".join(chunks).replace("    - name: kyverno\n", ""))
     repo = repo_mod.load(root)
-    plan = scaffold.plan(repo, spec_mod.parse({"name": "kyverno", "chart": {**CHART, "repository": {"name": "kyverno-x", "url": "https://kyverno.github.io/kyverno/"}}}))
+    plan = scaffold.plan(
+        repo,
+        spec_mod.parse(
+            {
+                "name": "kyverno",
+                "chart": {
+                    **CHART,
+                    "repository": {"name": "kyverno-x", "url": "https://kyverno.github.io/kyverno/"},
+                },
+            }
+        ),
+    )
     assert plan.ok, plan.refusals
     assert "namespaces/kyverno/cilium-network-policies/allow-k8s-api.yaml" in plan.created
     assert any("known webhook component" in a for a in plan.assumptions)
 
 
 def test_monitoring_split(repo):
-    plan = plan_for(repo, monitoring={"serviceMonitor": True, "prometheusRule": True}, values={"serviceMonitor": {"interval": "1m"}})
+    plan = plan_for(
+        repo,
+        monitoring={"serviceMonitor": True, "prometheusRule": True},
+        values={"serviceMonitor": {"interval": "1m"}},
+    )
     assert {
         "namespaces/app-monitoring/kustomization.yaml",
         "namespaces/app-monitoring/prometheus-rules.yaml",
@@ -134,7 +169,7 @@ def test_monitoring_split(repo):
     alerts = [r["alert"] for r in pr["spec"]["groups"][0]["rules"]]
     assert alerts == ["AppTargetDown", "AppPodsNotReady"]
     infra = file_of(plan, "infrastructure.yaml")
-    ks, mon = docs(infra.after[len(infra.before):])
+    ks, mon = docs(infra.after[len(infra.before) :])
     assert mon["metadata"]["name"] == "app-monitoring"
     assert mon["spec"]["dependsOn"] == [{"name": "monitoring"}, {"name": "app"}]
     assert mon["spec"]["wait"] is False and mon["spec"]["timeout"] == "5m"
@@ -153,30 +188,45 @@ def test_only_a_prometheus_rule(repo):
 def test_creates_infers_providers_and_records_why(repo):
     plan = plan_for(repo, creates=["RecurringJob", "Certificate"], dependsOn=["cluster-secrets"])
     (p,) = plan.placement
-    assert p.depends_on == ["flux-system/cluster-secrets", "flux-system/longhorn-system", "flux-system/cert-manager"]
-    assert p.inferred == {"flux-system/longhorn-system": "RecurringJob", "flux-system/cert-manager": "Certificate"}
+    assert p.depends_on == [
+        "flux-system/cluster-secrets",
+        "flux-system/longhorn-system",
+        "flux-system/cert-manager",
+    ]
+    assert p.inferred == {
+        "flux-system/longhorn-system": "RecurringJob",
+        "flux-system/cert-manager": "Certificate",
+    }
     infra = file_of(plan, "infrastructure.yaml")
-    added = infra.after[len(infra.before):]
-    assert ("- name: longhorn-system  # REVIEW: Placed after longhorn-system in bootstrap order: RecurringJob needs its CRDs; "
-            "learned: chart longhorn at namespaces/longhorn-system/helm-release.yaml:1") in added
+    added = infra.after[len(infra.before) :]
+    assert (
+        "- name: longhorn-system  # REVIEW: Placed after longhorn-system in bootstrap order: RecurringJob needs its CRDs; "
+        "learned: chart longhorn at namespaces/longhorn-system/helm-release.yaml:1"
+    ) in added
     assert "- name: cluster-secrets\n" in added  # stated by the user: no REVIEW
-    assert yaml.safe_load(added.removeprefix("---\n"))["metadata"]["annotations"] == {scaffold.CREATES_ANNOTATION: "RecurringJob, Certificate"}
+    assert yaml.safe_load(added.removeprefix("---\n"))["metadata"]["annotations"] == {
+        scaffold.CREATES_ANNOTATION: "RecurringJob, Certificate"
+    }
 
 
 def test_required_dependency_from_the_rules(repo):
     rules = rules_mod.load_rules(repo)
-    rules.required_dependencies.append(rules_mod.RequiredDependency("app", "cilium", "app chains into cilium"))
+    rules.required_dependencies.append(
+        rules_mod.RequiredDependency("app", "cilium", "app chains into cilium")
+    )
     plan = scaffold.plan(repo, spec_mod.parse({"name": "app", "chart": CHART}), rules=rules)
     assert plan.placement[0].inferred == {"flux-system/cilium": "app chains into cilium"}
 
 
 def test_env_values_become_patches_in_the_non_primary_env(repo):
-    plan = plan_for(repo, envs=["local-kube", "staging"], values={"replicas": 3}, env_values={"staging": {"replicas": 1}})
+    plan = plan_for(
+        repo, envs=["local-kube", "staging"], values={"replicas": 3}, env_values={"staging": {"replicas": 1}}
+    )
     assert plan.ok, plan.refusals
     local = file_of(plan, "local-kube/infrastructure.yaml")
     staging = file_of(plan, "staging/infrastructure.yaml")
-    assert "patches" not in yaml.safe_load(local.after[len(local.before):].removeprefix("---\n"))["spec"]
-    ks = yaml.safe_load(staging.after[len(staging.before):].removeprefix("---\n"))
+    assert "patches" not in yaml.safe_load(local.after[len(local.before) :].removeprefix("---\n"))["spec"]
+    ks = yaml.safe_load(staging.after[len(staging.before) :].removeprefix("---\n"))
     (patch,) = ks["spec"]["patches"]
     assert patch["target"] == {"kind": "HelmRelease", "name": "app", "namespace": "app"}
     assert yaml.safe_load(patch["patch"])["spec"] == {"values": {"replicas": 1}}
@@ -186,7 +236,7 @@ def test_env_values_become_patches_in_the_non_primary_env(repo):
 
 def test_review_comments_and_assumptions_match(repo):
     plan = plan_for(repo, chart={"name": "app", "repository": {"url": "https://charts.example.com"}})
-    text = "".join(f.after if f.created else f.after[len(f.before):] for f in plan.files)
+    text = "".join(f.after if f.created else f.after[len(f.before) :] for f in plan.files)
     reviews = [line.split("# REVIEW: ", 1)[1] for line in text.splitlines() if "# REVIEW: " in line]
     assert sorted(reviews) == sorted(plan.assumptions)
     assert any('chart version not stated: "*"' in a for a in plan.assumptions)
@@ -218,8 +268,14 @@ def test_plan_adds_no_lint_finding_and_is_placed(repo):
         ({"name": "Bad_Name"}, "not a DNS-1123 label"),
         ({"name": "cilium"}, "Kustomization 'cilium' already exists"),
         ({"name": "cilium"}, "`infra-tui edit cilium`"),
-        ({"dependsOn": ["ciluim"]}, "dependsOn 'ciluim' does not exist in env local-kube; did you mean 'cilium'?"),
-        ({"chart": {"name": "x", "repository": {"url": "http://x.example.com"}}}, "must start with https:// or oci://"),
+        (
+            {"dependsOn": ["ciluim"]},
+            "dependsOn 'ciluim' does not exist in env local-kube; did you mean 'cilium'?",
+        ),
+        (
+            {"chart": {"name": "x", "repository": {"url": "http://x.example.com"}}},
+            "must start with https:// or oci://",
+        ),
         ({"values": ["a"]}, "values: must be a mapping"),
         ({"dependson": ["x"]}, "did you mean 'dependsOn'?"),
         ({"envs": ["stagin"]}, "env 'stagin' does not exist"),
@@ -228,7 +284,10 @@ def test_plan_adds_no_lint_finding_and_is_placed(repo):
         ({"namespace": "cilium"}, "namespace 'cilium' is already created"),
         ({"creates": ["ServiceMonitor"]}, "belongs in the app-monitoring split"),
         ({"values": {"serviceMonitor": {"enabled": True}}}, "turns on the chart's own ServiceMonitor"),
-        ({"chart": {"name": "x", "repository": {"name": "cilium", "url": "https://other.example.com"}}}, "HelmRepository flux-system/cilium already exists"),
+        (
+            {"chart": {"name": "x", "repository": {"name": "cilium", "url": "https://other.example.com"}}},
+            "HelmRepository flux-system/cilium already exists",
+        ),
         ({"dependsOn": ["kyverno"]}, "would add lint finding webhook-dependency"),
     ],
 )
@@ -243,21 +302,33 @@ def test_missing_provider_is_refused(tmp_path):
     root = tmp_path / "demo"
     shutil.copytree(DEMO, root)
     repo = repo_mod.load(root)
-    del repo.envs["staging"].kustomizations[[k.name for k in repo.envs["staging"].kustomizations].index("longhorn-system")]
+    del repo.envs["staging"].kustomizations[
+        [k.name for k in repo.envs["staging"].kustomizations].index("longhorn-system")
+    ]
     plan = plan_for(repo, envs=["staging"], creates=["RecurringJob"])
-    assert any("whose CRD comes from longhorn-system, but env staging has no Kustomization" in r for r in plan.refusals)
+    assert any(
+        "whose CRD comes from longhorn-system, but env staging has no Kustomization" in r
+        for r in plan.refusals
+    )
 
 
 def test_cycle_through_a_dangling_dependency_is_refused(tmp_path):
     root = tmp_path / "demo"
     shutil.copytree(DEMO, root)
     infra = root / "clusters" / "local-kube" / "infrastructure.yaml"
-    infra.write_text(infra.read_text().replace(
-        "  name: reloader\n  namespace: flux-system\nspec:\n", "  name: reloader\n  namespace: flux-system\nspec:\n  dependsOn:\n    - name: app\n", 1))
+    infra.write_text(
+        infra.read_text().replace(
+            "  name: reloader\n  namespace: flux-system\nspec:\n",
+            "  name: reloader\n  namespace: flux-system\nspec:\n  dependsOn:\n    - name: app\n",
+            1,
+        )
+    )
     repo = repo_mod.load(root)
     assert "flux-system/app" in repo.envs["local-kube"].find("reloader").depends_on_ids
     plan = plan_for(repo, dependsOn=["reloader"])
-    assert any("dependsOn cycle" in r and "app" in r and "reloader" in r for r in plan.refusals), plan.refusals
+    assert any("dependsOn cycle" in r and "app" in r and "reloader" in r for r in plan.refusals), (
+        plan.refusals
+    )
 
 
 def test_existing_folder_is_refused(tmp_path):
@@ -269,7 +340,10 @@ def test_existing_folder_is_refused(tmp_path):
 
 
 def test_every_spec_problem_is_reported_at_once(repo):
-    plan = scaffold.plan(repo, spec_mod.parse({"name": "X", "chart": {"name": "a", "repository": {"url": "ftp://x"}}, "values": 3}))
+    plan = scaffold.plan(
+        repo,
+        spec_mod.parse({"name": "X", "chart": {"name": "a", "repository": {"url": "ftp://x"}}, "values": 3}),
+    )
     assert len(plan.refusals) == 3
 
 

@@ -24,38 +24,62 @@ CASES: dict[str, dict] = {
     "plain": {
         "name": "podinfo",
         "envs": ["local-kube"],
-        "chart": {"name": "podinfo", "version": "6.x", "repository": {"name": "podinfo", "url": "https://stefanprodan.github.io/podinfo"}},
+        "chart": {
+            "name": "podinfo",
+            "version": "6.x",
+            "repository": {"name": "podinfo", "url": "https://stefanprodan.github.io/podinfo"},
+        },
         "values": {"replicaCount": 2, "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}}},
         "timeout": "10m",
     },
     "webhook": {
         "name": "policy-reporter",
         "namespace": "policy-reporter",
-        "chart": {"name": "policy-reporter", "version": "3.x", "repository": {"url": "https://kyverno.github.io/policy-reporter"}},
+        "chart": {
+            "name": "policy-reporter",
+            "version": "3.x",
+            "repository": {"url": "https://kyverno.github.io/policy-reporter"},
+        },
         "webhook": True,
     },
     "monitoring": {
         "name": "redis-cache",
-        "chart": {"name": "redis", "version": "19.x", "repository": {"name": "bitnami-https", "url": "https://charts.bitnami.com/bitnami"}},
+        "chart": {
+            "name": "redis",
+            "version": "19.x",
+            "repository": {"name": "bitnami-https", "url": "https://charts.bitnami.com/bitnami"},
+        },
         "values": {"architecture": "standalone"},
         "monitoring": {"serviceMonitor": True, "prometheusRule": True},
     },
     "creates": {
         "name": "minio",
-        "chart": {"name": "minio", "version": "5.x", "repository": {"name": "minio", "url": "https://charts.min.io/"}},
+        "chart": {
+            "name": "minio",
+            "version": "5.x",
+            "repository": {"name": "minio", "url": "https://charts.min.io/"},
+        },
         "creates": ["RecurringJob", "Certificate"],
         "dependsOn": ["cluster-secrets"],
     },
     "two-envs": {
         "name": "echo-server",
         "envs": ["local-kube", "staging"],
-        "chart": {"name": "echo-server", "version": "0.5.x", "repository": {"name": "ealenn", "url": "https://ealenn.github.io/charts"}},
+        "chart": {
+            "name": "echo-server",
+            "version": "0.5.x",
+            "repository": {"name": "ealenn", "url": "https://ealenn.github.io/charts"},
+        },
         "values": {"replicaCount": 2, "ingress": {"enabled": False}},
         "env_values": {"staging": {"replicaCount": 1}},
     },
     "oci": {
         "name": "podinfo-oci",
-        "chart": {"name": "podinfo", "version": ">=6.5.0 <7.0.0", "repository": {"name": "podinfo-oci", "url": "oci://ghcr.io/stefanprodan/charts"}},
+        "chart": {
+            "name": "podinfo",
+            "version": ">=6.5.0 <7.0.0",
+            "repository": {"name": "podinfo-oci", "url": "oci://ghcr.io/stefanprodan/charts"},
+        },
     },
 }
 
@@ -75,7 +99,9 @@ def check_golden(name: str, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden; if intended, regenerate with INFRA_TUI_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs from its golden; if intended, regenerate with INFRA_TUI_UPDATE_GOLDEN=1"
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -92,7 +118,16 @@ def test_golden_json_shape(demo: Path):
     repo = repo_mod.load(demo)
     plan = scaffold.plan(repo, spec_mod.parse(CASES["monitoring"]))
     data = summary.to_dict(plan)
-    assert set(data) >= {"created", "modified", "placement", "assumptions", "recreate_required", "recreate_reason", "findings", "validation"}
+    assert set(data) >= {
+        "created",
+        "modified",
+        "placement",
+        "assumptions",
+        "recreate_required",
+        "recreate_reason",
+        "findings",
+        "validation",
+    }
     assert data["recreate_required"] is False and data["recreate_reason"] is None
     assert data["modified"] == ["clusters/local-kube/infrastructure.yaml"]
     mon = next(p for p in data["placement"] if p["name"] == "redis-cache-monitoring")

@@ -33,16 +33,24 @@ _rules = rules_mod.load_rules(_demo_repo)
 TAKEN = (
     {k.name for e in _demo_repo.envs.values() for k in e.kustomizations}
     | {c.rsplit("/", 1)[-1] for c in _demo_repo.components}
-    | {r.name for c in _demo_repo.components.values() for r in c.resources if r.kind in ("Namespace", "HelmRepository")}
+    | {
+        r.name
+        for c in _demo_repo.components.values()
+        for r in c.resources
+        if r.kind in ("Namespace", "HelmRepository")
+    }
     | set(_rules.webhook_components)
     | {r.component for r in _rules.required_dependencies}
 )
 BOTH_ENVS = sorted(
-    {k.name for k in _demo_repo.envs["local-kube"].kustomizations} & {k.name for k in _demo_repo.envs["staging"].kustomizations}
+    {k.name for k in _demo_repo.envs["local-kube"].kustomizations}
+    & {k.name for k in _demo_repo.envs["staging"].kustomizations}
 )
 DEPENDABLE = [n for n in BOTH_ENVS if n not in _rules.webhook_components]
 PROVIDED_KINDS = sorted(
-    k for p in _rules.crd_providers for k in p.kinds
+    k
+    for p in _rules.crd_providers
+    for k in p.kinds
     if k not in _rules.monitoring_kinds and p.provider in BOTH_ENVS
 )
 
@@ -50,7 +58,8 @@ label = st.from_regex(r"\A[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,5})?\Z", fullmatch=True
 names = label.filter(lambda n: n not in TAKEN and n + "-monitoring" not in TAKEN)
 scalar = st.one_of(st.integers(-5, 1000), st.booleans(), st.text("abcxyz 0123", max_size=12), st.none())
 value_key = st.from_regex(r"\A[a-z][a-zA-Z]{0,8}\Z", fullmatch=True).filter(
-    lambda k: k.lower() not in {"servicemonitor", "podannotations"})
+    lambda k: k.lower() not in {"servicemonitor", "podannotations"}
+)
 values = st.recursive(scalar, lambda inner: st.dictionaries(value_key, inner, max_size=3), max_leaves=8)
 values_map = st.dictionaries(value_key, values, max_size=4)
 
@@ -62,7 +71,9 @@ def specs(draw, *, demo: bool = True) -> dict:
         "name": name,
         "chart": {
             "name": draw(label),
-            "repository": {"url": draw(st.sampled_from(["https://charts.example.com/x", "oci://ghcr.io/example/charts"]))},
+            "repository": {
+                "url": draw(st.sampled_from(["https://charts.example.com/x", "oci://ghcr.io/example/charts"]))
+            },
         },
     }
     if draw(st.booleans()):
@@ -115,12 +126,16 @@ def test_any_valid_spec_adds_no_finding_in_memory(data):
     for f in plan.files:
         if not f.created:
             assert f.after.startswith(f.before)
-            appended = f.after[len(f.before):]
+            appended = f.after[len(f.before) :]
             assert appended.startswith("---\n")
             assert all(c.marker == "---\n" for c in split_documents(appended))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=specs())
 def test_written_plan_adds_no_finding_on_disk(tmp_path_factory, data):
     root = _copy_demo(tmp_path_factory.mktemp("w"))
@@ -194,7 +209,11 @@ def _kustomize() -> list[str] | None:
 
 
 @pytest.mark.kubectl
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=specs())
 def test_every_generated_folder_builds_with_kustomize(tmp_path_factory, data):
     cmd = _kustomize()
@@ -205,7 +224,9 @@ def test_every_generated_folder_builds_with_kustomize(tmp_path_factory, data):
     apply_mod.apply(plan, root)
     folders = sorted({"/".join(p.split("/")[:2]) for p in plan.created})
     for folder in folders:
-        proc = subprocess.run([*cmd, str(root / folder)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [*cmd, str(root / folder)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        )
         assert proc.returncode == 0, f"{folder}: {proc.stderr}"
         built = proc.stdout
         assert "kind: " in built

@@ -156,7 +156,9 @@ def test_forced_failure_is_a_health_check_timeout_and_is_retried(repo):
     fails = [s for s in tl.steps_for(ID("cilium")) if s.state == "failed"]
     assert fails[0].reason == "HealthCheckFailed"
     assert fails[0].message.startswith("health check failed after 10m0.")
-    assert fails[0].message.endswith(": timeout waiting for: [HelmRelease/cilium/cilium status: 'InProgress']")
+    assert fails[0].message.endswith(
+        ": timeout waiting for: [HelmRelease/cilium/cilium status: 'InProgress']"
+    )
     runs = [r for r in tl.runs if r.name == ID("cilium")]
     assert len(runs) >= 2, "Flux retries a failed Kustomization"
     # retryInterval defaults to interval (5m): the next run starts 5m after the failure
@@ -183,7 +185,7 @@ def test_unknown_names_raise_keyerror(repo):
 
 
 NO_MATCH_CCNP = (
-    'CiliumClusterwideNetworkPolicy/default-deny dry-run failed: '
+    "CiliumClusterwideNetworkPolicy/default-deny dry-run failed: "
     'no matches for kind "CiliumClusterwideNetworkPolicy" in version "cilium.io/v2"'
 )
 
@@ -221,17 +223,20 @@ def test_namespaced_custom_resource_message_names_its_namespace(tmp_path):
     _, tl = run(r)
     failed = first(tl, ID("cilium-config"), "failed")
     assert failed.message.splitlines()[0] == (
-        'CiliumNetworkPolicy/cilium-config/allow-k8s-api dry-run failed: '
+        "CiliumNetworkPolicy/cilium-config/allow-k8s-api dry-run failed: "
         'no matches for kind "CiliumNetworkPolicy" in version "cilium.io/v2"'
     )
     assert tl.final[ID("cilium-config")] == "ready"
 
 
 def test_a_crd_shipped_by_another_component_is_a_provider_too(tmp_path):
-    root = make_repo(tmp_path / "r", {
-        "crds": (True, "5m", [], []),
-        "widgets": (True, "5m", [], []),
-    })
+    root = make_repo(
+        tmp_path / "r",
+        {
+            "crds": (True, "5m", [], []),
+            "widgets": (True, "5m", [], []),
+        },
+    )
     (root / "namespaces/crds/crd.yaml").write_text(
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n"
         "spec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n"
@@ -244,7 +249,9 @@ def test_a_crd_shipped_by_another_component_is_a_provider_too(tmp_path):
     _, tl = run(repo_mod.load(root))
     failed = first(tl, ID("widgets"), "failed")
     assert failed is not None
-    assert failed.message.startswith('Widget/widgets/w1 dry-run failed: no matches for kind "Widget" in version "example.com/v1"')
+    assert failed.message.startswith(
+        'Widget/widgets/w1 dry-run failed: no matches for kind "Widget" in version "example.com/v1"'
+    )
 
 
 def test_missing_dependency_waits_with_the_not_found_message(tmp_path):
@@ -287,12 +294,17 @@ def test_json_shape_of_design(repo):
 # --------------------------------------------------------------------------- helpers
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("10m", 600), ("1h30m", 5400), ("90s", 90), ("5m0s", 300), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10m", 600), ("1h30m", 5400), ("90s", 90), ("5m0s", 300), ("500ms", 0.5)]
+)
 def test_parse_go_duration(text, seconds):
     assert sim.parse_go_duration(text, -1) == seconds
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(600.052705702, "10m0.052706s"), (90, "1m30s"), (45.2, "45.2s"), (3600, "1h0m0s"), (0.5, "500ms")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(600.052705702, "10m0.052706s"), (90, "1m30s"), (45.2, "45.2s"), (3600, "1h0m0s"), (0.5, "500ms")],
+)
 def test_go_duration(seconds, text):
     assert sim.go_duration(seconds) == text
 
@@ -303,7 +315,11 @@ def test_timestamps_come_from_the_fixed_epoch():
 
 
 def test_a_cycle_waits_forever_and_ends(tmp_path):
-    comps = {"a": (True, "5m", ["b"], ["ns"]), "b": (True, "5m", ["a"], ["ns"]), "c": (True, "5m", [], ["ns"])}
+    comps = {
+        "a": (True, "5m", ["b"], ["ns"]),
+        "b": (True, "5m", ["a"], ["ns"]),
+        "c": (True, "5m", [], ["ns"]),
+    }
     _, tl = run(repo_mod.load(make_repo(tmp_path / "r", comps)))
     assert tl.final[ID("a")] == tl.final[ID("b")] == "waiting"
     assert tl.final[ID("c")] == "ready"
@@ -312,7 +328,9 @@ def test_a_cycle_waits_forever_and_ends(tmp_path):
 def test_suspended_blocks_its_dependants(tmp_path):
     root = make_repo(tmp_path / "r", {"a": (True, "5m", [], ["ns"]), "b": (True, "5m", ["a"], ["ns"])})
     infra = root / "clusters/local-kube/infrastructure.yaml"
-    infra.write_text(infra.read_text().replace("  path: ./namespaces/a\n", "  path: ./namespaces/a\n  suspend: true\n"))
+    infra.write_text(
+        infra.read_text().replace("  path: ./namespaces/a\n", "  path: ./namespaces/a\n  suspend: true\n")
+    )
     g, tl = run(repo_mod.load(root))
     assert tl.final == {ID("a"): "suspended", ID("b"): "waiting"}
     assert not [r for r in tl.runs if r.name == ID("a")]

@@ -85,7 +85,9 @@ def test_progressing_ready_and_failed_conditions(repo):
     cm = next(o for o in mid["items"] if o["metadata"]["name"] == "cert-manager")
     types = {c["type"]: c for c in cm["status"]["conditions"]}
     assert types["Ready"]["status"] == "Unknown" and types["Ready"]["message"] == "Reconciliation in progress"
-    assert types["Reconciling"]["message"].startswith(f"Running health checks for revision {tl.revision} with a timeout of 10m0s")
+    assert types["Reconciling"]["message"].startswith(
+        f"Running health checks for revision {tl.revision} with a timeout of 10m0s"
+    )
     assert "lastAppliedRevision" not in cm["status"]
 
     done = sim.objects_at(tl, g, tl.end_time)
@@ -114,7 +116,9 @@ def test_root_cause_of_waiting_ones_is_the_failed_one(repo):
 def test_suspended_round_trips(tmp_path):
     root = make_repo(tmp_path / "r", {"a": (True, "5m", [], ["ns"]), "b": (True, "5m", ["a"], ["ns"])})
     infra = root / "clusters/local-kube/infrastructure.yaml"
-    infra.write_text(infra.read_text().replace("  path: ./namespaces/a\n", "  path: ./namespaces/a\n  suspend: true\n"))
+    infra.write_text(
+        infra.read_text().replace("  path: ./namespaces/a\n", "  path: ./namespaces/a\n  suspend: true\n")
+    )
     g, tl = sim.simulate_repo(repo_mod.load(root))
     parsed = parse(sim.objects_at(tl, g, tl.end_time))
     assert parsed[ID("a")].state == "suspended"
@@ -131,7 +135,9 @@ from tests.corpus import CORPUS  # noqa: E402
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
-@pytest.mark.parametrize("tree", ["fluxcd__flux2-kustomize-helm-example/clusters/production", "onedr0p__home-ops"])
+@pytest.mark.parametrize(
+    "tree", ["fluxcd__flux2-kustomize-helm-example/clusters/production", "onedr0p__home-ops"]
+)
 def test_corpus_repos_simulate_and_round_trip(tree):
     r = repo_mod.load(paths=[CORPUS / tree])
     g, tl = sim.simulate_repo(r)
@@ -217,12 +223,15 @@ def test_replay_with_what_ifs_and_reload_after_a_new_component(root):
 
     # the wizard wrote a new component: it joins the next replay
     infra = root / "clusters/local-kube/infrastructure.yaml"
-    infra.write_text(infra.read_text() + (
-        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: redis\n"
-        "  namespace: flux-system\nspec:\n  interval: 5m\n  path: ./namespaces/redis\n  prune: false\n"
-        "  sourceRef: {kind: GitRepository, name: flux-system}\n  wait: true\n  timeout: 10m\n"
-        "  dependsOn:\n    - name: cilium\n"
-    ))
+    infra.write_text(
+        infra.read_text()
+        + (
+            "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: redis\n"
+            "  namespace: flux-system\nspec:\n  interval: 5m\n  path: ./namespaces/redis\n  prune: false\n"
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n  wait: true\n  timeout: 10m\n"
+            "  dependsOn:\n    - name: cilium\n"
+        )
+    )
     cilium_ready = first(src.replay(fail=[]), ID("cilium"), "ready").t
     tl = src.reload()
     assert first(tl, ID("cilium"), "ready").t == cilium_ready  # the others keep their durations
@@ -244,7 +253,9 @@ def test_cli_text(root, capsys, monkeypatch):
 
 def test_cli_text_with_what_ifs(root, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
-    code = cli.main(["simulate", "--repo", str(root), "--fail", "cilium", "--remove-dep", "cilium-config:cilium"])
+    code = cli.main(
+        ["simulate", "--repo", str(root), "--fail", "cilium", "--remove-dep", "cilium-config:cilium"]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "what-if: cilium fails its health check" in out

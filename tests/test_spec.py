@@ -11,7 +11,11 @@ from infra_tui.errors import UserError
 
 GOOD = {
     "name": "redis-cache",
-    "chart": {"name": "redis", "version": "19.x", "repository": {"name": "bitnami", "url": "https://charts.bitnami.com/bitnami"}},
+    "chart": {
+        "name": "redis",
+        "version": "19.x",
+        "repository": {"name": "bitnami", "url": "https://charts.bitnami.com/bitnami"},
+    },
 }
 
 
@@ -48,7 +52,13 @@ def test_full_spec_round_trips_through_to_dict():
 
 @pytest.mark.parametrize(
     ("name", "fragment"),
-    [("Redis", "not a DNS-1123 label"), ("redis_cache", "try 'redis-cache'"), ("-x", "DNS-1123"), ("a" * 64, "at most 63"), ("", "required")],
+    [
+        ("Redis", "not a DNS-1123 label"),
+        ("redis_cache", "try 'redis-cache'"),
+        ("-x", "DNS-1123"),
+        ("a" * 64, "at most 63"),
+        ("", "required"),
+    ],
 )
 def test_name_must_be_dns1123(name, fragment):
     assert any(fragment in p for p in problems({**GOOD, "name": name}))
@@ -81,20 +91,30 @@ def test_repository_url_must_be_https_or_oci(url, fragment):
 
 
 def test_oci_url_and_string_repository_shorthand():
-    s = spec_mod.parse({**GOOD, "chart": {"name": "podinfo", "repository": "oci://ghcr.io/stefanprodan/charts"}})
+    s = spec_mod.parse(
+        {**GOOD, "chart": {"name": "podinfo", "repository": "oci://ghcr.io/stefanprodan/charts"}}
+    )
     assert s.problems == [] and s.chart.repository.oci and s.chart.repository.name is None
 
 
 def test_values_must_be_a_mapping():
     assert "values: must be a mapping of Helm values, not list" in problems({**GOOD, "values": [1, 2]})
-    assert "env_values.staging: must be a mapping of Helm values, not str" in problems({**GOOD, "env_values": {"staging": "x"}})
+    assert "env_values.staging: must be a mapping of Helm values, not str" in problems(
+        {**GOOD, "env_values": {"staging": "x"}}
+    )
 
 
 def test_other_field_checks():
-    got = problems({
-        **GOOD, "timeout": "ten minutes", "webhook": "yes", "creates": ["certificate"],
-        "monitoring": {"serviceMonitor": "yes"}, "namespace": "Bad_NS",
-    })
+    got = problems(
+        {
+            **GOOD,
+            "timeout": "ten minutes",
+            "webhook": "yes",
+            "creates": ["certificate"],
+            "monitoring": {"serviceMonitor": "yes"},
+            "namespace": "Bad_NS",
+        }
+    )
     assert any(p.startswith("timeout:") for p in got)
     assert "webhook: must be true or false" in got
     assert any("'certificate' is not a Kubernetes kind" in p for p in got)

@@ -23,7 +23,14 @@ KS = "kustomizations.kustomize.toolkit.fluxcd.io"
 ALLOWED = [
     ["kubectl", "get", KS, "-A", "-o", "json"],
     ["kubectl", "--context", "kubernetes-admin@kubernetes", "get", KS, "-A", "-o", "json"],
-    ["kubectl", "--context=arn:aws:eks:eu-west-1:1:cluster/x", "get", "kustomizations", "--all-namespaces", "--output=json"],
+    [
+        "kubectl",
+        "--context=arn:aws:eks:eu-west-1:1:cluster/x",
+        "get",
+        "kustomizations",
+        "--all-namespaces",
+        "--output=json",
+    ],
     ["kubectl", "get", "helmreleases", "-n", "flux-system", "-o", "json"],
     ["kubectl", "get", "helmrepositories.source.toolkit.fluxcd.io", "-A", "-o", "json"],
     ["kubectl", "get", "events", "-n", "cert-manager", "-o", "json"],
@@ -104,7 +111,9 @@ def _option(argv: list[str], name: str) -> str | None:
 
 
 def test_ssh_argv_is_strict_batch_multiplexed_and_private():
-    transport = SshTransport(SshTarget(host="127.0.0.1", user="kube", port=2222, identity_file="/k", known_hosts_file="/kh"))
+    transport = SshTransport(
+        SshTarget(host="127.0.0.1", user="kube", port=2222, identity_file="/k", known_hosts_file="/kh")
+    )
     try:
         argv = transport.ssh_argv("kubectl version")
         assert _option(argv, "StrictHostKeyChecking") == "yes"

@@ -90,7 +90,9 @@ def test_every_logged_command_is_on_the_allow_list(sshd):
     async def body(tr: SshTransport):
         for argv in sent:
             assert (await tr.run(argv)).ok
-        assert (await tr.run(["kubectl", "apply", "--dry-run=server", "-f", "-"], stdin=b"kind: Namespace\n")).ok
+        assert (
+            await tr.run(["kubectl", "apply", "--dry-run=server", "-f", "-"], stdin=b"kind: Namespace\n")
+        ).ok
         with pytest.raises(DisallowedCommand):
             await tr.run(["kubectl", "delete", "kustomizations", "cert-manager", "-n", "flux-system"])
 
@@ -149,7 +151,8 @@ def test_unknown_host_key_is_refused_with_the_clear_message(sshd, tmp_path):
     assert sshd.raw_commands() == []
     # Opt-in: accept-new records the key and runs the command.
     result = run_with(
-        target(sshd, known_hosts_file=str(empty), accept_new_host_key=True), lambda tr: tr.run(["kubectl", "version"])
+        target(sshd, known_hosts_file=str(empty), accept_new_host_key=True),
+        lambda tr: tr.run(["kubectl", "version"]),
     )
     assert result.ok and sshd.host_public_key.split()[1] in empty.read_text()
 
@@ -177,7 +180,9 @@ def test_unauthorized_key_is_an_auth_error(sshd, tmp_path):
 
     _keygen(tmp_path / "stranger", "stranger")
     with pytest.raises(AuthError, match="authentication to .* failed: no key was accepted"):
-        run_with(target(sshd, identity_file=str(tmp_path / "stranger")), lambda tr: tr.run(["kubectl", "version"]))
+        run_with(
+            target(sshd, identity_file=str(tmp_path / "stranger")), lambda tr: tr.run(["kubectl", "version"])
+        )
 
 
 def test_connection_refused_is_one_clear_line(sshd):

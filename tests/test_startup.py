@@ -21,7 +21,9 @@ def test_command_table_matches_the_modules():
 def _imported_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport sys; print('\\n'.join(sys.modules))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return set(out.split())
 
@@ -33,12 +35,26 @@ def test_a_plain_command_imports_neither_textual_nor_the_other_commands():
     assert "textual" not in mods
 
 
-HEAVY = ("jsonschema", "questionary", "prompt_toolkit", "rich.markdown", "markdown_it", "infra_tui.services.validate",
-         "infra_tui.services.dryrun", "infra_tui.core.simulate", "infra_tui.prompts",
-         # the plan's modules load in the preview worker, after the first frame
-         "ruamel.yaml", "infra_tui.core.preview", "infra_tui.core.scaffold", "infra_tui.core.apply")
+HEAVY = (
+    "jsonschema",
+    "questionary",
+    "prompt_toolkit",
+    "rich.markdown",
+    "markdown_it",
+    "infra_tui.services.validate",
+    "infra_tui.services.dryrun",
+    "infra_tui.core.simulate",
+    "infra_tui.prompts",
+    # the plan's modules load in the preview worker, after the first frame
+    "ruamel.yaml",
+    "infra_tui.core.preview",
+    "infra_tui.core.scaffold",
+    "infra_tui.core.apply",
+)
 
 
 def test_the_tui_path_leaves_heavy_modules_for_later():
-    mods = _imported_after("from infra_tui import cli; cli.build_parser().parse_args(['tui']); import infra_tui.app")
+    mods = _imported_after(
+        "from infra_tui import cli; cli.build_parser().parse_args(['tui']); import infra_tui.app"
+    )
     assert not [m for m in HEAVY if m in mods]

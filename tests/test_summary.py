@@ -19,8 +19,19 @@ def new_plan() -> ChangePlan:
             FileChange("clusters/local-kube/infrastructure.yaml", INFRA_BEFORE, INFRA_BEFORE + "---\nz\n"),
         ],
         placement=[
-            Placement("new-service", 2, ["flux-system/cilium", "flux-system/secrets"], "local-kube", {"flux-system/cilium": "CiliumNetworkPolicy"}),
-            Placement("new-service-monitoring", 4, ["flux-system/monitoring", "flux-system/new-service"], "local-kube"),
+            Placement(
+                "new-service",
+                2,
+                ["flux-system/cilium", "flux-system/secrets"],
+                "local-kube",
+                {"flux-system/cilium": "CiliumNetworkPolicy"},
+            ),
+            Placement(
+                "new-service-monitoring",
+                4,
+                ["flux-system/monitoring", "flux-system/new-service"],
+                "local-kube",
+            ),
         ],
         assumptions=["CiliumNetworkPolicy added for webhook access"],
     )
@@ -39,7 +50,10 @@ def test_markdown_has_the_brief_sections_in_order():
         "### Validation Results",
     ]
     assert "- `namespaces/new-service/namespace.yaml`" in md
-    assert "- `clusters/local-kube/infrastructure.yaml` - Added Flux Kustomizations `new-service`, `new-service-monitoring` with dependencies (+2 -0)" in md
+    assert (
+        "- `clusters/local-kube/infrastructure.yaml` - Added Flux Kustomizations `new-service`, `new-service-monitoring` with dependencies (+2 -0)"
+        in md
+    )
     assert "- `new-service` → Layer 2 (depends on: cilium, secrets)" in md
     assert "- `new-service-monitoring` → Layer 4 (depends on: monitoring, new-service)" in md
     assert "  - `new-service` → `cilium`: CiliumNetworkPolicy" in md
@@ -60,7 +74,9 @@ def test_recreate_required_prints_the_block():
 
 def test_edit_without_recreate_says_why_not():
     plan = ChangePlan(
-        files=[FileChange("clusters/local-kube/infrastructure.yaml", INFRA_BEFORE, INFRA_BEFORE + "  x: 1\n")],
+        files=[
+            FileChange("clusters/local-kube/infrastructure.yaml", INFRA_BEFORE, INFRA_BEFORE + "  x: 1\n")
+        ],
         placement=[Placement("cilium", 1, [], "local-kube")],
     )
     md = summary.to_markdown(plan)
@@ -70,10 +86,14 @@ def test_edit_without_recreate_says_why_not():
 
 def test_validation_results_are_rendered():
     plan = new_plan()
-    plan.validation = ValidationReport([
-        ComponentResult("new-service", build="pass", dry_run="expected-missing-crd"),
-        ComponentResult("new-service-monitoring", build="fail", dry_run="skipped", notes=["missing file"]),
-    ])
+    plan.validation = ValidationReport(
+        [
+            ComponentResult("new-service", build="pass", dry_run="expected-missing-crd"),
+            ComponentResult(
+                "new-service-monitoring", build="fail", dry_run="skipped", notes=["missing file"]
+            ),
+        ]
+    )
     md = summary.to_markdown(plan)
     assert "- Kustomize build `new-service`: ✅ PASS" in md
     assert "- YAML syntax / dry-run `new-service`: ✅ PASS (CRD not installed yet" in md
@@ -90,11 +110,18 @@ def test_refused_plan():
 
 def test_json_shape():
     data = json.loads(summary.to_json(new_plan()))
-    assert data["created"] == ["namespaces/new-service/namespace.yaml", "namespaces/new-service-monitoring/servicemonitor-new-service.yaml"]
+    assert data["created"] == [
+        "namespaces/new-service/namespace.yaml",
+        "namespaces/new-service-monitoring/servicemonitor-new-service.yaml",
+    ]
     assert data["modified"] == ["clusters/local-kube/infrastructure.yaml"]
     assert data["placement"][0] == {
-        "name": "new-service", "layer": 2, "dependsOn": ["flux-system/cilium", "flux-system/secrets"],
-        "env": "local-kube", "inferred": {"flux-system/cilium": "CiliumNetworkPolicy"}}
+        "name": "new-service",
+        "layer": 2,
+        "dependsOn": ["flux-system/cilium", "flux-system/secrets"],
+        "env": "local-kube",
+        "inferred": {"flux-system/cilium": "CiliumNetworkPolicy"},
+    }
     assert data["recreate_required"] is False and data["recreate_reason"] is None
     assert data["findings"] == [] and data["validation"] is None
 

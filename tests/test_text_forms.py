@@ -35,7 +35,9 @@ def repo(tmp_path: Path) -> Path:
 
 def test_new_appends_to_a_crlf_bom_infrastructure_yaml(repo, tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
-    spec.write_bytes(b"name: redis\r\nchart:\r\n  name: redis\r\n  version: '1.x'\r\n  repository: {name: bitnami, url: https://charts.example.com}\r\n")
+    spec.write_bytes(
+        b"name: redis\r\nchart:\r\n  name: redis\r\n  version: '1.x'\r\n  repository: {name: bitnami, url: https://charts.example.com}\r\n"
+    )
     before = (repo / INFRA).read_bytes()
     rc = main(["new", "--spec", str(spec), "--repo", str(repo), "--write", "--no-validate"])
     err = capsys.readouterr().err
@@ -59,7 +61,13 @@ def test_edit_keeps_crlf(repo, tmp_path, capsys):
 
 def test_lint_fix_writes_a_crlf_file(tmp_path, capsys):
     hr = helm_release_yaml("app", spec="  upgrade:\n    force: true\n", retries=False)
-    root = FlatRepo(tmp_path / "repo").house("cilium").ks("app", ["cilium"]).component("app", files={"helm-release.yaml": hr}).write()
+    root = (
+        FlatRepo(tmp_path / "repo")
+        .house("cilium")
+        .ks("app", ["cilium"])
+        .component("app", files={"helm-release.yaml": hr})
+        .write()
+    )
     crlf(root / "namespaces/app/helm-release.yaml", bom=True)
     rc = main(["lint", "--fix", "--write", "--repo", str(root)])
     err = capsys.readouterr().err

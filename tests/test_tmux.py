@@ -35,7 +35,8 @@ def tmux():
         env["TERM"] = "xterm-256color"
         subprocess.run(
             ["tmux", "new-session", "-d", "-x", "160", "-y", "48", "-s", name, "-c", str(cwd), command],
-            check=True, env=env,
+            check=True,
+            env=env,
         )
         sessions.append(name)
         return name
@@ -46,7 +47,9 @@ def tmux():
 
 
 def capture(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+    ).stdout
 
 
 def send(session: str, *keys: str, literal: bool = False) -> None:
@@ -103,7 +106,9 @@ def test_type_a_component_and_write_it(tmux, demo_copy: Path) -> None:
     }
     infra = (demo_copy / "clusters/local-kube/infrastructure.yaml").read_text()
     assert "name: redis-cache" in infra and "path: ./namespaces/redis-cache" in infra
-    status = subprocess.run(["git", "-C", str(demo_copy), "status", "--short"], capture_output=True, text=True).stdout
+    status = subprocess.run(
+        ["git", "-C", str(demo_copy), "status", "--short"], capture_output=True, text=True
+    ).stdout
     assert " M clusters/local-kube/infrastructure.yaml" in status
 
 
@@ -121,7 +126,17 @@ def test_demo_plays_to_the_end_with_everything_ready(tmux, tmp_path: Path) -> No
     send(s, "C-q")
 
 
-BURST = ["-l:my-cache", "Tab", "Tab", "Tab", "-l:redis", "Tab", "-l:bitnami-https", "Tab", "-l:https://charts.bitnami.com/bitnami"]
+BURST = [
+    "-l:my-cache",
+    "Tab",
+    "Tab",
+    "Tab",
+    "-l:redis",
+    "Tab",
+    "-l:bitnami-https",
+    "Tab",
+    "-l:https://charts.bitnami.com/bitnami",
+]
 """The issue's burst (the demo repo already has a HelmRepository ``bitnami`` with an oci:// url, so the
 repository gets another name): one ``tmux send-keys`` per word or key, back to back, no pause."""
 
@@ -157,4 +172,6 @@ def test_a_burst_and_a_bracketed_paste_land_every_time(tmux, demo_copy: Path, tm
         release = (demo_copy / "namespaces/my-cache/helm-release.yaml").read_text()
         repository = (demo_copy / "namespaces/my-cache/helm-repository.yaml").read_text()
         assert "name: my-cache" in release and "chart: redis" in release, f"run {run}"
-        assert "url: https://charts.bitnami.com/bitnami\n" in repository and "name: bitnami-https" in repository, f"run {run}"
+        assert (
+            "url: https://charts.bitnami.com/bitnami\n" in repository and "name: bitnami-https" in repository
+        ), f"run {run}"

@@ -39,11 +39,16 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_alias_bomb_in_a_spec_file_is_one_line(repo, tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
-    spec.write_text("name: bomb\nchart: {name: bomb, repository: {url: https://x.example}}\nvalues:\n" + billion_laughs("  "))
+    spec.write_text(
+        "name: bomb\nchart: {name: bomb, repository: {url: https://x.example}}\nvalues:\n"
+        + billion_laughs("  ")
+    )
     for argv in (["new", "--spec", str(spec)], ["edit", "app", "--spec", str(spec)]):
         rc, _, err = run(capsys, *argv, "--repo", str(repo))
         assert rc == 2
-        assert err.count("\n") == 1 and re.match(rf"infra-tui: {re.escape(str(spec))}:\d+: alias expansion too large", err), err
+        assert err.count("\n") == 1 and re.match(
+            rf"infra-tui: {re.escape(str(spec))}:\d+: alias expansion too large", err
+        ), err
 
 
 def test_recursive_alias_and_bomb_refused_by_every_reader():
@@ -70,17 +75,33 @@ def test_spec_file_not_utf8(repo, tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_bytes(b"name: caf\xe9\n")
     rc, _, err = run(capsys, "new", "--spec", str(spec), "--repo", str(repo))
-    assert rc == 2 and err == f"infra-tui: {spec}: cannot read the spec file: not UTF-8 text (byte 9); save it as UTF-8\n"
+    assert (
+        rc == 2
+        and err
+        == f"infra-tui: {spec}: cannot read the spec file: not UTF-8 text (byte 9); save it as UTF-8\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
-        ("  crd_providers: 5\n", ":3: rules.crd_providers must be a list of mappings with kinds, group, provider"),
-        ("  crd_providers:\n    - provider: foo\n", ":4: rules.crd_providers[0] has no kinds; every entry needs kinds, provider"),
+        (
+            "  crd_providers: 5\n",
+            ":3: rules.crd_providers must be a list of mappings with kinds, group, provider",
+        ),
+        (
+            "  crd_providers:\n    - provider: foo\n",
+            ":4: rules.crd_providers[0] has no kinds; every entry needs kinds, provider",
+        ),
         ("  webhook_components: [[a]]\n", ":3: rules.webhook_components[0] must be a name"),
-        ("  crd_providers:\n    - kinds: [A]\n      provder: foo\n", ":5: unknown key 'provder' in rules.crd_providers[0]; did you mean 'provider'?"),
-        ("  required_dependencys: []\n", ":3: unknown key 'required_dependencys' in rules; did you mean 'required_dependencies'?"),
+        (
+            "  crd_providers:\n    - kinds: [A]\n      provder: foo\n",
+            ":5: unknown key 'provder' in rules.crd_providers[0]; did you mean 'provider'?",
+        ),
+        (
+            "  required_dependencys: []\n",
+            ":3: unknown key 'required_dependencys' in rules; did you mean 'required_dependencies'?",
+        ),
     ],
 )
 def test_rule_tables_are_validated(repo, capsys, rules, expected):
@@ -103,7 +124,10 @@ def test_unknown_component_and_missing_json_are_bad_input(repo, tmp_path, capsys
 def test_plain_without_a_terminal_is_one_line(repo, command):
     proc = subprocess.run(
         [sys.executable, "-m", "infra_tui.cli", *command, "--repo", str(repo)],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -124,9 +148,22 @@ def test_unreadable_component_folder_as_a_user(repo):
             for f in files:
                 os.chmod(Path(d) / f, 0o644)
     proc = subprocess.run(
-        ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-         sys.executable, "-m", "infra_tui.cli", "lint", "--repo", str(repo)],
-        capture_output=True, text=True, timeout=60, cwd="/",
+        [
+            "/usr/bin/setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "infra_tui.cli",
+            "lint",
+            "--repo",
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
         env={**os.environ, "HOME": "/tmp", "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -154,9 +191,13 @@ def test_new_does_not_append_to_a_list_document(repo, tmp_path, capsys):
     infra = repo / "clusters/local-kube/infrastructure.yaml"
     infra.write_text("- just\n- a list\n")
     spec = tmp_path / "spec.yaml"
-    spec.write_text("name: redis\nchart: {name: redis, version: '1.x', repository: {name: r, url: https://x.example}}\n")
+    spec.write_text(
+        "name: redis\nchart: {name: redis, version: '1.x', repository: {name: r, url: https://x.example}}\n"
+    )
     rc, _, err = run(capsys, "new", "--spec", str(spec), "--repo", str(repo), "--write", "--no-validate")
-    assert rc == 2 and "clusters/local-kube/infrastructure.yaml:1: this document is a list, not a mapping" in err
+    assert (
+        rc == 2 and "clusters/local-kube/infrastructure.yaml:1: this document is a list, not a mapping" in err
+    )
     assert infra.read_text() == "- just\n- a list\n"
 
 
@@ -169,7 +210,9 @@ def test_lint_path_without_flux_objects(tmp_path, capsys):
 
 def test_kustomization_names_that_are_not_dns1123_are_a_finding(repo, capsys):
     infra = repo / "clusters/local-kube/infrastructure.yaml"
-    infra.write_text(infra.read_text() + ks("x").replace("  name: x\n", "  name: 'Bad_Name\"[x]'  # <-- bad\n"))
+    infra.write_text(
+        infra.read_text() + ks("x").replace("  name: x\n", "  name: 'Bad_Name\"[x]'  # <-- bad\n")
+    )
     rc, out, err = run(capsys, "lint", "--repo", str(repo), "--format", "json")
     found = [f for f in json.loads(out)["findings"] if f["rule"] == "ks-name"]
     assert len(found) == 1 and found[0]["severity"] == "error" and rc == 1
@@ -181,7 +224,9 @@ def test_kustomization_names_that_are_not_dns1123_are_a_finding(repo, capsys):
 def test_chart_version_must_be_a_semver_constraint(repo, tmp_path, capsys, command):
     spec = tmp_path / "spec.yaml"
     if command == "new":
-        spec.write_text("name: redis\nchart: {name: redis, version: 'latest; rm -rf /', repository: {name: r, url: https://x.example}}\n")
+        spec.write_text(
+            "name: redis\nchart: {name: redis, version: 'latest; rm -rf /', repository: {name: r, url: https://x.example}}\n"
+        )
         argv = ["new", "--spec", str(spec)]
     else:
         spec.write_text("chart: {version: 'latest; rm -rf /'}\n")

@@ -41,7 +41,9 @@ def report() -> dict[str, v.ComponentResult]:
     if _kustomize_missing():
         pytest.skip(f"needs kustomize or kubectl on PATH: {_kustomize_missing()}")
     repo = load(BROKEN)
-    options = dryrun.Options(crd_providers=load_rules().crd_providers, kustomize_argv=kustomize.kustomize_argv())
+    options = dryrun.Options(
+        crd_providers=load_rules().crd_providers, kustomize_argv=kustomize.kustomize_argv()
+    )
     rep = asyncio.run(dryrun.validate_many(repo.root, v.targets_from_repo(repo), options, jobs=4))
     return {r.component.rsplit("/", 1)[-1]: r for r in rep.results}
 
@@ -132,8 +134,15 @@ def test_every_bundled_crd_schema_is_valid_json_schema():
     root = k8s_schemas.schema_root()
     files = sorted(root.rglob("*.json"))
     kinds = {p.stem for p in files}
-    assert {"helmrelease_v2", "helmrepository_v1", "kustomization_v1", "ciliumnetworkpolicy_v2",
-            "ciliumclusterwidenetworkpolicy_v2", "servicemonitor_v1", "prometheusrule_v1"} <= kinds
+    assert {
+        "helmrelease_v2",
+        "helmrepository_v1",
+        "kustomization_v1",
+        "ciliumnetworkpolicy_v2",
+        "ciliumclusterwidenetworkpolicy_v2",
+        "servicemonitor_v1",
+        "prometheusrule_v1",
+    } <= kinds
     import jsonschema
 
     for p in files:
@@ -158,7 +167,9 @@ def test_cli_json_all_exits_1_with_one_row_per_component(capsys):
     assert len(rows) == 9
     assert rows["namespaces/crd-expected"]["dry_run"] == "expected-missing-crd"
     assert rows["namespaces/missing-file"]["build"] == "fail"
-    assert rows["namespaces/wrong-type-hr"]["detail"].startswith("namespaces/wrong-type-hr/helm-release.yaml:7:")
+    assert rows["namespaces/wrong-type-hr"]["detail"].startswith(
+        "namespaces/wrong-type-hr/helm-release.yaml:7:"
+    )
     for r in rows.values():
         assert r["build"] in {"pass", "fail"}
         assert r["dry_run"] in {"pass", "fail", "skipped", "expected-missing-crd"}

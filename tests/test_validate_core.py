@@ -9,7 +9,11 @@ from infra_tui.core.repo import load
 
 BROKEN = Path(__file__).parent / "data" / "broken"
 TABLE = [
-    {"kinds": ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"], "group": "cilium.io", "provider": "cilium"},
+    {
+        "kinds": ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"],
+        "group": "cilium.io",
+        "provider": "cilium",
+    },
     {"kinds": ["RecurringJob"], "group": "longhorn.io", "provider": "longhorn-system"},
 ]
 NO_MATCHES = (
@@ -44,7 +48,7 @@ def test_invalid_object_is_placed_on_its_source_line():
     locate = {("Deployment", "web"): ("namespaces/web/deployment.yaml", 3)}
     state, issues = v.classify_kubectl_error(err, [], TABLE, locate=locate)
     assert state == "fail"
-    assert str(issues[0]).startswith("namespaces/web/deployment.yaml:3: Deployment \"web\": spec.replicas")
+    assert str(issues[0]).startswith('namespaces/web/deployment.yaml:3: Deployment "web": spec.replicas')
 
 
 def test_mixed_errors_fail_and_accept_rules_core_crd_providers():
@@ -93,8 +97,12 @@ def test_dry_run_state_order():
 
 
 def test_result_json_shape():
-    r = v.ComponentResult("namespaces/x", build="pass", dry_run="fail",
-                          issues=[v.Issue(v.SCHEMA, "bad", "namespaces/x/a.yaml", 4)])
+    r = v.ComponentResult(
+        "namespaces/x",
+        build="pass",
+        dry_run="fail",
+        issues=[v.Issue(v.SCHEMA, "bad", "namespaces/x/a.yaml", 4)],
+    )
     out = v.ValidationReport([r]).to_json()
     row = out["results"][0]
     assert {"component", "build", "dry_run", "detail"} <= set(row)

@@ -17,7 +17,8 @@ from infra_tui.services.validate import plan_targets, validate_plan
 DEMO = Path(__file__).resolve().parents[1] / "templates" / "demo"
 
 needs_kustomize = pytest.mark.skipif(
-    not (shutil.which("kustomize") or kustomize.kubectl_path()), reason="neither kustomize nor kubectl on PATH"
+    not (shutil.which("kustomize") or kustomize.kubectl_path()),
+    reason="neither kustomize nor kubectl on PATH",
 )
 
 
@@ -29,9 +30,14 @@ def demo(tmp_path) -> Path:
 
 def make_plan(root: Path, **overrides):
     data = {
-        "name": "redis-cache", "chart": {"name": "redis", "version": "19.x",
-                                         "repository": {"name": "bitnami-cache", "url": "https://charts.bitnami.com/bitnami"}},
-        "webhook": True, "monitoring": {"serviceMonitor": True},
+        "name": "redis-cache",
+        "chart": {
+            "name": "redis",
+            "version": "19.x",
+            "repository": {"name": "bitnami-cache", "url": "https://charts.bitnami.com/bitnami"},
+        },
+        "webhook": True,
+        "monitoring": {"serviceMonitor": True},
     }
     data.update(overrides)
     repo = repo_mod.load(root)
@@ -46,7 +52,9 @@ def test_targets_are_the_plans_components_with_their_new_ancestors(demo):
     assert set(targets) == {"namespaces/redis-cache", "namespaces/redis-cache-monitoring"}
     main = targets["namespaces/redis-cache"]
     assert main.ks_id == "flux-system/redis-cache" and "flux-system/cilium" in main.ancestors
-    assert {"flux-system/monitoring", "flux-system/redis-cache"} <= targets["namespaces/redis-cache-monitoring"].ancestors
+    assert {"flux-system/monitoring", "flux-system/redis-cache"} <= targets[
+        "namespaces/redis-cache-monitoring"
+    ].ancestors
 
 
 @needs_kustomize
@@ -87,11 +95,18 @@ def test_new_fills_the_summarys_validation_results(demo, tmp_path, capsys):
     from infra_tui.cli import main
 
     spec = tmp_path / "spec.yaml"
-    spec.write_text("name: cache\nchart:\n  name: redis\n  version: '19.x'\n  repository: {name: bitnami-c, url: https://charts.bitnami.com/bitnami}\n")
+    spec.write_text(
+        "name: cache\nchart:\n  name: redis\n  version: '19.x'\n  repository: {name: bitnami-c, url: https://charts.bitnami.com/bitnami}\n"
+    )
     assert main(["new", "--repo", str(demo), "--spec", str(spec), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["validation"]["results"] == [
-        {**out["validation"]["results"][0], "component": "namespaces/cache", "build": "pass", "dry_run": "pass"}
+        {
+            **out["validation"]["results"][0],
+            "component": "namespaces/cache",
+            "build": "pass",
+            "dry_run": "pass",
+        }
     ]
     assert main(["new", "--repo", str(demo), "--spec", str(spec), "--format", "json", "--no-validate"]) == 0
     assert json.loads(capsys.readouterr().out)["validation"] is None

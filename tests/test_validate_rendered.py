@@ -118,7 +118,9 @@ def test_string_replicas_from_a_kustomize_patch_points_at_the_patch_entry(tmp_pa
     [issue] = failing(r)
     assert issue.kind == v.SCHEMA
     assert (issue.file, issue.line) == ("namespaces/app/kustomization.yaml", 12)  # the second patches entry
-    assert "spec.replicas: expected integer, got string" in issue.message and "set by the patch" in issue.message
+    assert (
+        "spec.replicas: expected integer, got string" in issue.message and "set by the patch" in issue.message
+    )
 
 
 def test_bad_field_in_a_config_map_generator_object_points_at_the_kustomization(tmp_path):
@@ -171,14 +173,18 @@ data:
 
 def test_flux_substitution_producing_an_invalid_value_is_caught_on_the_variable(tmp_path):
     deploy = DEPLOYMENT.format(replicas="${REPLICAS}", extra="").replace("nginx:1.27", "nginx:${IMAGE_TAG}")
-    repo = FlatRepo(tmp_path).ks("app", extra=FLUX_VARS).component("app", helm=False, files={"deployment.yaml": deploy})
+    repo = (
+        FlatRepo(tmp_path)
+        .ks("app", extra=FLUX_VARS)
+        .component("app", helm=False, files={"deployment.yaml": deploy})
+    )
     root = repo.file("clusters/local-kube/cluster-config.yaml", CLUSTER_CONFIG).write()
     r = validate(root)
     assert (r.build, r.dry_run) == ("pass", "fail")
     [issue] = failing(r)  # IMAGE_TAG from the ConfigMap gives a valid image: no error for it
     assert issue.kind == v.SCHEMA
     assert (issue.file, issue.line) == ("namespaces/app/deployment.yaml", 7)
-    assert "spec.replicas: expected integer, got string \"three\"" in issue.message
+    assert 'spec.replicas: expected integer, got string "three"' in issue.message
     assert "${REPLICAS} = 'three'" in issue.message and "postBuild" in issue.message
 
 
@@ -202,7 +208,10 @@ def test_crd_field_its_schema_does_not_list_is_a_warning_not_a_failure(tmp_path)
     assert (r.build, r.dry_run) == ("pass", "pass")
     [warning] = r.issues
     assert warning.kind == v.UNKNOWN_FIELD and not warning.fails
-    assert (warning.file, warning.line) == ("namespaces/app/helm-release.yaml", line_of(root, warning.file, "drifttDetection"))
+    assert (warning.file, warning.line) == (
+        "namespaces/app/helm-release.yaml",
+        line_of(root, warning.file, "drifttDetection"),
+    )
 
 
 def test_sops_encrypted_secret_passes(tmp_path):
@@ -219,7 +228,10 @@ def test_sops_encrypted_secret_passes(tmp_path):
 
 
 def test_duplicate_key_is_a_syntax_error_at_its_line(tmp_path):
-    root = app(tmp_path, {"namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n  name: app2\n"})
+    root = app(
+        tmp_path,
+        {"namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n  name: app2\n"},
+    )
     r = validate(root)
     assert not r.ok
     dup = [i for i in r.issues if i.kind == v.SYNTAX]
@@ -271,4 +283,6 @@ def test_every_corpus_folder_that_builds_passes_the_offline_check():
     built = [r for r in report.results if r.build == "pass"]
     assert len(built) >= 120  # 126 of the 149 folders build offline (the rest need remote bases)
     assert [(r.component, [str(i) for i in r.issues if i.fails]) for r in built if r.dry_run != "pass"] == []
-    assert all(i.kind != v.UNKNOWN_FIELD for r in built for i in r.issues)  # the bundled CRD schemas are current
+    assert all(
+        i.kind != v.UNKNOWN_FIELD for r in built for i in r.issues
+    )  # the bundled CRD schemas are current

@@ -62,7 +62,11 @@ def test_host_key_mismatch_is_an_error_in_one_line(repo, sshd, tmp_path):
     wrong.write_text(f"[127.0.0.1]:{sshd.port} {_keygen(tmp_path / 'impostor', 'impostor')}\n")
     done = validate(repo, settings(tmp_path, sshd, known_hosts=wrong))
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.count("\n") == 1 and "does not match" in done.stderr and "man-in-the-middle" in done.stderr
+    assert (
+        done.stderr.count("\n") == 1
+        and "does not match" in done.stderr
+        and "man-in-the-middle" in done.stderr
+    )
     assert "passed" not in done.stdout
     assert sshd.last_stdin() is None
 

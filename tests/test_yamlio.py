@@ -76,7 +76,10 @@ def test_append_keeps_every_existing_byte():
     m.append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", comment="REVIEW: added")
     out = str(m)
     assert out.startswith(HEADER_FILE)
-    assert out[len(HEADER_FILE):] == "---\n# REVIEW: added\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+    assert (
+        out[len(HEADER_FILE) :]
+        == "---\n# REVIEW: added\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+    )
 
 
 def test_append_to_file_without_final_newline():
@@ -127,7 +130,9 @@ def test_document_lines_point_at_first_content_line():
 
 
 yaml_lines = st.lists(
-    st.sampled_from(["---", "--- # c", "a: 1", "# comment", "", "  b: 2", "...", "- x", "k: |", "  ---x", "--x"]),
+    st.sampled_from(
+        ["---", "--- # c", "a: 1", "# comment", "", "  b: 2", "...", "- x", "k: |", "  ---x", "--x"]
+    ),
     max_size=30,
 )
 

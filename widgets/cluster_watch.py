@@ -64,9 +64,13 @@ class ClusterWatch(Widget):
 
         def can_replace(self, message: Message) -> bool:
             # a burst collapses, but never drop a snapshot for a status-only tick
-            return isinstance(message, ClusterWatch.Polled) and (self.snapshot is not None or message.snapshot is None)
+            return isinstance(message, ClusterWatch.Polled) and (
+                self.snapshot is not None or message.snapshot is None
+            )
 
-    def __init__(self, root: Path, env: str | None, request: WatchRequest | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self, root: Path, env: str | None, request: WatchRequest | None = None, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.root = root
         self.env = env
@@ -115,7 +119,9 @@ class ClusterWatch(Widget):
         self.state = state
         self._updated_at = time.monotonic()
         causes = root_cause_lines(state.snapshot) if state.snapshot is not None and not state.error else []
-        self._post(state.snapshot if not state.error else None, self.status_line(), causes[0] if causes else None)
+        self._post(
+            state.snapshot if not state.error else None, self.status_line(), causes[0] if causes else None
+        )
 
     def _tick(self) -> None:
         if self.state is not None:
@@ -171,7 +177,9 @@ class ClusterWatch(Widget):
                 await asyncio.wait_for(source.close(), CLOSE_TIMEOUT)
 
 
-def _resolve(root: Path, env: str | None, request: WatchRequest) -> tuple[SshKubectlSource | None, float, str | None]:
+def _resolve(
+    root: Path, env: str | None, request: WatchRequest
+) -> tuple[SshKubectlSource | None, float, str | None]:
     from infra_tui.services.cluster import watch_source  # not on the startup path
 
     return watch_source(root, env, request)

@@ -131,17 +131,19 @@ class DependencyPicker(Vertical):
         lst = self.query_one("#deps-list", SelectionList)
         if query:
             matcher = Matcher(query)
-            scored = sorted(
-                ((matcher.match(n), n) for n in self.names), key=lambda s: (-s[0], s[1])
-            )
-            options = [Selection(matcher.highlight(n), n, n in self.chosen) for score, n in scored if score > 0]
+            scored = sorted(((matcher.match(n), n) for n in self.names), key=lambda s: (-s[0], s[1]))
+            options = [
+                Selection(matcher.highlight(n), n, n in self.chosen) for score, n in scored if score > 0
+            ]
         else:
             options = [Selection(Content(n), n, True) for n in self.chosen]
         with lst.prevent(SelectionList.SelectedChanged):
             lst.clear_options()
             lst.add_options(options[:50])
         self.query_one("#deps-chosen", Static).update(
-            ("after: " + ", ".join(self.chosen)) if self.chosen else "after: nothing extra (inferred ones are added)"
+            ("after: " + ", ".join(self.chosen))
+            if self.chosen
+            else "after: nothing extra (inferred ones are added)"
         )
 
     @on(Input.Changed, "#deps-search")
@@ -171,7 +173,9 @@ class DependencyPicker(Vertical):
         chosen += [s for s in lst.selected if s not in chosen]
         self.chosen = chosen
         self.query_one("#deps-chosen", Static).update(
-            ("after: " + ", ".join(self.chosen)) if self.chosen else "after: nothing extra (inferred ones are added)"
+            ("after: " + ", ".join(self.chosen))
+            if self.chosen
+            else "after: nothing extra (inferred ones are added)"
         )
         self.post_message(self.Changed(self))
 
@@ -242,20 +246,38 @@ class ComponentForm(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         yield Static("New component", classes="form--title")
         yield from self._row("name", Input(placeholder="redis-cache", id="name", compact=True), "name-error")
-        yield from self._row("namespace", Input(placeholder="(same as name)", id="namespace", compact=True), "namespace-error")
+        yield from self._row(
+            "namespace", Input(placeholder="(same as name)", id="namespace", compact=True), "namespace-error"
+        )
         yield from self._row("envs", OnOffSelectionList(id="envs", compact=True))
         yield from self._row("chart", Input(placeholder="redis", id="chart", compact=True), "chart-error")
-        yield from self._row("repository", Input(placeholder="bitnami", id="repo-name", compact=True), "repo-name-error")
-        yield from self._row("repo url", Input(placeholder="https://charts.bitnami.com/bitnami", id="repo-url", compact=True), "repo-url-error")
-        yield from self._row("version", Input(placeholder='"1.x" (semver constraint)', id="version", compact=True), "version-error")
-        yield from self._row("timeout", Input(placeholder="5m (Helm default)", id="timeout", compact=True), "timeout-error")
-        yield from self._row("webhook", OnOffCheckbox("registers an admission webhook", id="webhook", compact=True))
+        yield from self._row(
+            "repository", Input(placeholder="bitnami", id="repo-name", compact=True), "repo-name-error"
+        )
+        yield from self._row(
+            "repo url",
+            Input(placeholder="https://charts.bitnami.com/bitnami", id="repo-url", compact=True),
+            "repo-url-error",
+        )
+        yield from self._row(
+            "version",
+            Input(placeholder='"1.x" (semver constraint)', id="version", compact=True),
+            "version-error",
+        )
+        yield from self._row(
+            "timeout", Input(placeholder="5m (Helm default)", id="timeout", compact=True), "timeout-error"
+        )
+        yield from self._row(
+            "webhook", OnOffCheckbox("registers an admission webhook", id="webhook", compact=True)
+        )
         with Horizontal(classes="form--row"):
             yield Label("monitoring", classes="form--label")
             with Horizontal():
                 yield OnOffCheckbox("ServiceMonitor", id="sm", compact=True)
                 yield OnOffCheckbox("PrometheusRule", id="pr", compact=True)
-        yield from self._row("creates", OnOffSelectionList(*[(k, k) for k in self.kinds], id="creates", compact=True))
+        yield from self._row(
+            "creates", OnOffSelectionList(*[(k, k) for k in self.kinds], id="creates", compact=True)
+        )
         yield from self._row("depends on", DependencyPicker(id="deps"))
         yield Label("values (YAML)", classes="form--label")
         yield self._values_editor()
@@ -326,7 +348,10 @@ class ComponentForm(VerticalScroll, can_focus=False):
         """The fields in the DESIGN.md "Component spec" shape (only what the user stated), and
         the reasons fields are invalid: ``core.spec.parse`` is the one judge, the form only places
         its problems next to the field they concern."""
-        text = {key: self._value(key) for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout")}
+        text = {
+            key: self._value(key)
+            for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout")
+        }
         values, values_error = parse_values(self.query_one("#values", TextArea).text)
         chart: dict[str, Any] = {"name": text["chart"], "repository": {"url": text["repo-url"]}}
         if text["repo-name"]:
@@ -362,7 +387,9 @@ class ComponentForm(VerticalScroll, can_focus=False):
                 continue  # empty required field: listed under "needs", not red
             errors.setdefault(key or problem.key or "spec", problem.message)
         if text["name"] and "name" not in errors and text["name"] in self.existing:
-            errors["name"] = f"'{text['name']}' already exists in this env; pick another name or use `infra-tui edit {text['name']}`"
+            errors["name"] = (
+                f"'{text['name']}' already exists in this env; pick another name or use `infra-tui edit {text['name']}`"
+            )
         if values_error:
             errors["values"] = values_error
         return FormState(fields, errors, missing)
@@ -400,7 +427,9 @@ class ComponentForm(VerticalScroll, can_focus=False):
         status = self.query_one("#form-status", Static)
         state = self.state
         if state.errors:
-            text = f"✗ fix {len(state.errors)} field{'s' if len(state.errors) > 1 else ''}: " + ", ".join(state.errors)
+            text = f"✗ fix {len(state.errors)} field{'s' if len(state.errors) > 1 else ''}: " + ", ".join(
+                state.errors
+            )
         elif state.missing:
             text = "needs: " + ", ".join(state.missing)
         elif self._plan_problems:

@@ -68,7 +68,11 @@ class DiffView(VerticalScroll, can_focus=True):
         for i, d in enumerate(diffs):
             if i:
                 text.append("\n\n")
-            mark, kind, style = ("+", "new file", "bold green reverse") if d.created else ("~", "modified", "bold yellow reverse")
+            mark, kind, style = (
+                ("+", "new file", "bold green reverse")
+                if d.created
+                else ("~", "modified", "bold yellow reverse")
+            )
             text.append(f" {mark} {d.path} ", style)
             text.append(f"  {kind}, +{d.added} -{d.removed}\n", "dim")
             text.append_text(render_diff(d.diff))

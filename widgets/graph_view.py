@@ -228,7 +228,9 @@ class GraphView(ScrollView, can_focus=True):
             return set()
         keep: set[str] | None = None
         if self.neighbourhood and self.selected in self.graph.nodes:
-            keep = {self.selected} | self.graph.ancestors(self.selected) | self.graph.descendants(self.selected)
+            keep = (
+                {self.selected} | self.graph.ancestors(self.selected) | self.graph.descendants(self.selected)
+            )
         if self.filter_text:
             matcher = Matcher(self.filter_text)
             matched = {n for n in self.graph.nodes if matcher.match(display_name(n)) > 0}
@@ -329,14 +331,20 @@ class GraphView(ScrollView, can_focus=True):
                 segments.append(Segment(" " * (chip.x - x), base))
             style = base + self._node_style(chip.node, styles)
             if chip.glyph:
-                segments.append(Segment(STATE_GLYPHS.get(self.states.get(chip.node, "unknown"), "?") + " ", style))
+                segments.append(
+                    Segment(STATE_GLYPHS.get(self.states.get(chip.node, "unknown"), "?") + " ", style)
+                )
             segments.append(Segment(chip.label, style))
             if chip.reason:
                 segments.append(Segment(" ←" + chip.reason, base + styles["graph--reason"]))
             x = chip.x + chip.width
         # the layer labels stay put while the chips scroll sideways
-        chips = Strip(segments, x - self._label_width).crop_extend(scroll_x, scroll_x + width - self._label_width, base)
-        head = Strip([Segment(label.ljust(self._label_width), base + styles["graph--layer"])], self._label_width)
+        chips = Strip(segments, x - self._label_width).crop_extend(
+            scroll_x, scroll_x + width - self._label_width, base
+        )
+        head = Strip(
+            [Segment(label.ljust(self._label_width), base + styles["graph--layer"])], self._label_width
+        )
         return Strip.join([head, chips]).crop_extend(0, width, base)
 
     # -- selection ---------------------------------------------------------------------
@@ -376,8 +384,17 @@ class GraphView(ScrollView, can_focus=True):
         chip = self._chip(self.selected)
         if chip is not None:
             # only scroll sideways when the chip's start is out of view
-            x_axis = not (self.scroll_offset.x <= chip.x - self._label_width < self.scroll_offset.x + self.scrollable_content_region.width - self._label_width)
-            self.scroll_to_region(Region(chip.x - self._label_width, chip.row, min(chip.width, 20), 1), animate=False, force=True, x_axis=x_axis)
+            x_axis = not (
+                self.scroll_offset.x
+                <= chip.x - self._label_width
+                < self.scroll_offset.x + self.scrollable_content_region.width - self._label_width
+            )
+            self.scroll_to_region(
+                Region(chip.x - self._label_width, chip.row, min(chip.width, 20), 1),
+                animate=False,
+                force=True,
+                x_axis=x_axis,
+            )
 
     def select(self, node: str) -> None:
         """Move the cursor to ``node`` (an id or a plain name)."""
@@ -455,7 +472,11 @@ class GraphPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="graph-banner")
-        yield Input(placeholder="filter nodes (fuzzy) — enter to keep, escape to clear", id="graph-filter", compact=True)
+        yield Input(
+            placeholder="filter nodes (fuzzy) — enter to keep, escape to clear",
+            id="graph-filter",
+            compact=True,
+        )
         yield GraphView(id="graph-view")
         yield Static(id="graph-details")
 
@@ -525,7 +546,9 @@ class GraphPanel(Vertical):
             parts = []
             for node in sorted(view.new):
                 deps = ", ".join(display_name(d) for d in graph.deps.get(node, [])) or "nothing"
-                parts.append(f"[b $success]+{display_name(node)}[/] → layer {graph.layer.get(node, 0)} (after {deps})")
+                parts.append(
+                    f"[b $success]+{display_name(node)}[/] → layer {graph.layer.get(node, 0)} (after {deps})"
+                )
             lines.append("  ".join(parts))
             if view.inferred:
                 marks = ", ".join(f"[b]{display_name(d)}[/] ← {r}" for d, r in sorted(view.inferred.items()))
@@ -537,7 +560,9 @@ class GraphPanel(Vertical):
         for cycle in graph.cycles:
             lines.append("[b $error]cycle:[/] " + " → ".join(display_name(n) for n in cycle))
         for miss in graph.missing[:3]:
-            lines.append(f"[b $error]missing:[/] {display_name(miss.source)} → {display_name(miss.target)} (not in this env)")
+            lines.append(
+                f"[b $error]missing:[/] {display_name(miss.source)} → {display_name(miss.target)} (not in this env)"
+            )
         if len(graph.missing) > 3:
             lines.append(f"[$error]… {len(graph.missing) - 3} more missing dependencies[/]")
         if self.root_cause:
@@ -561,15 +586,25 @@ class GraphPanel(Vertical):
             head += f"  [b]{STATE_GLYPHS.get(state, '?')} {state}[/]"
         deps = graph.deps.get(node, [])
         missing = [m.target for m in graph.missing if m.source == node]
-        dep_text = ", ".join(
-            display_name(d) + (f" [$accent]←{self.view.inferred[d]}[/]" if node in self.view.new and d in self.view.inferred else "")
-            for d in deps
-        ) or "[dim]nothing (layer 0)[/]"
+        dep_text = (
+            ", ".join(
+                display_name(d)
+                + (
+                    f" [$accent]←{self.view.inferred[d]}[/]"
+                    if node in self.view.new and d in self.view.inferred
+                    else ""
+                )
+                for d in deps
+            )
+            or "[dim]nothing (layer 0)[/]"
+        )
         if missing:
             dep_text += ", " + ", ".join(f"[b $error]{display_name(m)} (missing)[/]" for m in missing)
         blast = graph.descendants(node)
         direct = graph.dependants.get(node, [])
-        shown = ", ".join(display_name(d) for d in direct[:8]) + (f" +{len(direct) - 8}" if len(direct) > 8 else "")
+        shown = ", ".join(display_name(d) for d in direct[:8]) + (
+            f" +{len(direct) - 8}" if len(direct) > 8 else ""
+        )
         lines = [
             head,
             f"[$primary]dependsOn:[/] {dep_text}",

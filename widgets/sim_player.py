@@ -47,7 +47,9 @@ class SimPlayer(Static):
             # a burst of ticks collapses into the newest snapshot
             return isinstance(message, SimPlayer.Snapshot)
 
-    def __init__(self, *, source: SimulatedSource | None = None, autoplay: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self, *, source: SimulatedSource | None = None, autoplay: bool = True, id: str | None = None
+    ) -> None:
         super().__init__("", id=id, markup=True)
         self.source = source
         self.autoplay = autoplay
@@ -89,11 +91,19 @@ class SimPlayer(Static):
         clock = source.clock
         mark = "[b]▶[/]" if clock.playing else ("[b]■[/] done" if clock.finished else "[b]⏸[/]")
         counts = snapshot.counts()
-        parts = [f"{STATE_GLYPHS[s]} {counts[s]} {s}" for s in ("ready", "progressing", "waiting", "failed", "stalled") if counts.get(s)]
+        parts = [
+            f"{STATE_GLYPHS[s]} {counts[s]} {s}"
+            for s in ("ready", "progressing", "waiting", "failed", "stalled")
+            if counts.get(s)
+        ]
         what_ifs = [f"fail {display_name(f)}" for f in source.fail]
-        what_ifs += [f"{display_name(k)} without {', '.join(display_name(d) for d in v)}" for k, v in source.remove_deps.items()]
+        what_ifs += [
+            f"{display_name(k)} without {', '.join(display_name(d) for d in v)}"
+            for k, v in source.remove_deps.items()
+        ]
         text = (
-            f"{mark} x{clock.speed:g}  t {go_duration(round(t, 1))} / {go_duration(round(source.end_time, 1))}   " + "  ".join(parts)
+            f"{mark} x{clock.speed:g}  t {go_duration(round(t, 1))} / {go_duration(round(source.end_time, 1))}   "
+            + "  ".join(parts)
         )
         if what_ifs:
             text += "   [b $warning]what-if:[/] " + "; ".join(what_ifs)
@@ -149,8 +159,11 @@ class SimPlayer(Static):
             return None
         removed = dict(self.source.remove_deps)
         gone = set(removed.get(node, []))
-        deps = [d for d in self.source.repo.env(self.source.env).by_id()[node].depends_on_ids if d not in gone] \
-            if node in self.source.repo.env(self.source.env).by_id() else []
+        deps = (
+            [d for d in self.source.repo.env(self.source.env).by_id()[node].depends_on_ids if d not in gone]
+            if node in self.source.repo.env(self.source.env).by_id()
+            else []
+        )
         if not deps:
             return None
         removed[node] = [*gone, deps[0]]

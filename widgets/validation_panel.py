@@ -92,13 +92,17 @@ class ValidationPanel(Vertical):
         async for result in validate_plan(repo, plan):
             results.append(result)
             failed += self._add_row(table, result)
-        summary = f"{len(results)} components validated in {time.monotonic() - started:.1f}s · {failed} failed"
+        summary = (
+            f"{len(results)} components validated in {time.monotonic() - started:.1f}s · {failed} failed"
+        )
         status = self.query_one("#validation-status", Static)
         status.update(summary)
         report = ValidationReport(sorted(results, key=lambda r: r.component))
         self.post_message(self.Finished(plan, report))
         # beside the offline check: the cluster's own dry-run, when one is configured
-        cluster = await cluster_dry_run(repo, getattr(self.app, "env", None), getattr(self.app, "cluster", None))
+        cluster = await cluster_dry_run(
+            repo, getattr(self.app, "env", None), getattr(self.app, "cluster", None)
+        )
         if cluster is None:
             return
         status.update(f"{summary} · {cluster.strategy} dry-run…")

@@ -14,7 +14,9 @@ from infra_tui.errors import UserError
 
 def add_path_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--path", metavar="DIR", action="append",
+        "--path",
+        metavar="DIR",
+        action="append",
         help="read any Flux repo shape: every YAML below DIR is one cluster (repeat to join folders)",
     )
 
@@ -32,7 +34,9 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned
         repo = repo_mod.load(root, with_components=with_components)
     if not repo.envs or (paths and not any(e.kustomizations for e in repo.envs.values())):
         where = ", ".join(str(p) for p in paths) if paths else str(repo.root)
-        raise UserError(f"{where}: no Flux Kustomizations found; is this a Flux repo? (--path names a cluster's entry folder)")
+        raise UserError(
+            f"{where}: no Flux Kustomizations found; is this a Flux repo? (--path names a cluster's entry folder)"
+        )
     if learned_notice and with_components:
         from infra_tui.core import learn
 
@@ -59,7 +63,14 @@ def report_problems(repo: Repo) -> int:
     return 2 if repo.problems else 0
 
 
-REFUSED_INPUT = ("alias expansion too large", "nested too deeply", "duplicate key", "not a regular file", "not a mapping", "nesting depth")
+REFUSED_INPUT = (
+    "alias expansion too large",
+    "nested too deeply",
+    "duplicate key",
+    "not a regular file",
+    "not a mapping",
+    "nesting depth",
+)
 """Problems of input the tool refuses to read at all (not a syntax error a build would report)."""
 
 
@@ -71,7 +82,9 @@ def refuse_bad_input(repo: Repo, what: str, *, only_refused: bool = False) -> No
     if problems:
         for p in problems:
             print(f"infra-tui: {p}", file=sys.stderr)
-        raise UserError(f"{what}: the repo has input that cannot be read (above); fix it first, nothing was changed")
+        raise UserError(
+            f"{what}: the repo has input that cannot be read (above); fix it first, nothing was changed"
+        )
 
 
 def known_component(repo: Repo, name: str) -> None:

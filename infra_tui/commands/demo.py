@@ -15,7 +15,11 @@ HELP = "the TUI on a copy of the bundled demo repo with a simulated bootstrap (n
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--into", metavar="DIR", help="copy the demo repo here (an empty or new directory) instead of a temp dir")
+    parser.add_argument(
+        "--into",
+        metavar="DIR",
+        help="copy the demo repo here (an empty or new directory) instead of a temp dir",
+    )
     parser.add_argument("--paused", action="store_true", help="start with the simulation paused")
 
 
@@ -30,8 +34,12 @@ def copy_demo(into: Path | None) -> Path:
     source = resources.files("infra_tui.templates") / "demo"
     with resources.as_file(source) as src:
         if not Path(src, "clusters").is_dir():
-            raise UserError("the bundled demo repo is missing from this install (infra_tui/templates/demo); reinstall infra-tui")
-        shutil.copytree(src, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+            raise UserError(
+                "the bundled demo repo is missing from this install (infra_tui/templates/demo); reinstall infra-tui"
+            )
+        shutil.copytree(
+            src, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "__init__.py")
+        )
     _git_init(target)
     return target
 
@@ -41,7 +49,14 @@ def _git_init(root: Path) -> None:
     from infra_tui.services.git import SAFE_OPTIONS
     from infra_tui.services.proc import Command, CommandNotFound, run_command_sync
 
-    ident = ["-c", "user.name=infra-tui demo", "-c", "user.email=demo@infra-tui.invalid", "-c", "commit.gpgsign=false"]
+    ident = [
+        "-c",
+        "user.name=infra-tui demo",
+        "-c",
+        "user.email=demo@infra-tui.invalid",
+        "-c",
+        "commit.gpgsign=false",
+    ]
     git = ["git", *SAFE_OPTIONS]  # no hooks, no fsmonitor: --into may name a folder we did not make
     try:
         for argv in ([*git, "init", "-q"], [*git, "add", "-A"], [*git, *ident, "commit", "-qm", "demo repo"]):

@@ -20,10 +20,17 @@ HELP = "plan a change to an existing component (from --spec FILE or --plain prom
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("component", metavar="COMPONENT", help="the component's Flux Kustomization name")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--spec", metavar="FILE", help="edit spec: only the fields to change, keys as in the component spec")
-    src.add_argument("--plain", action="store_true", help="ask with terminal prompts, prefilled from the repo")
-    p.add_argument("--force", action="store_true",
-                   help="allow removing a dependency a CRD rule needs, or a change that adds lint findings")
+    src.add_argument(
+        "--spec", metavar="FILE", help="edit spec: only the fields to change, keys as in the component spec"
+    )
+    src.add_argument(
+        "--plain", action="store_true", help="ask with terminal prompts, prefilled from the repo"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="allow removing a dependency a CRD rule needs, or a change that adds lint findings",
+    )
     add_output_arguments(p)
 
 
@@ -39,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             spec = prompts.ask_edit_spec(repo, args.component, env=args.env)
         except EOFError:
-            raise UserError("--plain: input ended (Ctrl-D, or stdin is not a terminal) before the questions were answered; no changes were made (use --spec FILE without a terminal)") from None
+            raise UserError(
+                "--plain: input ended (Ctrl-D, or stdin is not a terminal) before the questions were answered; no changes were made (use --spec FILE without a terminal)"
+            ) from None
         except KeyboardInterrupt:
             print("infra-tui: cancelled; no changes were made", file=sys.stderr)
             return 130

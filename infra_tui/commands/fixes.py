@@ -17,7 +17,11 @@ def run_fix(args: argparse.Namespace, repo: Repo, env_name: str, findings: list)
     by_hand = [f for f in findings if not f.fixable or f in plan.findings]
     if not plan.files:
         if args.format == "json":
-            print(json.dumps({"created": [], "modified": [], "findings": [f.to_dict() for f in by_hand]}, indent=2))
+            print(
+                json.dumps(
+                    {"created": [], "modified": [], "findings": [f.to_dict() for f in by_hand]}, indent=2
+                )
+            )
         print(f"infra-tui: nothing to fix automatically ({len(fixable)} fixable findings)", file=sys.stderr)
     else:
         args.format = "text" if args.format not in ("json",) else args.format

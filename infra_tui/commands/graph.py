@@ -32,7 +32,10 @@ def render_tree(g: graph_mod.Graph) -> Tree:
     for i, layer in enumerate(g.layers):
         branch = root.add(Text(f"layer {i}  ({len(layer)})", style="bold cyan"))
         for nid in layer:
-            label = Text(short_name(nid), style="bold red" if nid in cyclic else ("bold yellow" if nid in critical else ""))
+            label = Text(
+                short_name(nid),
+                style="bold red" if nid in cyclic else ("bold yellow" if nid in critical else ""),
+            )
             if not nid.startswith("flux-system/"):
                 label.append(f"  [{nid.split('/')[0]}]", style="dim")
             deps = g.deps.get(nid, [])
@@ -46,7 +49,9 @@ def render_tree(g: graph_mod.Graph) -> Tree:
         for cycle in g.cycles:
             c.add(Text(" -> ".join(short_name(n) for n in cycle), style="red"))
     if g.critical_path():
-        root.add(Text("critical path: " + " -> ".join(short_name(n) for n in g.critical_path()), style="yellow"))
+        root.add(
+            Text("critical path: " + " -> ".join(short_name(n) for n in g.critical_path()), style="yellow")
+        )
     return root
 
 

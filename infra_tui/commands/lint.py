@@ -20,7 +20,9 @@ from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import short_name
 
 NAME = "lint"
-HELP = "check the house patterns (CRD dependsOn, monitoring split, Helm anti-patterns, ...); exit 1 on any error"
+HELP = (
+    "check the house patterns (CRD dependsOn, monitoring split, Helm anti-patterns, ...); exit 1 on any error"
+)
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -28,7 +30,9 @@ STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_path_argument(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--fix", action="store_true", help="plan fixes for every fixable finding and print the diff")
+    p.add_argument(
+        "--fix", action="store_true", help="plan fixes for every fixable finding and print the diff"
+    )
     p.add_argument("--write", action="store_true", help="with --fix: write the fixes")
 
 
@@ -48,7 +52,9 @@ def print_findings(findings: list[rules_mod.Finding], console: Console) -> None:
                 line.append("  (fixable)", style="green")
             console.print(line)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in rules_mod.SEVERITIES}
-    console.print(Text(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info", style="bold"))
+    console.print(
+        Text(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info", style="bold")
+    )
 
 
 def run(args: argparse.Namespace) -> int:

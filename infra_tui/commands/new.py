@@ -32,11 +32,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_output_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--write", action="store_true", help="write the files (default: only show what would change)")
-    p.add_argument("--no-validate", dest="validate", action="store_false",
-                   help="skip kustomize build + offline dry-run of the planned components")
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
-                   help="text: coloured diff + summary; json: DESIGN.md 'new / edit' JSON; markdown: summary + diff for a PR")
+    p.add_argument(
+        "--write", action="store_true", help="write the files (default: only show what would change)"
+    )
+    p.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="skip kustomize build + offline dry-run of the planned components",
+    )
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="text: coloured diff + summary; json: DESIGN.md 'new / edit' JSON; markdown: summary + diff for a PR",
+    )
 
 
 def git_status(root: Path) -> list[str] | None:
@@ -57,7 +67,9 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
         failed = report.failed
         failed_validation = bool(failed)
         if failed and args.write:
-            apply_error = [f"validation failed for {', '.join(r.component for r in failed)}; fix it, or pass --no-validate"]
+            apply_error = [
+                f"validation failed for {', '.join(r.component for r in failed)}; fix it, or pass --no-validate"
+            ]
     if args.write and plan.ok and not apply_error:
         try:
             wrote = apply_mod.apply(plan, repo.root, git_status=git_status)
@@ -70,7 +82,6 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
         data["written"] = wrote.written if wrote else []
         if apply_error:
             data["apply_errors"] = apply_error
-
 
         print(json.dumps(data, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
@@ -85,7 +96,7 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
             console.print(diff_mod.to_text(diff_mod.plan_diff(plan)), end="")
             console.print()
         console.print(summary.to_markdown(plan), markup=False, end="")
-    for w in (wrote.warnings if wrote else []):
+    for w in wrote.warnings if wrote else []:
         print(f"infra-tui: warning: {w}", file=sys.stderr)
     if not plan.ok:
         for r in plan.refusals:
@@ -101,7 +112,10 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
         return 1
     if wrote:
         gone = f", {len(wrote.deleted)} deleted" if wrote.deleted else ""
-        print(f"infra-tui: wrote {len(wrote.written)} files ({len(wrote.created)} created{gone})", file=sys.stderr)
+        print(
+            f"infra-tui: wrote {len(wrote.written)} files ({len(wrote.created)} created{gone})",
+            file=sys.stderr,
+        )
     elif not args.write:
         print("infra-tui: dry run; nothing written (add --write to write these files)", file=sys.stderr)
     return 0
@@ -118,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             spec = prompts.ask_new_spec(repo, env=args.env)
         except EOFError:
-            raise UserError("--plain: input ended (Ctrl-D, or stdin is not a terminal) before the questions were answered; no changes were made (use --spec FILE without a terminal)") from None
+            raise UserError(
+                "--plain: input ended (Ctrl-D, or stdin is not a terminal) before the questions were answered; no changes were made (use --spec FILE without a terminal)"
+            ) from None
         except KeyboardInterrupt:
             print("infra-tui: cancelled; no changes were made", file=sys.stderr)
             return 130

@@ -32,12 +32,26 @@ STATE_STYLE = {
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_path_argument(p)
-    p.add_argument("--fail", metavar="NAME", nargs="+", action="extend", default=[],
-                   help="what-if: this Kustomization fails its health check (repeatable)")
-    p.add_argument("--remove-dep", metavar="FROM:TO", nargs="+", action="extend", default=[],
-                   help="what-if: replay as if FROM did not dependsOn TO (repeatable)")
+    p.add_argument(
+        "--fail",
+        metavar="NAME",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="what-if: this Kustomization fails its health check (repeatable)",
+    )
+    p.add_argument(
+        "--remove-dep",
+        metavar="FROM:TO",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="what-if: replay as if FROM did not dependsOn TO (repeatable)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the duration model (default 0)")
-    p.add_argument("--demo", action="store_true", help="simulate the bundled demo repo (unless --repo/--path)")
+    p.add_argument(
+        "--demo", action="store_true", help="simulate the bundled demo repo (unless --repo/--path)"
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -56,13 +70,19 @@ def fmt_t(t: float | None) -> str:
 def _closest(name: str, graph: graph_mod.Graph) -> str:
     names = sorted({short_name(n) for n in graph.nodes} | set(graph.nodes))
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-    return f"did you mean '{close[0]}'?" if close else f"Kustomizations here: {', '.join(sorted(short_name(n) for n in graph.nodes))}"
+    return (
+        f"did you mean '{close[0]}'?"
+        if close
+        else f"Kustomizations here: {', '.join(sorted(short_name(n) for n in graph.nodes))}"
+    )
 
 
 def resolve_name(graph: graph_mod.Graph, name: str, flag: str) -> str:
     nid = graph.resolve(name)
     if nid is None:
-        raise UserError(f"{flag} {name}: no Kustomization '{name}' in env {graph.env}; {_closest(name, graph)}")
+        raise UserError(
+            f"{flag} {name}: no Kustomization '{name}' in env {graph.env}; {_closest(name, graph)}"
+        )
     return nid
 
 
@@ -77,7 +97,9 @@ def parse_remove_deps(graph: graph_mod.Graph, items: list[str]) -> dict[str, lis
         tid = tgt if tgt in deps else next((d for d in deps if short_name(d) == tgt), None)
         if tid is None:
             listed = ", ".join(short_name(d) for d in deps) or "nothing"
-            raise UserError(f"--remove-dep {item}: {short_name(sid)} does not dependsOn '{tgt}'; it depends on {listed}")
+            raise UserError(
+                f"--remove-dep {item}: {short_name(sid)} does not dependsOn '{tgt}'; it depends on {listed}"
+            )
         out.setdefault(sid, []).append(tid)
     return out
 
@@ -90,15 +112,29 @@ def render_text(timeline: sim.Timeline, graph: graph_mod.Graph, columns: int = 1
     bar_width = max(10, min(40, columns - (2 + width + 8 + 8 + 12 + 2 + 12)))
     lines: list[Text] = []
     head = Text(f"bootstrap of env {graph.env}", style="bold")
-    head.append(f"  seed {timeline.seed}, {len(graph.nodes)} Kustomizations, {len(graph.layers)} layers, "
-                f"simulated end {fmt_t(timeline.end_time)}", style="dim")
+    head.append(
+        f"  seed {timeline.seed}, {len(graph.nodes)} Kustomizations, {len(graph.layers)} layers, "
+        f"simulated end {fmt_t(timeline.end_time)}",
+        style="dim",
+    )
     lines.append(head)
     for f in timeline.fail:
         lines.append(Text(f"what-if: {short_name(f)} fails its health check", style="magenta"))
     for src, deps in timeline.remove_deps.items():
         for d in deps:
-            lines.append(Text(f"what-if: {short_name(src)} without dependsOn {short_name(d)}", style="magenta"))
-    lines.append(Text("  " + "".ljust(width) + f"{'start':>7} {'ready':>7}  {'state':<12}0s" + " " * (bar_width - 1) + fmt_t(end), style="dim"))
+            lines.append(
+                Text(f"what-if: {short_name(src)} without dependsOn {short_name(d)}", style="magenta")
+            )
+    lines.append(
+        Text(
+            "  "
+            + "".ljust(width)
+            + f"{'start':>7} {'ready':>7}  {'state':<12}0s"
+            + " " * (bar_width - 1)
+            + fmt_t(end),
+            style="dim",
+        )
+    )
     by_layer: dict[int, list[sim.NodeSummary]] = {}
     for r in rows:
         by_layer.setdefault(r.layer, []).append(r)
@@ -118,8 +154,11 @@ def render_text(timeline: sim.Timeline, graph: graph_mod.Graph, columns: int = 1
                 first = next((x for x in timeline.steps_for(r.name) if x.state == sim.FAILED), None)
                 if first is not None:
                     why = Text("      ")
-                    why.append(f"recovered on retry; at {fmt_t(first.t)}: {first.reason}: "
-                               f"{first.message.strip().splitlines()[0]}", style="dim red")
+                    why.append(
+                        f"recovered on retry; at {fmt_t(first.t)}: {first.reason}: "
+                        f"{first.message.strip().splitlines()[0]}",
+                        style="dim red",
+                    )
                     lines.append(why)
             if r.state in (sim.FAILED, sim.WAITING, sim.SUSPENDED) and r.message:
                 first = r.message.strip().splitlines()[0]
@@ -127,8 +166,13 @@ def render_text(timeline: sim.Timeline, graph: graph_mod.Graph, columns: int = 1
                 why.append(f"{r.reason}: {first}", style="red" if r.state == sim.FAILED else "dim yellow")
                 lines.append(why)
     c = timeline.counts()
-    lines.append(Text(f"{c[sim.READY]} ready, {c[sim.FAILED]} failed, {c[sim.WAITING]} waiting"
-                      + (f", {c[sim.SUSPENDED]} suspended" if c[sim.SUSPENDED] else ""), style="bold"))
+    lines.append(
+        Text(
+            f"{c[sim.READY]} ready, {c[sim.FAILED]} failed, {c[sim.WAITING]} waiting"
+            + (f", {c[sim.SUSPENDED]} suspended" if c[sim.SUSPENDED] else ""),
+            style="bold",
+        )
+    )
     return lines
 
 
@@ -160,8 +204,12 @@ def run(args: argparse.Namespace) -> int:
         fail = [resolve_name(graph, f, "--fail") for f in args.fail]
         remove = parse_remove_deps(graph, args.remove_dep)
         timeline = sim.simulate(
-            graph, sim.contents_of(repo, graph), providers=sim.crd_provider_lookup(repo),
-            seed=args.seed, fail=fail, remove_deps=remove,
+            graph,
+            sim.contents_of(repo, graph),
+            providers=sim.crd_provider_lookup(repo),
+            seed=args.seed,
+            fail=fail,
+            remove_deps=remove,
         )
     if args.format == "json":
         out = timeline.to_dict()

@@ -23,7 +23,9 @@ def port_number(text: str) -> int:
 
 def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
     """``--host --port --identity-file --known-hosts --ssh-config --accept-new-host-key --kubectl --context``."""
-    p.add_argument("--host", metavar="USER@HOST[:PORT]|ALIAS", help="control-plane host (default: clusters.<env>.host)")
+    p.add_argument(
+        "--host", metavar="USER@HOST[:PORT]|ALIAS", help="control-plane host (default: clusters.<env>.host)"
+    )
     p.add_argument("--port", type=port_number, metavar="N", help="SSH port (1-65535)")
     p.add_argument("--identity-file", metavar="F", help="private key for ssh -i")
     p.add_argument("--known-hosts", metavar="F", help="known_hosts file (strict host-key checking)")

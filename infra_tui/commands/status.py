@@ -137,7 +137,9 @@ def cluster_settings(args: argparse.Namespace, settings: Settings, env: str | No
 def build_source(args: argparse.Namespace, cluster: ClusterSettings, env: str | None, timeout: float):
     if args.from_json:
         if not Path(args.from_json).is_file():  # bad input, not a failed fetch
-            raise UserError(f"--from-json {args.from_json}: no such file; name a saved `kubectl get kustomizations -A -o json`")
+            raise UserError(
+                f"--from-json {args.from_json}: no such file; name a saved `kubectl get kustomizations -A -o json`"
+            )
         return JsonFileSource(args.from_json)
     if not cluster.host:
         where = f"clusters.{env}.host" if env else "clusters.<env>.host"
@@ -382,7 +384,9 @@ async def _main(args: argparse.Namespace) -> int:
     env = _env_name(args, settings, root)
     cluster = cluster_settings(args, settings, env)
     if not args.from_json:
-        untrusted = trust.notice(settings, env, overridden=[k for k, v in ssh_overrides(args).items() if v is not None])
+        untrusted = trust.notice(
+            settings, env, overridden=[k for k, v in ssh_overrides(args).items() if v is not None]
+        )
         if untrusted and not cluster.host:
             raise UserError(untrusted)
         if untrusted:

@@ -21,7 +21,9 @@ HELP = "the interactive wizard, bootstrap graph and live diff (the default comma
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ssh_arguments(parser)
-    parser.add_argument("--timeout", metavar="S", default="20s", help="per-poll timeout of the cluster status (default 20s)")
+    parser.add_argument(
+        "--timeout", metavar="S", default="20s", help="per-poll timeout of the cluster status (default 20s)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

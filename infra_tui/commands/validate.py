@@ -23,10 +23,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="every component of the repo")
     p.add_argument("--dry-run", choices=["offline", "local", "ssh"], default="offline",
                    help="offline: schemas, no cluster (default); local: current kube context; ssh: the control plane")  # fmt: skip
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="parallel builds (default: CPU count)")
+    p.add_argument(
+        "--jobs", "-j", type=int, default=None, metavar="N", help="parallel builds (default: CPU count)"
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--host", metavar="USER@HOST[:PORT]", help="for --dry-run ssh (default: .infra-tui.yaml)")
-    p.add_argument("--timeout", metavar="S", default="60s", help="per-component dry-run timeout (default 60s)")
+    p.add_argument(
+        "--timeout", metavar="S", default="60s", help="per-component dry-run timeout (default 60s)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -64,7 +68,10 @@ def _transport(args: argparse.Namespace, repo: Any) -> Any:
     env = repo.env(args.env).name
     untrusted = trust.notice(repo.settings, env, overridden=["host"] if args.host else [])
     if cluster is None or not cluster.host:
-        raise UserError(untrusted or f"--dry-run ssh needs a cluster: pass --host USER@HOST[:PORT] or set clusters.{env}.host in .infra-tui.yaml")
+        raise UserError(
+            untrusted
+            or f"--dry-run ssh needs a cluster: pass --host USER@HOST[:PORT] or set clusters.{env}.host in .infra-tui.yaml"
+        )
     if untrusted:
         print(f"infra-tui: {untrusted}", file=sys.stderr)
     try:
@@ -98,7 +105,9 @@ def render_text(report: v.ValidationReport) -> str:
         for note in r.notes:
             lines.append(f"     note: {note}")
     counts = report.counts()
-    lines.append(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped (dry-run did not run)")
+    lines.append(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped (dry-run did not run)"
+    )
     return "\n".join(lines)
 
 
@@ -114,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
         targets = v.targets_from_repo(repo, args.env, [] if args.all else args.components)
     except KeyError as exc:
         known = ", ".join(sorted(d.rsplit("/", 1)[-1] for d in repo.components)) or "none"
-        raise UserError(f"no component or Kustomization named {exc.args[0]!r} (components: {known})") from None
+        raise UserError(
+            f"no component or Kustomization named {exc.args[0]!r} (components: {known})"
+        ) from None
     if not targets:
         raise UserError(f"{repo.root}: no components found under namespaces/")
     try:

@@ -59,7 +59,9 @@ def resolve_target(root: Path, rel: str) -> Path:
     # resolve() follows every symlink that exists on the way, the file's own included
     real = target.resolve()
     if real != root_real and root_real not in real.parents:
-        raise ValueError(f"{rel}: resolves to {real}, outside the repo (through a symlink); refusing to write there")
+        raise ValueError(
+            f"{rel}: resolves to {real}, outside the repo (through a symlink); refusing to write there"
+        )
     return real
 
 
@@ -92,10 +94,14 @@ def _current_form(change: FileChange, target: Path) -> tuple[list[str], textfile
     form = textfile.TextForm()
     if change.before is None:
         if target.exists() or target.is_symlink():
-            return [f"{change.path}: exists now but did not when the plan was made; make the plan again"], form
+            return [
+                f"{change.path}: exists now but did not when the plan was made; make the plan again"
+            ], form
         return [], form
     if not target.is_file():
-        return [f"{change.path}: is gone or no longer a file since the plan was made; make the plan again"], form
+        return [
+            f"{change.path}: is gone or no longer a file since the plan was made; make the plan again"
+        ], form
     try:
         current, form = textfile.read(target)
     except (OSError, UnicodeDecodeError) as exc:
@@ -187,7 +193,9 @@ def _is_deletion(change: FileChange) -> bool:
 
 
 def _roll_back(
-    staged: list[tuple[FileChange, Path, Path | None]], replaced: list[tuple[FileChange, Path]], made_dirs: list[Path],
+    staged: list[tuple[FileChange, Path, Path | None]],
+    replaced: list[tuple[FileChange, Path]],
+    made_dirs: list[Path],
     forms: dict[str, textfile.TextForm],
 ) -> None:
     for _, _, tmp in staged:

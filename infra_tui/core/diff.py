@@ -37,7 +37,7 @@ def _common_suffix(a: list[str], b: list[str], limit: int) -> int:
     lo, hi = 0, limit
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if a[len(a) - mid:] == b[len(b) - mid:]:
+        if a[len(a) - mid :] == b[len(b) - mid :]:
             lo = mid
         else:
             hi = mid - 1
@@ -60,7 +60,7 @@ def unified(change: FileChange, context: int = 3) -> str:
                 break
         start = before.count("\n", 0, cut)
         a_mid = before[cut:].splitlines(keepends=True)
-        b_mid = a_mid + change.after[len(before):].splitlines(keepends=True)
+        b_mid = a_mid + change.after[len(before) :].splitlines(keepends=True)
     else:
         a = before.splitlines(keepends=True)
         b = change.after.splitlines(keepends=True)
@@ -68,8 +68,8 @@ def unified(change: FileChange, context: int = 3) -> str:
         tail = _common_suffix(a, b, min(len(a), len(b)) - head)
         start = max(0, head - context)
         keep_tail = max(0, tail - context)
-        a_mid = a[start:len(a) - keep_tail]
-        b_mid = b[start:len(b) - keep_tail]
+        a_mid = a[start : len(a) - keep_tail]
+        b_mid = b[start : len(b) - keep_tail]
     fromfile = "/dev/null" if change.before is None else f"a/{change.path}"
     tofile = "/dev/null" if getattr(change, "deleted", False) else f"b/{change.path}"
     out: list[str] = []
@@ -79,7 +79,7 @@ def unified(change: FileChange, context: int = 3) -> str:
             if m:
                 line = (
                     f"@@ -{int(m.group(1)) + start}{m.group(2) or ''} +{int(m.group(3)) + start}{m.group(4) or ''} @@"
-                    + line[m.end():]
+                    + line[m.end() :]
                 )
         if line.startswith(("---", "+++")) and not line.endswith("\n"):
             line += "\n"

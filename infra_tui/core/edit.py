@@ -79,7 +79,9 @@ def resolve_component(repo: Repo, name: str) -> tuple[_Target | None, str | None
     if not kss:
         names = sorted({k.name for env in repo.envs.values() for k in env.kustomizations})
         hint = closest(name, names, cutoff=0.5)
-        return None, f"component '{name}' does not exist" + (f"; did you mean '{hint}'?" if hint else "; see `infra-tui graph`")
+        return None, f"component '{name}' does not exist" + (
+            f"; did you mean '{hint}'?" if hint else "; see `infra-tui graph`"
+        )
     first = next(iter(kss.values()))
     comp = repo.component_for(first)
     folder = (first.path or "").strip().removeprefix("./").rstrip("/")
@@ -89,7 +91,11 @@ def resolve_component(repo: Repo, name: str) -> tuple[_Target | None, str | None
     mon = {e: k for e, k in mon_found.items() if k is not None}
     releases = [r for r in (comp.resources if comp else []) if r.kind == "HelmRelease"]
     hr = next((r for r in releases if r.name == name), releases[0] if len(releases) == 1 else None)
-    hrepo = _repository_of(hr, comp) if hr else next((r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"), None)
+    hrepo = (
+        _repository_of(hr, comp)
+        if hr
+        else next((r for r in (comp.resources if comp else []) if r.kind == "HelmRepository"), None)
+    )
     return _Target(name, folder, kss, mon, comp, hr, hrepo), None
 
 
@@ -113,7 +119,12 @@ def _needed_providers(rules: rules_mod.Rules, kinds: set[str]) -> dict[str, list
 
 
 def plan_edit(
-    repo: Repo, component: str, edit: EditSpec, *, env: str | None = None, force: bool = False,
+    repo: Repo,
+    component: str,
+    edit: EditSpec,
+    *,
+    env: str | None = None,
+    force: bool = False,
     rules: rules_mod.Rules | None = None,
 ) -> ChangePlan:
     """What changing ``component`` as ``edit`` says would do. Never writes."""
@@ -128,7 +139,9 @@ def plan_edit(
         return result
     rules = rules or rules_mod.for_repo(repo)
     if edit.is_empty():
-        refuse("the edit spec changes nothing; give at least one field to change (chart.version, values, dependsOn, ...)")
+        refuse(
+            "the edit spec changes nothing; give at least one field to change (chart.version, values, dependsOn, ...)"
+        )
         return result
     envs = edit.envs or ([env] if env else list(target.kss))
     for e in envs:
@@ -140,7 +153,9 @@ def plan_edit(
         elif e == repo.primary_env:
             refuse(f"edit spec env_values.{e}: {e} is the primary env; change values instead")
     if target.comp is None or not repo.flat:
-        refuse(f"{component}: its folder {target.folder or '(no path)'} is not a namespaces/<component>/ folder this tool can edit")
+        refuse(
+            f"{component}: its folder {target.folder or '(no path)'} is not a namespaces/<component>/ folder this tool can edit"
+        )
     if result.refusals:
         return result
     assert target.comp is not None
@@ -149,9 +164,14 @@ def plan_edit(
     recreate: list[str] = []
     name = target.name
     ns = next((r.name for r in target.comp.resources if r.kind == "Namespace"), None) or (
-        target.hr.namespace if target.hr and target.hr.namespace else name)
-    comp_kinds = {r.kind for r in target.comp.resources} | set(rules_mod.declared_kinds(next(iter(target.kss.values()))))
-    touched: dict[str, set[str]] = {e: {target.kss[e].id} for e in envs}  # env -> Kustomizations to place and lint
+        target.hr.namespace if target.hr and target.hr.namespace else name
+    )
+    comp_kinds = {r.kind for r in target.comp.resources} | set(
+        rules_mod.declared_kinds(next(iter(target.kss.values())))
+    )
+    touched: dict[str, set[str]] = {
+        e: {target.kss[e].id} for e in envs
+    }  # env -> Kustomizations to place and lint
     new_kss: dict[str, list[str]] = {e: [] for e in envs}
 
     # ---- the HelmRelease (the one named like the component, the only one, or `release:`)
@@ -160,18 +180,43 @@ def plan_edit(
         target.hr = next((r for r in releases if r.name == edit.release), None)
         if target.hr is None:
             hint = closest(edit.release, [r.name for r in releases])
-            refuse(f"edit spec release: {target.folder}/ has no HelmRelease '{edit.release}'"
-                   + (f"; did you mean '{hint}'?" if hint else f"; it has {', '.join(r.name for r in releases) or 'none'}"))
+            refuse(
+                f"edit spec release: {target.folder}/ has no HelmRelease '{edit.release}'"
+                + (
+                    f"; did you mean '{hint}'?"
+                    if hint
+                    else f"; it has {', '.join(r.name for r in releases) or 'none'}"
+                )
+            )
             return result
         target.hrepo = _repository_of(target.hr, target.comp)
-    elif target.hr is None and len(releases) > 1 and (edit.chart_name or edit.chart_version or edit.values or edit.timeout is not UNSET
-                                                    or edit.repository_url):
-        refuse(f"{target.folder}/ has {len(releases)} HelmReleases ({', '.join(r.name for r in releases)}); "
-               "say which one with release: NAME in the edit spec")
+    elif (
+        target.hr is None
+        and len(releases) > 1
+        and (
+            edit.chart_name
+            or edit.chart_version
+            or edit.values
+            or edit.timeout is not UNSET
+            or edit.repository_url
+        )
+    ):
+        refuse(
+            f"{target.folder}/ has {len(releases)} HelmReleases ({', '.join(r.name for r in releases)}); "
+            "say which one with release: NAME in the edit spec"
+        )
         return result
     hr = target.hr
-    if (edit.chart_name or edit.chart_version or edit.values or edit.timeout is not UNSET or edit.service_monitor) and hr is None:
-        refuse(f"{component} has no HelmRelease in {target.folder}/; chart, values and timeout cannot be changed")
+    if (
+        edit.chart_name
+        or edit.chart_version
+        or edit.values
+        or edit.timeout is not UNSET
+        or edit.service_monitor
+    ) and hr is None:
+        refuse(
+            f"{component} has no HelmRelease in {target.folder}/; chart, values and timeout cannot be changed"
+        )
         return result
     if hr is not None:
         hr_index = ws.doc_index(hr.file, hr.line)
@@ -185,9 +230,12 @@ def plan_edit(
         if timeout is None:
             ws.edit(hr.file, hr_index, lambda d: d.get("spec", {}).pop("timeout", None))
         elif isinstance(timeout, str) and not ws.set_scalar(hr.file, hr_index, ("spec", "timeout"), timeout):
-            ws.edit(hr.file, hr_index, lambda d: render.set_key(d["spec"], "timeout", timeout, after="interval"))
+            ws.edit(
+                hr.file, hr_index, lambda d: render.set_key(d["spec"], "timeout", timeout, after="interval")
+            )
         values = edit.values
         if values:
+
             def merge_values(d: Any) -> None:
                 spec = d.setdefault("spec", CommentedMap())
                 if not isinstance(spec.get("values"), dict):
@@ -195,6 +243,7 @@ def plan_edit(
                 merge_patch(spec["values"], values)
                 if not spec["values"]:
                     del spec["values"]
+
             ws.edit(hr.file, hr_index, merge_values)
     # ---- the HelmRepository
     if edit.repository_url:
@@ -221,7 +270,9 @@ def plan_edit(
     elif edit.webhook is False and ws.text(cnp_path) is not None:
         ws.set(cnp_path, None)
         kustomization_resources(ws, target.folder, remove=[render.CNP_FILE])
-        notes.append(f"dependsOn cilium of {name} kept: remove it with dependsOn: {{remove: [cilium]}} if nothing else needs it")
+        notes.append(
+            f"dependsOn cilium of {name} kept: remove it with dependsOn: {{remove: [cilium]}} if nothing else needs it"
+        )
 
     # ---- declared CRD kinds
     if edit.creates:
@@ -243,7 +294,10 @@ def plan_edit(
             t = env_obj.resolve(dep)
             if t is None:
                 hint = closest(dep, [k.name for k in env_obj.kustomizations])
-                refuse(f"dependsOn '{dep}' does not exist in env {e}" + (f"; did you mean '{hint}'?" if hint else ""))
+                refuse(
+                    f"dependsOn '{dep}' does not exist in env {e}"
+                    + (f"; did you mean '{hint}'?" if hint else "")
+                )
                 continue
             if t.id not in ks.depends_on_ids:
                 add_dependency(ws, ks, t, None)
@@ -254,12 +308,16 @@ def plan_edit(
             t = env_obj.resolve(dep)
             tid = t.id if t else (dep if "/" in dep else ks_id(ks.namespace, dep))
             if tid not in ks.depends_on_ids:
-                refuse(f"{name} does not dependsOn '{dep}' in env {e}; its dependsOn: {', '.join(short_name(d) for d in ks.depends_on_ids) or 'none'}")
+                refuse(
+                    f"{name} does not dependsOn '{dep}' in env {e}; its dependsOn: {', '.join(short_name(d) for d in ks.depends_on_ids) or 'none'}"
+                )
                 continue
             short = short_name(tid)
             why = None
             if short in needed:
-                why = f"crd-dependency: {name} creates {', '.join(needed[short])}, whose CRD comes from {short}"
+                why = (
+                    f"crd-dependency: {name} creates {', '.join(needed[short])}, whose CRD comes from {short}"
+                )
             elif short in required:
                 why = f"required-dependency: {required[short]}"
             if why and not force:
@@ -275,7 +333,9 @@ def plan_edit(
                 continue
             t = env_obj.find(provider)
             if t is None:
-                refuse(f"{name} creates {', '.join(kinds)}, whose CRD comes from {provider}, which env {e} does not have")
+                refuse(
+                    f"{name} creates {', '.join(kinds)}, whose CRD comes from {provider}, which env {e} does not have"
+                )
                 continue
             if t.id not in ks.depends_on_ids and t.id not in deps_in_workspace(ws, ks):
                 add_dependency(ws, ks, t, f"dependsOn {provider} inferred: {', '.join(kinds)} needs its CRDs")
@@ -303,15 +363,32 @@ def plan_edit(
             if new != old.depends_on_ids:
                 added = [short_name(d) for d in new if d not in old.depends_on_ids]
                 gone = [short_name(d) for d in old.depends_on_ids if d not in new]
-                what = ", ".join(filter(None, [f"adds {', '.join(added)}" if added else "", f"removes {', '.join(gone)}" if gone else ""]))
+                what = ", ".join(
+                    filter(
+                        None,
+                        [
+                            f"adds {', '.join(added)}" if added else "",
+                            f"removes {', '.join(gone)}" if gone else "",
+                        ],
+                    )
+                )
                 recreate.append(f"dependsOn of deployed Kustomization {old.name} changes in {e} ({what})")
 
     return finish_plan(repo, ws, result, envs, touched, new_kss, notes, recreate, rules, force)
 
 
 def _edit_monitoring(
-    repo: Repo, ws: Workspace, target: _Target, edit: EditSpec, envs: list[str], ns: str, rules: rules_mod.Rules,
-    notes: list[str], new_kss: dict[str, list[str]], touched: dict[str, set[str]], refuse: Callable[[str], None],
+    repo: Repo,
+    ws: Workspace,
+    target: _Target,
+    edit: EditSpec,
+    envs: list[str],
+    ns: str,
+    rules: rules_mod.Rules,
+    notes: list[str],
+    new_kss: dict[str, list[str]],
+    touched: dict[str, set[str]],
+    refuse: Callable[[str], None],
     result: ChangePlan,
 ) -> None:
     name = target.name
@@ -321,7 +398,11 @@ def _edit_monitoring(
     pr_file = f"{mon_dir}/prometheus-rules.yaml"
     has_split = ws.text(f"{mon_dir}/kustomization.yaml") is not None
     listed = set(component_files(ws, mon_dir)) if has_split else set()
-    want_sm = edit.service_monitor if edit.service_monitor is not None else any("servicemonitor" in f for f in listed)
+    want_sm = (
+        edit.service_monitor
+        if edit.service_monitor is not None
+        else any("servicemonitor" in f for f in listed)
+    )
     want_pr = edit.prometheus_rule if edit.prometheus_rule is not None else pr_file in listed
     if not has_split and (want_sm or want_pr):
         res = []
@@ -331,16 +412,26 @@ def _edit_monitoring(
         if want_sm:
             ws.set(sm_file, render.cached(render.render_service_monitor, name, ns).text)
             res.append(f"servicemonitor-{name}.yaml")
-        ws.set(f"{mon_dir}/kustomization.yaml", render.cached(render.render_monitoring_kustomization, tuple(res)).text)
+        ws.set(
+            f"{mon_dir}/kustomization.yaml",
+            render.cached(render.render_monitoring_kustomization, tuple(res)).text,
+        )
         for e in envs:
             env_obj = repo.envs[e]
             provider = env_obj.find(rules.monitoring_provider)
             if provider is None:
-                refuse(f"monitoring needs the Kustomization '{rules.monitoring_provider}', which env {e} does not have")
+                refuse(
+                    f"monitoring needs the Kustomization '{rules.monitoring_provider}', which env {e} does not have"
+                )
                 continue
             body = render.cached(
-                render.render_flux_kustomization, mon_name, f"./{mon_dir}",
-                ((provider.name, provider.namespace, None), (name, target.kss[e].namespace, None)), True, (), None,
+                render.render_flux_kustomization,
+                mon_name,
+                f"./{mon_dir}",
+                ((provider.name, provider.namespace, None), (name, target.kss[e].namespace, None)),
+                True,
+                (),
+                None,
             )
             path = target.kss[e].file
             after, _, _ = append_documents(ws.text(path), [body.text])
@@ -353,7 +444,9 @@ def _edit_monitoring(
         if want_pr and pr_file not in listed:
             ws.set(pr_file, render.cached(render.render_prometheus_rules, name, ns, bool(want_sm)).text)
             kustomization_resources(ws, mon_dir, add=["prometheus-rules.yaml"])
-        drop = [f for f in listed if ("servicemonitor" in f and not want_sm) or (f == pr_file and not want_pr)]
+        drop = [
+            f for f in listed if ("servicemonitor" in f and not want_sm) or (f == pr_file and not want_pr)
+        ]
         for f in drop:
             ws.set(f, None)
         if drop and not (want_sm or want_pr):
@@ -362,7 +455,9 @@ def _edit_monitoring(
                 ks = target.mon_kss.get(e)
                 if ks is not None:
                     ws.remove_document(ks.file, find_kustomization_doc(ws, ks))
-                    notes.append(f"{mon_name} removed from {e}: with prune: false its objects stay in the cluster until deleted by hand")
+                    notes.append(
+                        f"{mon_name} removed from {e}: with prune: false its objects stay in the cluster until deleted by hand"
+                    )
         elif drop:
             kustomization_resources(ws, mon_dir, remove=[f.removeprefix(mon_dir + "/") for f in drop])
     if want_sm and target.hr is not None:
@@ -370,6 +465,7 @@ def _edit_monitoring(
         current = ws.load(target.hr.file, idx)
         sm = ((current.get("spec") or {}).get("values") or {}).get("serviceMonitor")
         if not (isinstance(sm, dict) and sm.get("enabled") is False):
+
             def disable(d: Any) -> None:
                 spec = d.setdefault("spec", CommentedMap())
                 if not isinstance(spec.get("values"), dict):
@@ -377,12 +473,21 @@ def _edit_monitoring(
                 sm = spec["values"].setdefault("serviceMonitor", CommentedMap())
                 sm["enabled"] = False
                 sm.yaml_add_eol_comment(f"# Managed separately in {mon_name}", "enabled")
+
             ws.edit(target.hr.file, idx, disable)
 
 
 def finish_plan(
-    repo: Repo, ws: Workspace, result: ChangePlan, envs: list[str], touched: dict[str, set[str]],
-    new_kss: dict[str, list[str]], notes: list[str], recreate: list[str], rules: rules_mod.Rules, force: bool,
+    repo: Repo,
+    ws: Workspace,
+    result: ChangePlan,
+    envs: list[str],
+    touched: dict[str, set[str]],
+    new_kss: dict[str, list[str]],
+    notes: list[str],
+    recreate: list[str],
+    rules: rules_mod.Rules,
+    force: bool,
 ) -> ChangePlan:
     """Placement, cycles, lint of what changed, recreate verdict: shared by edit and lint --fix."""
     refuse = result.refusals.append
@@ -397,7 +502,10 @@ def finish_plan(
         old_cycles = {frozenset(c) for c in g_before.cycles}
         for cycle in g.cycles:
             if ids & set(cycle) and frozenset(cycle) not in old_cycles:
-                refuse(f"the change would make a dependsOn cycle in env {e}: " + " -> ".join(short_name(n) for n in cycle))
+                refuse(
+                    f"the change would make a dependsOn cycle in env {e}: "
+                    + " -> ".join(short_name(n) for n in cycle)
+                )
         by_id = after_env.by_id()
         # Kustomizations whose folder the change touches count as changed too
         for k in after_env.kustomizations:
@@ -409,8 +517,12 @@ def finish_plan(
             if placed is None:
                 continue
             old = env_obj.by_id().get(kid)
-            inferred = {d: "added" for d in placed.depends_on_ids if old is None or d not in old.depends_on_ids}
-            result.placement.append(Placement(placed.name, g.layer.get(kid, 0), placed.depends_on_ids, env=e, inferred=inferred))
+            inferred = {
+                d: "added" for d in placed.depends_on_ids if old is None or d not in old.depends_on_ids
+            }
+            result.placement.append(
+                Placement(placed.name, g.layer.get(kid, 0), placed.depends_on_ids, env=e, inferred=inferred)
+            )
         # lint: what the change adds, on the Kustomizations it touches (components re-read from the workspace)
         comps = dict(repo.components)
         for kid in ids:
@@ -427,7 +539,9 @@ def finish_plan(
             if force:
                 result.warnings.append(f"--force: the change adds lint finding {f.rule}: {f.message}")
             else:
-                refuse(f"the change would add lint finding {f.rule} ({f.severity}): {f.message}; fix the edit, or pass --force")
+                refuse(
+                    f"the change would add lint finding {f.rule} ({f.severity}): {f.message}; fix the edit, or pass --force"
+                )
     if result.refusals:
         result.placement = []
         return result
@@ -439,9 +553,25 @@ def finish_plan(
     return result
 
 
-def _lint_subset(repo: Repo, env: Env, components: dict[str, Component], g: graph_mod.Graph, ids: set[str],
-                 rules: rules_mod.Rules) -> list[Finding]:
-    sub = Env(env.name, [k for k in env.kustomizations if k.id in ids], list(env.files), set(env.helmrelease_ids))
-    view = Repo(root=repo.root, envs={env.name: sub}, components=components, problems=[],
-                flat=repo.flat, settings=repo.settings)
-    return [f for f in rules_mod.lint(view, env.name, rules, graph=g, read_disk=False) if f.kustomization in ids]
+def _lint_subset(
+    repo: Repo,
+    env: Env,
+    components: dict[str, Component],
+    g: graph_mod.Graph,
+    ids: set[str],
+    rules: rules_mod.Rules,
+) -> list[Finding]:
+    sub = Env(
+        env.name, [k for k in env.kustomizations if k.id in ids], list(env.files), set(env.helmrelease_ids)
+    )
+    view = Repo(
+        root=repo.root,
+        envs={env.name: sub},
+        components=components,
+        problems=[],
+        flat=repo.flat,
+        settings=repo.settings,
+    )
+    return [
+        f for f in rules_mod.lint(view, env.name, rules, graph=g, read_disk=False) if f.kustomization in ids
+    ]

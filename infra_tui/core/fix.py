@@ -57,7 +57,9 @@ FIXED_BY_HAND = {
 }
 
 
-def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, *, rules: rules_mod.Rules | None = None) -> ChangePlan:
+def plan_fixes(
+    repo: Repo, findings: Iterable[Finding], env: str | None = None, *, rules: rules_mod.Rules | None = None
+) -> ChangePlan:
     """One plan that fixes every fixable finding of ``env``; the others are returned in
     ``plan.findings`` (with what to do by hand in ``plan.warnings``)."""
     rules = rules or rules_mod.for_repo(repo)
@@ -86,7 +88,11 @@ def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, 
             done = False
         elif f.rule == "crd-dependency" and f.kustomization in moving and set(_adds(info)) <= monitoring_id:
             done = True
-        elif f.rule in ("crd-dependency", "required-dependency", "monitoring-deps") and "add" in info and ks is not None:
+        elif (
+            f.rule in ("crd-dependency", "required-dependency", "monitoring-deps")
+            and "add" in info
+            and ks is not None
+        ):
             for target_id in _adds(info):
                 target = by_id.get(target_id)
                 if target is None:
@@ -106,12 +112,16 @@ def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, 
             touched[env_name].add(ks.id)
             done = True
         elif f.rule == "monitoring-split" and ks is not None and info.get("resource_file"):
-            done = _fix_monitoring_split(repo, ws, ks, info["resource_file"], rules, notes, recreate, touched, new_kss)
+            done = _fix_monitoring_split(
+                repo, ws, ks, info["resource_file"], rules, notes, recreate, touched, new_kss
+            )
         elif f.rule == "chart-servicemonitor" and info.get("values_path"):
             path = tuple(info["values_path"])
             idx = ws.doc_index(f.file, f.line)
             ws.edit(f.file, idx, partial(_disable_switch, path=path, ks=ks, rules=rules))
-            notes.append(f"{f.file}: values.{'.'.join(path)} set to false; put the ServiceMonitor in the -monitoring split")
+            notes.append(
+                f"{f.file}: values.{'.'.join(path)} set to false; put the ServiceMonitor in the -monitoring split"
+            )
             done = True
         elif f.rule == "helm-remediation-retries":
             ws.edit(f.file, ws.doc_index(f.file, f.line), _set_retries)
@@ -121,27 +131,55 @@ def plan_fixes(repo: Repo, findings: Iterable[Finding], env: str | None = None, 
             ws.edit(f.file, ws.doc_index(f.file, f.line), lambda d: _add_labels(d, rules.namespace_labels))
             notes.append(f"{f.file}: Pod Security Standard labels added (restricted)")
             done = True
-        elif f.rule in ("helm-force", "helm-cleanup-on-fail", "helm-uninstall-strategy", "helm-remediate-last-failure") and "path" in info:
+        elif (
+            f.rule
+            in (
+                "helm-force",
+                "helm-cleanup-on-fail",
+                "helm-uninstall-strategy",
+                "helm-remediate-last-failure",
+            )
+            and "path" in info
+        ):
             path = tuple(info["path"])
             if "patch_index" in info and ks is not None:
                 done = _fix_patch(ws, ks, int(info["patch_index"]), path, f.rule)
             else:
-                ws.edit(f.file, ws.doc_index(f.file, f.line), partial(_remove_key, path=("spec", *path), rule=f.rule))
+                ws.edit(
+                    f.file,
+                    ws.doc_index(f.file, f.line),
+                    partial(_remove_key, path=("spec", *path), rule=f.rule),
+                )
                 done = True
             if done:
-                notes.append(f"{f.file}: spec.{'.'.join(path)} removed ({f.rule}); fix the root cause instead")
+                notes.append(
+                    f"{f.file}: spec.{'.'.join(path)} removed ({f.rule}); fix the root cause instead"
+                )
         elif f.rule == "webhook-cnp" and info.get("component") and ks is not None:
             folder = info["component"]
             cnp = f"{folder}/{render.CNP_FILE}"
             if ws.text(cnp) is None:
                 comp = repo.components.get(folder)
-                ns = next((r.name for r in (comp.resources if comp else []) if r.kind == "Namespace"), None) or next(
-                    (r.namespace for r in (comp.resources if comp else []) if r.kind == "HelmRelease" and r.namespace), ks.name)
+                ns = next(
+                    (r.name for r in (comp.resources if comp else []) if r.kind == "Namespace"), None
+                ) or next(
+                    (
+                        r.namespace
+                        for r in (comp.resources if comp else [])
+                        if r.kind == "HelmRelease" and r.namespace
+                    ),
+                    ks.name,
+                )
                 ws.set(cnp, render.cached(render.render_cnp, ns).text)
                 kustomization_resources(ws, folder, add=[render.CNP_FILE])
                 cilium = env_obj.find(rules.provider_for_kind("CiliumNetworkPolicy") or "cilium")
                 if cilium is not None and cilium.id not in ks.depends_on_ids:
-                    add_dependency(ws, ks, cilium, f"lint --fix: {cilium.name} provides the CRD of the CiliumNetworkPolicy")
+                    add_dependency(
+                        ws,
+                        ks,
+                        cilium,
+                        f"lint --fix: {cilium.name} provides the CRD of the CiliumNetworkPolicy",
+                    )
                     touched[env_name].add(ks.id)
                 notes.append(f"{folder}: allow-k8s-api CiliumNetworkPolicy added for webhook admission")
             done = True
@@ -204,7 +242,9 @@ def _fix_shape(ws: Workspace, ks: FluxKustomization, rules: rules_mod.Rules, *, 
     ws.edit(ks.file, idx, fn)
 
 
-def _disable_switch(d: Any, path: tuple[str, ...], ks: FluxKustomization | None, rules: rules_mod.Rules) -> None:
+def _disable_switch(
+    d: Any, path: tuple[str, ...], ks: FluxKustomization | None, rules: rules_mod.Rules
+) -> None:
     node = d["spec"]["values"]
     for key in path[:-1]:
         node = node[key]
@@ -261,7 +301,9 @@ def _remove_key(d: Any, path: tuple[str, ...], rule: str) -> None:
             removed = [*m.group(1).split(", "), *removed]
             holder.ca.items.pop(key, None)
         what = "anti-pattern" if len(removed) == 1 else "anti-patterns"
-        holder.yaml_add_eol_comment(f"# REVIEW: lint --fix removed {', '.join(removed)} ({what}); fix the root cause instead", key)
+        holder.yaml_add_eol_comment(
+            f"# REVIEW: lint --fix removed {', '.join(removed)} ({what}); fix the root cause instead", key
+        )
 
 
 def _fix_patch(ws: Workspace, ks: FluxKustomization, index: int, path: tuple[str, ...], rule: str) -> bool:
@@ -300,15 +342,25 @@ def _fix_patch(ws: Workspace, ks: FluxKustomization, index: int, path: tuple[str
         if not patches:
             del d["spec"]["patches"]
         key = "spec"
-        d.yaml_add_eol_comment(f"# REVIEW: lint --fix removed a patch that only set {'.'.join(path)} ({rule}); fix the root cause instead", key)
+        d.yaml_add_eol_comment(
+            f"# REVIEW: lint --fix removed a patch that only set {'.'.join(path)} ({rule}); fix the root cause instead",
+            key,
+        )
 
     ws.edit(ks.file, doc_index, fn)
     return True
 
 
 def _fix_monitoring_split(
-    repo: Repo, ws: Workspace, ks: FluxKustomization, resource_file: str, rules: rules_mod.Rules, notes: list[str],
-    recreate: list[str], touched: dict[str, set[str]], new_kss: dict[str, list[str]],
+    repo: Repo,
+    ws: Workspace,
+    ks: FluxKustomization,
+    resource_file: str,
+    rules: rules_mod.Rules,
+    notes: list[str],
+    recreate: list[str],
+    touched: dict[str, set[str]],
+    new_kss: dict[str, list[str]],
 ) -> bool:
     folder = (ks.path or "").strip().removeprefix("./").rstrip("/")
     text = ws.text(resource_file)
@@ -316,7 +368,11 @@ def _fix_monitoring_split(
         return True  # an earlier fix already moved this file
     split_name = ks.name + rules.monitoring_suffix
     parent_dir = str(PurePosixPath(folder).parent)
-    split_dir = f"{parent_dir}/{PurePosixPath(folder).name}{rules.monitoring_suffix}" if parent_dir != "." else f"{folder}{rules.monitoring_suffix}"
+    split_dir = (
+        f"{parent_dir}/{PurePosixPath(folder).name}{rules.monitoring_suffix}"
+        if parent_dir != "."
+        else f"{folder}{rules.monitoring_suffix}"
+    )
     chunks = yamlio.split_documents(text)
     keep: list[yamlio.Chunk] = []
     move: list[yamlio.Chunk] = []
@@ -331,7 +387,11 @@ def _fix_monitoring_split(
     if ws.text(target_file) is not None:
         target_file = f"{split_dir}/{PurePosixPath(resource_file).stem}-{ks.name}.yaml"
     ws.set(target_file, moved_text)
-    rel_from_folder = str(PurePosixPath(resource_file).relative_to(folder)) if resource_file.startswith(folder + "/") else None
+    rel_from_folder = (
+        str(PurePosixPath(resource_file).relative_to(folder))
+        if resource_file.startswith(folder + "/")
+        else None
+    )
     if any(not c.is_empty() for c in keep):
         ws.set(resource_file, "".join(c.text for c in keep))
     else:
@@ -350,20 +410,30 @@ def _fix_monitoring_split(
     else:
         kustomization_resources(ws, split_dir, add=[PurePosixPath(target_file).name])
     for e, env_obj in repo.envs.items():
-        parent = next((k for k in env_obj.kustomizations if (k.path or "").strip().removeprefix("./").rstrip("/") == folder), None)
+        parent = next(
+            (
+                k
+                for k in env_obj.kustomizations
+                if (k.path or "").strip().removeprefix("./").rstrip("/") == folder
+            ),
+            None,
+        )
         if parent is None:
             continue
         if env_obj.find(split_name) is None and ks_id(parent.namespace, split_name) not in new_kss.get(e, []):
             provider = env_obj.find(rules.monitoring_provider)
             deps = [(provider.name, provider.namespace, None)] if provider else []
             deps.append((parent.name, parent.namespace, None))
-            body = render.cached(render.render_flux_kustomization, split_name, f"./{split_dir}", tuple(deps), True, (), None)
+            body = render.cached(
+                render.render_flux_kustomization, split_name, f"./{split_dir}", tuple(deps), True, (), None
+            )
             after, _, _ = append_documents(ws.text(parent.file), [body.text])
             ws.set(parent.file, after)
             new_kss.setdefault(e, []).append(ks_id(DEFAULT_FLUX_NAMESPACE, split_name))
             touched.setdefault(e, set()).add(parent.id)
     kinds = sorted({str((yamlio.load_one(c.body) or {}).get("kind")) for c in move})
     notes.append(f"{', '.join(kinds)} moved from {resource_file} to {target_file} ({split_name})")
-    recreate.append(f"monitoring split out of deployed component {ks.name}: {', '.join(kinds)} move to {split_name}")
+    recreate.append(
+        f"monitoring split out of deployed component {ks.name}: {', '.join(kinds)} move to {split_name}"
+    )
     return True
-

@@ -53,7 +53,11 @@ class Graph:
         path = [end]
         while True:
             cur = path[-1]
-            below = [d for d in self.deps.get(cur, []) if self.layer.get(d, -1) == self.layer[cur] - 1 and d not in path]
+            below = [
+                d
+                for d in self.deps.get(cur, [])
+                if self.layer.get(d, -1) == self.layer[cur] - 1 and d not in path
+            ]
             if not below:
                 break
             path.append(sorted(below)[0])
@@ -105,7 +109,9 @@ def build(env: Env, extra: list[FluxKustomization] | None = None) -> Graph:
     def names_a_release(target: str) -> bool:
         # usually written without the release's namespace, so match by name when no
         # Kustomization carries that name (otherwise it is a typo'd namespace)
-        return target in env.helmrelease_ids or (short_name(target) not in ks_names and short_name(target) in release_names)
+        return target in env.helmrelease_ids or (
+            short_name(target) not in ks_names and short_name(target) in release_names
+        )
 
     for nid, k in nodes.items():
         for target in k.depends_on_ids:
@@ -274,7 +280,9 @@ def to_mermaid(g: Graph) -> str:
         for d in g.deps[nid]:
             lines.append(f"  {node_id(nid)} --> {node_id(d)}")
     for m in g.missing:
-        lines.append(f'  {node_id(m.source)} -.-> {node_id(m.target)}["{_mermaid_text(short_name(m.target))} (missing)"]')
+        lines.append(
+            f'  {node_id(m.source)} -.-> {node_id(m.target)}["{_mermaid_text(short_name(m.target))} (missing)"]'
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -295,7 +303,9 @@ def to_dot(g: Graph) -> str:
         for d in g.deps[nid]:
             lines.append(f"  {_dot(nid)} -> {_dot(d)};")
     for m in g.missing:
-        lines.append(f"  {_dot(m.target)} [label={_dot(short_name(m.target) + ' (missing)')}, style=dashed, color=red];")
+        lines.append(
+            f"  {_dot(m.target)} [label={_dot(short_name(m.target) + ' (missing)')}, style=dashed, color=red];"
+        )
         lines.append(f"  {_dot(m.source)} -> {_dot(m.target)} [style=dashed, color=red];")
     lines.append("}")
     return "\n".join(lines) + "\n"

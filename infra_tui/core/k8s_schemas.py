@@ -74,12 +74,17 @@ def resolve_version(requested: str | None) -> tuple[str, str | None]:
         return want, None
     older = [v for v in shipped if _minor_key(v) <= _minor_key(want)]
     used = older[-1] if older else shipped[0]
-    return used, f"no schemas for Kubernetes {want}; checked against {used} (shipped: {shipped[0]}-{shipped[-1]})"
+    return (
+        used,
+        f"no schemas for Kubernetes {want}; checked against {used} (shipped: {shipped[0]}-{shipped[-1]})",
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def _bundle(minor: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(gzip.decompress((schema_root() / "kubernetes" / f"{minor}.json.gz").read_bytes()))
+    data: dict[str, Any] = json.loads(
+        gzip.decompress((schema_root() / "kubernetes" / f"{minor}.json.gz").read_bytes())
+    )
     return data
 
 
@@ -153,12 +158,21 @@ def _problems(err: jsonschema.ValidationError) -> list[SchemaProblem]:
     if err.validator == "type":
         want = [t for t in ([err.validator_value] if isinstance(err.validator_value, str) else err.validator_value)
                 if t != "null"]  # fmt: skip
-        return [SchemaProblem(path, f"expected {' or '.join(want)}, got {_type_name(err.instance)} {_short(err.instance)}")]
+        return [
+            SchemaProblem(
+                path, f"expected {' or '.join(want)}, got {_type_name(err.instance)} {_short(err.instance)}"
+            )
+        ]
     if err.validator in ("oneOf", "anyOf") and err.context:
         kinds = sorted({t for e in err.context if e.validator == "type" for t in
                         ([e.validator_value] if isinstance(e.validator_value, str) else e.validator_value) if t != "null"})  # fmt: skip
         if kinds:
-            return [SchemaProblem(path, f"expected {' or '.join(kinds)}, got {_type_name(err.instance)} {_short(err.instance)}")]
+            return [
+                SchemaProblem(
+                    path,
+                    f"expected {' or '.join(kinds)}, got {_type_name(err.instance)} {_short(err.instance)}",
+                )
+            ]
         best = jsonschema.exceptions.best_match(err.context)
         return [SchemaProblem(path, best.message if best is not None else "does not match any allowed shape")]
     if err.validator == "required":
@@ -189,7 +203,9 @@ def _unlisted_fields(value: Any, schema: Any, path: tuple[str | int, ...]) -> li
     return out
 
 
-def check_object(data: dict[str, Any], minor: str = DEFAULT_KUBERNETES_VERSION) -> tuple[list[SchemaProblem], Source]:
+def check_object(
+    data: dict[str, Any], minor: str = DEFAULT_KUBERNETES_VERSION
+) -> tuple[list[SchemaProblem], Source]:
     """Check one object (``apiVersion`` and ``kind`` set) against its schema, strictly.
 
     Built-in kinds: every mismatch and unknown field is an error. CRD kinds with a bundled schema:

@@ -221,7 +221,9 @@ class ChangePlan:
     refusals: list[str] = field(default_factory=list)  # why the plan must not be written
     warnings: list[str] = field(default_factory=list)
     validation: ValidationReport | None = None  # filled by a validation run (JSON only at the output edge)
-    learned: list[str] = field(default_factory=list)  # what came from the repo's own style (core.learned_style)
+    learned: list[str] = field(
+        default_factory=list
+    )  # what came from the repo's own style (core.learned_style)
 
     @property
     def ok(self) -> bool:

@@ -133,7 +133,10 @@ def collect_sources(root: Path, files: Iterable[str]) -> list[_Source]:
 def _source_values(src: _Source) -> tuple[dict[str, str], str | None]:
     """The variables of one ConfigMap / Secret, or why they cannot be read offline."""
     if "sops" in src.data:
-        return {}, f"{src.kind} {src.name} ({src.file}) is SOPS-encrypted: its variables are not known offline"
+        return (
+            {},
+            f"{src.kind} {src.name} ({src.file}) is SOPS-encrypted: its variables are not known offline",
+        )
     values: dict[str, str] = {}
     if src.kind == "Secret":
         for k, v in (src.data.get("data") or {}).items():

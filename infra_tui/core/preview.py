@@ -61,7 +61,10 @@ class Preview:
 
 
 def write_blocker(
-    fields: Mapping[str, Any], errors: Mapping[str, str], missing: Sequence[str], preview: Preview | None,
+    fields: Mapping[str, Any],
+    errors: Mapping[str, str],
+    missing: Sequence[str],
+    preview: Preview | None,
 ) -> str | None:
     """Why the wizard's plan cannot be written now, or None when it can: the form's fields and
     their errors, what is still missing, and the preview of exactly these fields (None while it is
@@ -120,7 +123,9 @@ def compute(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -
         plan = scaffold.plan(repo, make_spec(fields), env=env_name)
     except Exception as exc:  # a half-typed spec must never crash the preview
         g = graph_mod.build(base_env)
-        return Preview(fields, g, problems=[f"{exc.__class__.__name__}: {exc}"], elapsed=time.perf_counter() - t0)
+        return Preview(
+            fields, g, problems=[f"{exc.__class__.__name__}: {exc}"], elapsed=time.perf_counter() - t0
+        )
     extra = _placement_kustomizations(plan, env_name)
     g = graph_mod.build(base_env, extra=extra)
     inferred: dict[str, str] = {}

@@ -42,7 +42,9 @@ def skeleton_text(name: str) -> str:
     try:
         return resources.files("infra_tui.templates").joinpath("skeletons", name).read_text(encoding="utf-8")
     except FileNotFoundError as exc:  # a broken install, not a user error
-        raise RuntimeError(f"skeleton templates/skeletons/{name} is missing from the infra-tui install") from exc
+        raise RuntimeError(
+            f"skeleton templates/skeletons/{name} is missing from the infra-tui install"
+        ) from exc
 
 
 @cache
@@ -206,7 +208,9 @@ def render_namespace(namespace: str, stated: bool, labels: dict[str, str]) -> Re
 def render_helm_repository(name: str, url: str, name_stated: bool) -> Rendered:
     notes: list[str] = []
     oci = url.startswith("oci://")
-    data = skeleton("helm-repository-oci.yaml" if oci else "helm-repository.yaml", {"REPO_NAME": name, "REPO_URL": url})
+    data = skeleton(
+        "helm-repository-oci.yaml" if oci else "helm-repository.yaml", {"REPO_NAME": name, "REPO_URL": url}
+    )
     meta = data["metadata"]
     meta["name"] = name
     meta["namespace"] = FLUX_NS
@@ -223,11 +227,20 @@ def render_helm_repository(name: str, url: str, name_stated: bool) -> Rendered:
 
 
 def render_helm_release(
-    name: str, namespace: str, chart: str, version: str | None, repository: str, values: dict[str, Any],
-    timeout: str | None, disable_service_monitor: bool,
+    name: str,
+    namespace: str,
+    chart: str,
+    version: str | None,
+    repository: str,
+    values: dict[str, Any],
+    timeout: str | None,
+    disable_service_monitor: bool,
 ) -> Rendered:
     notes: list[str] = []
-    data = skeleton("helm-release.yaml", {"COMPONENT": name, "NAMESPACE": namespace, "CHART": chart, "REPO_NAME": repository})
+    data = skeleton(
+        "helm-release.yaml",
+        {"COMPONENT": name, "NAMESPACE": namespace, "CHART": chart, "REPO_NAME": repository},
+    )
     meta = data["metadata"]
     meta["name"] = name
     meta["namespace"] = namespace
@@ -236,13 +249,22 @@ def render_helm_release(
     cspec["chart"] = chart
     cspec["version"] = DoubleQuotedScalarString(version or "*")
     if version is None:
-        add_review(cspec, "version", 'chart version not stated: "*" takes any version; pin a constraint such as "1.x"', notes)
+        add_review(
+            cspec,
+            "version",
+            'chart version not stated: "*" takes any version; pin a constraint such as "1.x"',
+            notes,
+        )
     cspec["sourceRef"]["name"] = repository
     cspec["sourceRef"]["namespace"] = FLUX_NS
     set_key(spec, "timeout", timeout or "5m", after="interval")
     if timeout is None:
-        add_review(spec, "timeout", "timeout not stated: 5m (the Helm default); raise it for slow installs", notes)
-    skeleton_sm = (spec.get("values") or {}).get("serviceMonitor") if isinstance(spec.get("values"), dict) else None
+        add_review(
+            spec, "timeout", "timeout not stated: 5m (the Helm default); raise it for slow installs", notes
+        )
+    skeleton_sm = (
+        (spec.get("values") or {}).get("serviceMonitor") if isinstance(spec.get("values"), dict) else None
+    )
     vals = to_commented(values)
     if disable_service_monitor:
         sm = vals.get("serviceMonitor")
@@ -251,7 +273,12 @@ def render_helm_release(
         else:
             sm = skeleton_sm if isinstance(skeleton_sm, CommentedMap) else CommentedMap(enabled=False)
             vals["serviceMonitor"] = sm
-            add_review(vals, "serviceMonitor", "the chart's ServiceMonitor switch is assumed to be values.serviceMonitor.enabled; check the chart", notes)
+            add_review(
+                vals,
+                "serviceMonitor",
+                "the chart's ServiceMonitor switch is assumed to be values.serviceMonitor.enabled; check the chart",
+                notes,
+            )
         sm.yaml_add_eol_comment(f"# Managed separately in {name}-monitoring", "enabled")
     if vals:
         spec["values"] = vals
@@ -281,7 +308,12 @@ def render_cnp(namespace: str) -> Rendered:
     data = skeleton("allow-k8s-api.yaml", {"NAMESPACE": namespace, "COMPONENT": namespace})
     data["metadata"]["namespace"] = namespace
     if "ingress" in data["spec"]:
-        add_review(data["spec"], "ingress", "webhook ports 443/8443 assumed; match the chart's webhook service port", notes)
+        add_review(
+            data["spec"],
+            "ingress",
+            "webhook ports 443/8443 assumed; match the chart's webhook service port",
+            notes,
+        )
     return _rendered(data, notes)
 
 
@@ -305,14 +337,24 @@ def render_prometheus_rules(name: str, namespace: str, has_service_monitor: bool
     camel = _camel(name)
     alerts: list[tuple[str, str, str, str, str]] = []  # alert, expr, for, severity, summary
     if has_service_monitor:
-        alerts.append((
-            f"{camel}TargetDown", f'up{{namespace="{namespace}"}} == 0', "5m", "warning",
-            f"{name}: Prometheus cannot scrape {{{{ $labels.instance }}}} for 5 minutes",
-        ))
-    alerts.append((
-        f"{camel}PodsNotReady", f'sum(kube_pod_status_ready{{namespace="{namespace}", condition="true"}}) == 0', "10m",
-        "critical", f"{name}: no pod in namespace {namespace} has been ready for 10 minutes",
-    ))
+        alerts.append(
+            (
+                f"{camel}TargetDown",
+                f'up{{namespace="{namespace}"}} == 0',
+                "5m",
+                "warning",
+                f"{name}: Prometheus cannot scrape {{{{ $labels.instance }}}} for 5 minutes",
+            )
+        )
+    alerts.append(
+        (
+            f"{camel}PodsNotReady",
+            f'sum(kube_pod_status_ready{{namespace="{namespace}", condition="true"}}) == 0',
+            "10m",
+            "critical",
+            f"{name}: no pod in namespace {namespace} has been ready for 10 minutes",
+        )
+    )
     rules = CommentedSeq()
     for alert, expr, for_, severity, summary in alerts:
         rule = copy.deepcopy(template)
@@ -323,7 +365,12 @@ def render_prometheus_rules(name: str, namespace: str, has_service_monitor: bool
         rule["annotations"]["summary"] = summary
         rules.append(rule)
     group["rules"] = rules
-    add_review(group, "rules", "starter alerts (pods not ready, target down); tune thresholds and add the component's own", notes)
+    add_review(
+        group,
+        "rules",
+        "starter alerts (pods not ready, target down); tune thresholds and add the component's own",
+        notes,
+    )
     return _rendered(data, notes)
 
 
@@ -335,16 +382,24 @@ def render_service_monitor(name: str, namespace: str) -> Rendered:
     spec = data["spec"]
     labels = spec["selector"]["matchLabels"]
     key = next(iter(labels))
-    add_review(labels, key, f"selects the Services labelled {key}: {labels[key]}; match the chart's labels", notes)
+    add_review(
+        labels, key, f"selects the Services labelled {key}: {labels[key]}; match the chart's labels", notes
+    )
     spec["namespaceSelector"]["matchNames"] = CommentedSeq([namespace])
     ep = spec["endpoints"][0]
-    add_review(ep, "port", f"metrics port name assumed to be '{ep['port']}'; match the chart's Service", notes)
+    add_review(
+        ep, "port", f"metrics port name assumed to be '{ep['port']}'; match the chart's Service", notes
+    )
     return _rendered(data, notes)
 
 
 def render_flux_kustomization(
-    name: str, path: str, depends_on: tuple[tuple[str, str | None, str | None], ...],
-    monitoring: bool, patches: tuple[tuple[dict[str, Any], str], ...], env_note: str | None,
+    name: str,
+    path: str,
+    depends_on: tuple[tuple[str, str | None, str | None], ...],
+    monitoring: bool,
+    patches: tuple[tuple[dict[str, Any], str], ...],
+    env_note: str | None,
     creates: tuple[str, ...] = (),
 ) -> Rendered:
     """One Flux Kustomization. ``depends_on``: (name, namespace or None, REVIEW note or None)."""
@@ -360,7 +415,11 @@ def render_flux_kustomization(
         meta["annotations"] = CommentedMap({CREATES_ANNOTATION: ", ".join(creates)})
     spec = data["spec"]
     spec["path"] = path
-    if monitoring and isinstance(spec.get("dependsOn"), CommentedSeq) and len(spec["dependsOn"]) == len(depends_on):
+    if (
+        monitoring
+        and isinstance(spec.get("dependsOn"), CommentedSeq)
+        and len(spec["dependsOn"]) == len(depends_on)
+    ):
         # keep the skeleton's comments (what each dependency provides)
         for entry, (dep, ns, _) in zip(spec["dependsOn"], depends_on, strict=True):
             entry["name"] = dep

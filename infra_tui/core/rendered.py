@@ -87,7 +87,9 @@ def _take_annotations(obj: dict[str, Any]) -> tuple[Any, Any]:
     return origin, trans
 
 
-def parse_build(output: str, *, build_dir: str, root: str, post_build: postbuild.PostBuild | None = None) -> list[RenderedObject]:
+def parse_build(
+    output: str, *, build_dir: str, root: str, post_build: postbuild.PostBuild | None = None
+) -> list[RenderedObject]:
     """Split kustomize's output into objects, read their origins, apply Flux postBuild substitution."""
     objects: list[RenderedObject] = []
     for text in _DOC_SPLIT.split(output):
@@ -213,7 +215,9 @@ def _touches_json6902(ops: Any, path: Sequence[Any]) -> bool:
     pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
     for op in ops if isinstance(ops, list) else []:
         target = str(op.get("path", "")) if isinstance(op, dict) else ""
-        if target and (pointer == target or pointer.startswith(target + "/") or target.startswith(pointer + "/")):
+        if target and (
+            pointer == target or pointer.startswith(target + "/") or target.startswith(pointer + "/")
+        ):
             return True
     return False
 
@@ -239,7 +243,9 @@ def _patch_entry(
         for entry, node in zip(entries, nodes.value, strict=False):
             line = node.start_mark.line + 1
             body: Any = entry.get("patch") if isinstance(entry, dict) else None
-            file_ref = entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
+            file_ref = (
+                entry.get("path") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
+            )
             if isinstance(entry, str) and "\n" in entry:
                 body, file_ref = entry, None
             if file_ref:
@@ -251,7 +257,10 @@ def _patch_entry(
             target = entry.get("target") if isinstance(entry, dict) else None
             if target is None and isinstance(patch, dict):
                 pmeta = patch.get("metadata") or {}
-                target = {"kind": patch.get("kind"), "name": pmeta.get("name") if isinstance(pmeta, dict) else None}
+                target = {
+                    "kind": patch.get("kind"),
+                    "name": pmeta.get("name") if isinstance(pmeta, dict) else None,
+                }
             if not _matches(target, obj):
                 continue
             what = f"patch {file_ref}" if file_ref else "patch"
@@ -308,7 +317,9 @@ def locate(
     # a Flux postBuild variable put this value here
     if obj.substitutions and found_before and isinstance(value_before, str) and "${" in value_before:
         names = [s for s in obj.substitutions if "${" + s.var in value_before]
-        said = ", ".join(f"${{{s.var}}} = {s.value!r}" + (f" from {s.defined_at}" if s.defined_at else "") for s in names)
+        said = ", ".join(
+            f"${{{s.var}}} = {s.value!r}" + (f" from {s.defined_at}" if s.defined_at else "") for s in names
+        )
         via = f"after Flux postBuild substitution ({said})" if said else "after Flux postBuild substitution"
         line = field_line(doc, path) if doc is not None else None
         return Place(doc.file if doc is not None else obj.origin_file, line, via)
@@ -429,13 +440,19 @@ def check_rendered(
                 continue  # a Flux variable this check cannot know: Flux substitutes it
             if shown == MAX_PROBLEMS_PER_OBJECT:
                 place = locate(obj, [], docs, field_line, read, kfile)
-                out.issues.append(v.Issue(v.SCHEMA, f"{obj.label}: more problems not shown", place.file, place.line))
+                out.issues.append(
+                    v.Issue(v.SCHEMA, f"{obj.label}: more problems not shown", place.file, place.line)
+                )
                 break
             place = locate(obj, p.path, docs, field_line, read, kfile)
             cls = v.UNKNOWN_FIELD if p.severity == "warning" else v.SCHEMA
             via = f" ({place.via})" if place.via else ""
-            out.issues.append(v.Issue(cls, f"{obj.label}: {ks.dotted(p.path)}: {p.message}{via}", place.file, place.line))
+            out.issues.append(
+                v.Issue(cls, f"{obj.label}: {ks.dotted(p.path)}: {p.message}{via}", place.file, place.line)
+            )
             shown += 1
     if unchecked:
-        out.notes.append(f"no schema for {', '.join(sorted(unchecked))}: metadata checked, the rest not offline")
+        out.notes.append(
+            f"no schema for {', '.join(sorted(unchecked))}: metadata checked, the rest not offline"
+        )
     return out

@@ -96,7 +96,9 @@ class _Reader:
 
     root: Path
     problems: list[Problem] = field(default_factory=list)
-    parsed: dict[str, list[yamlio.LoadedDocument]] = field(default_factory=dict)  # rel -> documents, this load
+    parsed: dict[str, list[yamlio.LoadedDocument]] = field(
+        default_factory=dict
+    )  # rel -> documents, this load
     _rel: dict[str, str] = field(default_factory=dict)
 
     def rel(self, path: Path) -> str:
@@ -106,7 +108,7 @@ class _Reader:
             full = os.path.normpath(os.path.abspath(key))
             root = str(self.root)
             if full.startswith(root + os.sep):
-                cached = full[len(root) + 1:].replace(os.sep, "/")
+                cached = full[len(root) + 1 :].replace(os.sep, "/")
             else:
                 cached = Path(full).as_posix()
             self._rel[key] = cached
@@ -157,7 +159,9 @@ def _kustomization_file(folder: Path) -> Path | None:
     return None
 
 
-def resolve_folder(reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | None = None) -> _KustomizeTree:
+def resolve_folder(
+    reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | None = None
+) -> _KustomizeTree:
     """The manifest files kustomize would read for ``folder``.
 
     Follows ``resources`` and ``components`` (files and folders, recursively); remote URLs are
@@ -184,7 +188,9 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | 
         try:
             entries = sorted(folder.iterdir())
         except OSError as exc:
-            reader.problems.append(Problem(reader.rel(folder), 0, f"cannot list this folder: {textfile.why_unreadable(exc)}"))
+            reader.problems.append(
+                Problem(reader.rel(folder), 0, f"cannot list this folder: {textfile.why_unreadable(exc)}")
+            )
             return tree
         for entry in entries:
             if entry.is_dir() and entry.name not in SKIP_DIRS and not entry.name.startswith("."):
@@ -218,7 +224,11 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | 
                 tree.files.append(target)
             else:
                 reader.problems.append(
-                    Problem(reader.rel(kfile), _entry_line(kfile, entry), f"'{entry}' listed in {key} does not exist; fix the path or remove it")
+                    Problem(
+                        reader.rel(kfile),
+                        _entry_line(kfile, entry),
+                        f"'{entry}' listed in {key} does not exist; fix the path or remove it",
+                    )
                 )
     return tree
 
@@ -226,7 +236,13 @@ def resolve_folder(reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | 
 def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         for entry in kdoc.get(key) or []:
-            path = entry.get("path") if isinstance(entry, dict) else entry if key == "patchesStrategicMerge" else None
+            path = (
+                entry.get("path")
+                if isinstance(entry, dict)
+                else entry
+                if key == "patchesStrategicMerge"
+                else None
+            )
             if isinstance(path, str) and "\n" not in path:
                 yield _norm(folder / path)
 
@@ -287,8 +303,15 @@ def as_resources(data: Any, rel: str, line: int) -> list[Resource]:
 
 
 def parse_flux_kustomization(
-    data: dict[str, Any], *, file: str, line: int, env: str, default_namespace: str, doc_index: int,
-    lines: list[str] | None = None, problems: list[Problem],
+    data: dict[str, Any],
+    *,
+    file: str,
+    line: int,
+    env: str,
+    default_namespace: str,
+    doc_index: int,
+    lines: list[str] | None = None,
+    problems: list[Problem],
 ) -> FluxKustomization | None:
     """Build a ``FluxKustomization`` from one parsed document, reporting bad fields as problems."""
     lines = lines or []
@@ -303,22 +326,34 @@ def parse_flux_kustomization(
     raw_deps = spec.get("dependsOn") or []
     deps_line = yamlio.key_line(lines, ("spec", "dependsOn"), line) if raw_deps else line
     if not isinstance(raw_deps, list):
-        problems.append(Problem(file, deps_line, f"{name}: spec.dependsOn must be a list of {{name, namespace}} mappings"))
+        problems.append(
+            Problem(file, deps_line, f"{name}: spec.dependsOn must be a list of {{name, namespace}} mappings")
+        )
         raw_deps = []
     entry_lines = yamlio.block_list_items(lines, deps_line)[0] if raw_deps else []
     for offset, entry in enumerate(raw_deps):
         entry_line = entry_lines[offset] if offset < len(entry_lines) else deps_line + 1 + offset
         if not isinstance(entry, dict) or not entry.get("name"):
             problems.append(
-                Problem(file, entry_line, f"{name}: dependsOn entry {entry!r} is not a mapping with a name; write '- name: <kustomization>'")
+                Problem(
+                    file,
+                    entry_line,
+                    f"{name}: dependsOn entry {entry!r} is not a mapping with a name; write '- name: <kustomization>'",
+                )
             )
             continue
-        deps.append(DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), entry_line))
+        deps.append(
+            DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), entry_line)
+        )
     patches = spec.get("patches") if isinstance(spec.get("patches"), list) else []
     for patch in patches:
         text = patch.get("patch") if isinstance(patch, dict) else None
         if isinstance(text, str) and (why := yamlio.alias_problem(text)):
-            problems.append(Problem(file, yamlio.key_line(lines, ("spec", "patches"), line), f"{name}: a patch string: {why}"))
+            problems.append(
+                Problem(
+                    file, yamlio.key_line(lines, ("spec", "patches"), line), f"{name}: a patch string: {why}"
+                )
+            )
             patches = []
             break
     return FluxKustomization(
@@ -362,8 +397,14 @@ def _read_flux_kustomizations(
         for d in docs:
             if is_flux_kustomization(d.data):
                 ks = parse_flux_kustomization(
-                    d.data, file=rel, line=d.line, env=env, default_namespace=default_ns,
-                    doc_index=d.index, lines=lines, problems=reader.problems,
+                    d.data,
+                    file=rel,
+                    line=d.line,
+                    env=env,
+                    default_namespace=default_ns,
+                    doc_index=d.index,
+                    lines=lines,
+                    problems=reader.problems,
                 )
                 if ks is not None:
                     out.append(ks)
@@ -375,7 +416,9 @@ def _namespace_map(reader: _Reader, scan_files: list[Path]) -> tuple[dict[Path, 
 
     kustomize applies an outer kustomization's namespace over inner ones, so outer folders win.
     """
-    kfiles = sorted((p for p in scan_files if p.name in KUSTOMIZATION_FILES), key=lambda p: len(p.parts), reverse=True)
+    kfiles = sorted(
+        (p for p in scan_files if p.name in KUSTOMIZATION_FILES), key=lambda p: len(p.parts), reverse=True
+    )
     namespace_of: dict[Path, str] = {}
     patch_files: set[Path] = set()
     for kfile in kfiles:  # innermost first, so outer assignments overwrite
@@ -395,7 +438,9 @@ def _namespace_map(reader: _Reader, scan_files: list[Path]) -> tuple[dict[Path, 
 # --------------------------------------------------------------------------- loading
 
 
-def load(root: Path | str | None = None, *, paths: list[Path | str] | None = None, with_components: bool = True) -> Repo:
+def load(
+    root: Path | str | None = None, *, paths: list[Path | str] | None = None, with_components: bool = True
+) -> Repo:
     """Read a repo.
 
     ``load(root)``: the flat shape, every env under ``clusters/``. ``load(paths=[DIR, ...])``: any
@@ -404,11 +449,15 @@ def load(root: Path | str | None = None, *, paths: list[Path | str] | None = Non
     """
     try:
         if paths:
-            repo = _load_paths([Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components)
+            repo = _load_paths(
+                [Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components
+            )
         else:
             repo = _load_flat(root, with_components=with_components)
     except PermissionError as exc:  # a folder that cannot be listed or entered
-        raise UserError(f"{exc.filename}: permission denied; make it readable (chmod) or run as its owner") from None
+        raise UserError(
+            f"{exc.filename}: permission denied; make it readable (chmod) or run as its owner"
+        ) from None
     # every entry point (CLI, TUI, demo) plans and lints with the same rules
     repo.settings = settings_mod.load_settings(repo.root)
     return repo
@@ -428,7 +477,9 @@ def _load_flat(root: Path | str | None, *, with_components: bool) -> Repo:
             _require_objects(reader, f)
         if not kss and not (env_dir / "infrastructure.yaml").exists():
             continue
-        envs[env_dir.name] = Env(env_dir.name, kss, [reader.rel(f) for f in files if reader.parsed.get(reader.rel(f))])
+        envs[env_dir.name] = Env(
+            env_dir.name, kss, [reader.rel(f) for f in files if reader.parsed.get(reader.rel(f))]
+        )
     components: dict[str, Component] = {}
     if with_components:
         ns_root = base / "namespaces"
@@ -450,7 +501,11 @@ def _require_objects(reader: _Reader, path: Path) -> None:
         if not isinstance(d.data, dict):
             what = "a list" if isinstance(d.data, list) else f"a plain value ({str(d.data)[:40]!r})"
             reader.problems.append(
-                Problem(reader.rel(path), d.line, f"this document is {what}, not a mapping; each document must be one object with apiVersion, kind and metadata")
+                Problem(
+                    reader.rel(path),
+                    d.line,
+                    f"this document is {what}, not a mapping; each document must be one object with apiVersion, kind and metadata",
+                )
             )
 
 
@@ -466,13 +521,15 @@ def _component(reader: _Reader, folder: Path) -> Component:
     )
 
 
-def _attach_component(reader: _Reader, root: Path, ks: FluxKustomization, components: dict[str, Component]) -> None:
+def _attach_component(
+    reader: _Reader, root: Path, ks: FluxKustomization, components: dict[str, Component]
+) -> None:
     if not ks.path or "${" in ks.path:
         return
     rel = ks.path.strip().removeprefix("./").rstrip("/")
     if rel in components:
         return
-    folder = (root / rel)
+    folder = root / rel
     if folder.is_dir() and reader.rel(folder) == rel:
         components[rel] = _component(reader, folder)
 
@@ -513,7 +570,9 @@ def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
 def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -> Repo:
     for d in dirs:
         if not d.exists():
-            raise UserError(f"--path {d}: no such file or directory; name a folder (or YAML file) of the repo to scan")
+            raise UserError(
+                f"--path {d}: no such file or directory; name a folder (or YAML file) of the repo to scan"
+            )
     provisional = Path(os.path.commonpath([str(_norm(d) if d.is_dir() else _norm(d).parent) for d in dirs]))
     reader = _Reader(provisional)
     scan: list[Path] = []
@@ -522,11 +581,20 @@ def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -
     namespace_of, patch_files = _namespace_map(reader, scan)
     env_name = _norm(dirs[0]).name.removesuffix(".yaml").removesuffix(".yml")
     kss = _read_flux_kustomizations(reader, scan, env_name, namespace_of, patch_files)
-    base = (_norm(root) if root else _guess_root(dirs, kss))
+    base = _norm(root) if root else _guess_root(dirs, kss)
     # re-express file paths relative to the real root
     for ks in kss:
         ks.file = Path(os.path.relpath(provisional / ks.file, base)).as_posix()
-    problems = [Problem(Path(os.path.relpath(provisional / p.file, base)).as_posix() if not os.path.isabs(p.file) else p.file, p.line, p.message) for p in reader.problems]
+    problems = [
+        Problem(
+            Path(os.path.relpath(provisional / p.file, base)).as_posix()
+            if not os.path.isabs(p.file)
+            else p.file,
+            p.line,
+            p.message,
+        )
+        for p in reader.problems
+    ]
     env = Env(env_name, kss, sorted({k.file for k in kss}))
     components: dict[str, Component] = {}
     repo = Repo(root=base, envs={env_name: env}, components=components, problems=problems, flat=False)

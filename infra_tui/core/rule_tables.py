@@ -45,11 +45,18 @@ def check(node: yaml.Node, file: str) -> None:
     ``required_dependencies`` may also be written short, as component -> [dependencies]."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if getattr(key_node, "value", None) == "required_dependencies" and isinstance(value_node, yaml.MappingNode):
+            if getattr(key_node, "value", None) == "required_dependencies" and isinstance(
+                value_node, yaml.MappingNode
+            ):
                 for name_node, deps_node in value_node.value:
                     _check(name_node, _STR, "rules.required_dependencies", file)
                     _check(deps_node, _STR_LIST, f"rules.required_dependencies.{name_node.value}", file)
-                node = yaml.MappingNode(node.tag, [(k, v) for k, v in node.value if k is not key_node], node.start_mark, node.end_mark)
+                node = yaml.MappingNode(
+                    node.tag,
+                    [(k, v) for k, v in node.value if k is not key_node],
+                    node.start_mark,
+                    node.end_mark,
+                )
                 break
     _check(node, TABLES, "rules", file)
 
@@ -65,20 +72,32 @@ def _check(node: yaml.Node, shape: Any, where: str, file: str) -> None:
         seen: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise UserError(f"{where}: keys must be plain names", file=file, line=key_node.start_mark.line + 1)
+                raise UserError(
+                    f"{where}: keys must be plain names", file=file, line=key_node.start_mark.line + 1
+                )
             key = str(key_node.value)
             seen.add(key)
             if not shape:  # free-form mapping: values must be plain
-                if not isinstance(value_node, yaml.ScalarNode) and not isinstance(value_node, yaml.MappingNode):
-                    raise UserError(f"{where}.{key} must be a single value", file=file, line=key_node.start_mark.line + 1)
+                if not isinstance(value_node, yaml.ScalarNode) and not isinstance(
+                    value_node, yaml.MappingNode
+                ):
+                    raise UserError(
+                        f"{where}.{key} must be a single value", file=file, line=key_node.start_mark.line + 1
+                    )
                 continue
             if key not in shape:
                 close = difflib.get_close_matches(key, list(shape), n=1, cutoff=0.5)
                 hint = f"did you mean '{close[0]}'?" if close else "valid keys: " + ", ".join(shape)
-                raise UserError(f"unknown key '{key}' in {where}; {hint}", file=file, line=key_node.start_mark.line + 1)
+                raise UserError(
+                    f"unknown key '{key}' in {where}; {hint}", file=file, line=key_node.start_mark.line + 1
+                )
             _check(value_node, shape[key], f"{where}.{key}", file)
         if where.endswith("]") and (missing := [k for k in REQUIRED.get(table, ()) if k not in seen]):
-            raise UserError(f"{where} has no {', '.join(missing)}; every entry needs {', '.join(REQUIRED[table])}", file=file, line=line)
+            raise UserError(
+                f"{where} has no {', '.join(missing)}; every entry needs {', '.join(REQUIRED[table])}",
+                file=file,
+                line=line,
+            )
         return
     if isinstance(shape, list):
         if not isinstance(node, yaml.SequenceNode):
@@ -90,7 +109,11 @@ def _check(node: yaml.Node, shape: Any, where: str, file: str) -> None:
         if not (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool"):
             raise UserError(f"{where} must be true or false", file=file, line=line)
         return
-    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null" or not str(node.value).strip():
+    if (
+        not isinstance(node, yaml.ScalarNode)
+        or node.tag == "tag:yaml.org,2002:null"
+        or not str(node.value).strip()
+    ):
         raise UserError(f"{where} must be {shape}, e.g. cilium", file=file, line=line)
 
 

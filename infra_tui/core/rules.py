@@ -24,14 +24,34 @@ from infra_tui.core.model import Component, Env, FluxKustomization, Repo, Resour
 SEVERITIES = ("error", "warning", "info")
 
 # API groups served by Kubernetes itself or by Flux: never a CRD some Kustomization must provide.
-BUILTIN_GROUPS = frozenset({
-    "", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io",
-    "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "scheduling.k8s.io",
-    "coordination.k8s.io", "node.k8s.io", "discovery.k8s.io", "certificates.k8s.io", "events.k8s.io",
-    "flowcontrol.apiserver.k8s.io", "resource.k8s.io", "apiregistration.k8s.io",
-    "authentication.k8s.io", "authorization.k8s.io", "internal.apiserver.k8s.io",
-    "kustomize.config.k8s.io", "source.extensions.fluxcd.io",
-})
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "networking.k8s.io",
+        "storage.k8s.io",
+        "apiextensions.k8s.io",
+        "admissionregistration.k8s.io",
+        "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "node.k8s.io",
+        "discovery.k8s.io",
+        "certificates.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "resource.k8s.io",
+        "apiregistration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "internal.apiserver.k8s.io",
+        "kustomize.config.k8s.io",
+        "source.extensions.fluxcd.io",
+    }
+)
 
 
 def is_builtin_group(group: str) -> bool:
@@ -169,7 +189,10 @@ def merge_tables(base: dict[str, Any], extra: dict[str, Any] | None) -> dict[str
 def rules_from_tables(t: dict[str, Any]) -> Rules:
     mon = t.get("monitoring") or {}
     return Rules(
-        crd_providers=[CrdProvider(tuple(p["kinds"]), p.get("group", ""), p["provider"]) for p in t.get("crd_providers", [])],
+        crd_providers=[
+            CrdProvider(tuple(p["kinds"]), p.get("group", ""), p["provider"])
+            for p in t.get("crd_providers", [])
+        ],
         monitoring_kinds=set(mon.get("kinds", [])),
         monitoring_provider=mon.get("provider", "monitoring"),
         monitoring_suffix=mon.get("suffix", "-monitoring"),
@@ -203,7 +226,12 @@ def load_rules(repo: Repo | None = None, env_name: str | None = None) -> Rules:
     extra = repo.settings.rules if repo is not None else None
     short = (extra or {}).get("required_dependencies")
     if isinstance(short, dict):  # component -> [deps]: as entries, appended to the defaults
-        extra = {**extra, "required_dependencies": [{"component": c, "depends_on": d} for c, ds in short.items() for d in ds or []]}
+        extra = {
+            **extra,
+            "required_dependencies": [
+                {"component": c, "depends_on": d} for c, ds in short.items() for d in ds or []
+            ],
+        }
     rules = rules_from_tables(merge_tables(default_tables(), extra))
     if repo is not None and repo.envs:
         from infra_tui.core import learn  # learn reads the rule tables: imported here, not at the top
@@ -286,7 +314,11 @@ def _ops_document(ops: list[Any]) -> dict[str, Any]:
     """What the ``add`` / ``replace`` operations of a JSON6902 patch write, as one nested mapping."""
     doc: dict[str, Any] = {}
     for op in ops:
-        if not isinstance(op, dict) or op.get("op") not in ("add", "replace") or not isinstance(op.get("path"), str):
+        if (
+            not isinstance(op, dict)
+            or op.get("op") not in ("add", "replace")
+            or not isinstance(op.get("path"), str)
+        ):
             continue
         parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
         if not parts or any(p == "-" or p.isdigit() for p in parts):
@@ -341,8 +373,20 @@ class _Ctx:
     by_name: dict[str, list[str]]  # short name -> ids
     out: list[Finding] = field(default_factory=list)
 
-    def add(self, rule: str, severity: str, ks: str | None, file: str, line: int, message: str, fixable: bool = False, **data: Any) -> None:
-        self.out.append(Finding(rule, severity, ks, file, line, message, fixable, tuple(sorted(data.items()))))
+    def add(
+        self,
+        rule: str,
+        severity: str,
+        ks: str | None,
+        file: str,
+        line: int,
+        message: str,
+        fixable: bool = False,
+        **data: Any,
+    ) -> None:
+        self.out.append(
+            Finding(rule, severity, ks, file, line, message, fixable, tuple(sorted(data.items())))
+        )
 
     def provider_id(self, name: str, near: FluxKustomization | None = None) -> str | None:
         """The id of the Kustomization ``name`` (a plain name, or an id) in this env, if any."""
@@ -361,8 +405,12 @@ class _Ctx:
 
 
 def lint(
-    repo: Repo, env_name: str | None = None, rules: Rules | None = None, graph: graph_mod.Graph | None = None,
-    *, read_disk: bool = True,
+    repo: Repo,
+    env_name: str | None = None,
+    rules: Rules | None = None,
+    graph: graph_mod.Graph | None = None,
+    *,
+    read_disk: bool = True,
 ) -> list[Finding]:
     """Every finding for one env (the primary one by default), sorted by file and line.
 
@@ -409,7 +457,11 @@ def _check_graph(ctx: _Ctx) -> None:
         # point at the dependsOn entry that opens the cycle (cycle[0] -> cycle[1])
         line = next((d.line for d in first.depends_on if d.target == cycle[1]), first.line)
         ctx.add(
-            "dependency-cycle", "error", cycle[0], first.file, line,
+            "dependency-cycle",
+            "error",
+            cycle[0],
+            first.file,
+            line,
             "dependsOn cycle: " + " -> ".join(short_name(n) for n in cycle) + "; remove one of these edges",
         )
     # HelmRelease name -> (its id, the Kustomization deploying it): a dependsOn that names a
@@ -428,7 +480,11 @@ def _check_graph(ctx: _Ctx) -> None:
         if m.cross_kind or release:
             owner = f" ({short_name(release[1])})" if release else ""
             ctx.add(
-                "dependency-cross-kind", "error", m.source, ks.file, line,
+                "dependency-cross-kind",
+                "error",
+                m.source,
+                ks.file,
+                line,
                 f"{ks.name} dependsOn '{m.target}', which is a HelmRelease{' ' + release[0] if release else ''}, "
                 f"not a Flux Kustomization; depend on the Kustomization that deploys it{owner}",
             )
@@ -436,7 +492,14 @@ def _check_graph(ctx: _Ctx) -> None:
             names = sorted(g.nodes)
             close = difflib.get_close_matches(m.target, names, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else "; add it or remove the entry"
-            ctx.add("dependency-missing", "error", m.source, ks.file, line, f"{ks.name} dependsOn '{m.target}', which does not exist in env {ctx.env.name}{hint}")
+            ctx.add(
+                "dependency-missing",
+                "error",
+                m.source,
+                ks.file,
+                line,
+                f"{ks.name} dependsOn '{m.target}', which does not exist in env {ctx.env.name}{hint}",
+            )
 
 
 def _check_required(ctx: _Ctx, ks: FluxKustomization) -> None:
@@ -447,8 +510,14 @@ def _check_required(ctx: _Ctx, ks: FluxKustomization) -> None:
         if target is None or target in ks.depends_on_ids:
             continue
         ctx.add(
-            "required-dependency", "error", ks.id, ks.file, ks.line,
-            f"{ks.name} must dependsOn {req.depends_on}: {req.reason}", fixable=True, add=target,
+            "required-dependency",
+            "error",
+            ks.id,
+            ks.file,
+            ks.line,
+            f"{ks.name} must dependsOn {req.depends_on}: {req.reason}",
+            fixable=True,
+            add=target,
         )
 
 
@@ -463,11 +532,14 @@ def declared_kinds(ks: FluxKustomization) -> list[str]:
     return [k.strip() for k in str(raw).split(",") if k.strip()] if raw else []
 
 
-def _providers_needed(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> dict[tuple[str, ...], list[Resource]]:
+def _providers_needed(
+    ctx: _Ctx, ks: FluxKustomization, comp: Component
+) -> dict[tuple[str, ...], list[Resource]]:
     """Resources that need a CRD, by the providers (any one of them will do) of that CRD."""
     need: dict[tuple[str, ...], list[Resource]] = {}
     resources = list(comp.resources) + [
-        Resource(kind, "", f"(declared by {CREATES_ANNOTATION})", None, ks.file, ks.line) for kind in declared_kinds(ks)
+        Resource(kind, "", f"(declared by {CREATES_ANNOTATION})", None, ks.file, ks.line)
+        for kind in declared_kinds(ks)
     ]
     for res in resources:
         providers = ctx.rules.providers_for(res.kind, res.group)
@@ -489,14 +561,20 @@ def _check_unprovided(ctx: _Ctx, ks: FluxKustomization, comp: Component, provide
         kinds = sorted({r.kind for r in res_list})
         first = res_list[0]
         ctx.add(
-            "crd-dependency", "warning", ks.id, ks.file, ks.line,
+            "crd-dependency",
+            "warning",
+            ks.id,
+            ks.file,
+            ks.line,
             f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) of {group}, whose CRDs no Kustomization in "
             f"env {ctx.env.name} provides; if they are installed before Flux, confirm {group} under bootstrap_provided "
             "in .infra-tui.learned.yaml (infra-tui learn --write), else add their provider",
         )
 
 
-def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component, *, unprovided: bool = False) -> None:
+def _check_crd_dependencies(
+    ctx: _Ctx, ks: FluxKustomization, comp: Component, *, unprovided: bool = False
+) -> None:
     ancestors: set[str] | None = None  # computed only when a provider is not a direct dependency
     provided: set[int] = set()
     for alternatives, res_list in _providers_needed(ctx, ks, comp).items():
@@ -517,17 +595,27 @@ def _check_crd_dependencies(ctx: _Ctx, ks: FluxKustomization, comp: Component, *
             pid = reached[0]
             provider = short_name(pid)
             ctx.add(
-                "crd-dependency", "warning", ks.id, ks.file, ks.line,
+                "crd-dependency",
+                "warning",
+                ks.id,
+                ks.file,
+                ks.line,
                 f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) and reaches {provider} only indirectly; "
                 f"add a direct dependsOn {provider}",
-                fixable=True, add=pid,
+                fixable=True,
+                add=pid,
             )
         else:
             ctx.add(
-                "crd-dependency", "error", ks.id, ks.file, ks.line,
+                "crd-dependency",
+                "error",
+                ks.id,
+                ks.file,
+                ks.line,
                 f"{ks.name} creates {', '.join(kinds)} ({first.file}:{first.line}) but does not dependsOn {provider}, "
                 f"which provides the CRD; add dependsOn {provider}",
-                fixable=True, add=pid,
+                fixable=True,
+                add=pid,
             )
     if unprovided and ctx.rules.learned:
         _check_unprovided(ctx, ks, comp, provided)
@@ -561,7 +649,11 @@ def _parent_of_split(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> str |
     """The Kustomization that creates the namespace the split's resources live in."""
     spec = mapping(ks.data.get("spec"))
     forced = spec.get("targetNamespace") or _kustomize_namespace(ctx, comp)
-    namespaces = {forced} if isinstance(forced, str) and forced else {r.namespace for r in comp.resources if r.namespace}
+    namespaces = (
+        {forced}
+        if isinstance(forced, str) and forced
+        else {r.namespace for r in comp.resources if r.namespace}
+    )
     if namespaces:
         for other in ctx.env.kustomizations:
             if other.id == ks.id:
@@ -580,10 +672,15 @@ def _check_monitoring(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None
     if not _is_monitoring_split(ctx, ks, comp):
         for r in mon:
             ctx.add(
-                "monitoring-split", "error", ks.id, r.file, r.line,
+                "monitoring-split",
+                "error",
+                ks.id,
+                r.file,
+                r.line,
                 f"{r.kind} {r.name} sits in {ks.name}'s own kustomization; move it to {ks.name}{ctx.rules.monitoring_suffix} "
                 "(its CRD may not exist yet when this bootstraps)",
-                fixable=True, resource_file=r.file,
+                fixable=True,
+                resource_file=r.file,
             )
         return
     if not ks.name.endswith(ctx.rules.monitoring_suffix):
@@ -593,19 +690,37 @@ def _check_monitoring(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> None
     missing = [d for d in (provider, parent) if d and d not in ks.depends_on_ids]
     if missing:
         ctx.add(
-            "monitoring-deps", "error", ks.id, ks.file, ks.line,
+            "monitoring-deps",
+            "error",
+            ks.id,
+            ks.file,
+            ks.line,
             f"{ks.name} must dependsOn both {ctx.rules.monitoring_provider} and its parent; add "
             + ", ".join(short_name(m) for m in missing),
-            fixable=True, add=tuple(missing),
+            fixable=True,
+            add=tuple(missing),
         )
-    if ctx.repo.flat and (ks.wait is not ctx.rules.monitoring_wait or (ks.timeout or "") != ctx.rules.monitoring_timeout):
-        wrong = [k for k, bad in (("wait", ks.wait is not ctx.rules.monitoring_wait),
-                                  ("timeout", (ks.timeout or "") != ctx.rules.monitoring_timeout)) if bad]
+    if ctx.repo.flat and (
+        ks.wait is not ctx.rules.monitoring_wait or (ks.timeout or "") != ctx.rules.monitoring_timeout
+    ):
+        wrong = [
+            k
+            for k, bad in (
+                ("wait", ks.wait is not ctx.rules.monitoring_wait),
+                ("timeout", (ks.timeout or "") != ctx.rules.monitoring_timeout),
+            )
+            if bad
+        ]
         ctx.add(
-            "monitoring-deps", "warning", ks.id, ks.file, _key_line(ctx, ks, wrong),
+            "monitoring-deps",
+            "warning",
+            ks.id,
+            ks.file,
+            _key_line(ctx, ks, wrong),
             f"{ks.name} should have wait: {str(ctx.rules.monitoring_wait).lower()} and timeout: {ctx.rules.monitoring_timeout} "
             "(monitoring add-ons block nothing)",
-            fixable=True, shape="monitoring",
+            fixable=True,
+            shape="monitoring",
         )
 
 
@@ -634,10 +749,15 @@ def _check_webhook_cnp(ctx: _Ctx, ks: FluxKustomization, comp: Component) -> Non
     if any(r.kind == "CiliumNetworkPolicy" and _allows_apiserver(r) for r in comp.resources):
         return
     ctx.add(
-        "webhook-cnp", "warning", ks.id, ks.file, ks.line,
+        "webhook-cnp",
+        "warning",
+        ks.id,
+        ks.file,
+        ks.line,
         f"{ks.name} registers admission webhooks but has no CiliumNetworkPolicy allowing kube-apiserver; "
         "add cilium-network-policies/allow-k8s-api.yaml",
-        fixable=True, component=comp.dir,
+        fixable=True,
+        component=comp.dir,
     )
 
 
@@ -650,7 +770,9 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
         if name not in ctx.rules.intercepting_webhooks or dep not in ctx.graph.nodes:
             continue
         provided = {k for p in ctx.rules.crd_providers if p.provider == name for k in p.kinds}
-        if comp is not None and any(r.kind in provided or dep in ctx.rules.learned_groups.get(r.group, ()) for r in comp.resources):
+        if comp is not None and any(
+            r.kind in provided or dep in ctx.rules.learned_groups.get(r.group, ()) for r in comp.resources
+        ):
             continue
         if provided & set(declared_kinds(ks)):
             continue
@@ -661,7 +783,11 @@ def _check_webhook_dependency(ctx: _Ctx, ks: FluxKustomization) -> None:
             continue
         line = next((d.line for d in ks.depends_on if d.target == dep), ks.line)
         ctx.add(
-            "webhook-dependency", "warning", ks.id, ks.file, line,
+            "webhook-dependency",
+            "warning",
+            ks.id,
+            ks.file,
+            line,
             f"{ks.name} dependsOn {name}, a webhook component, without using its CRDs; let them start in parallel "
             "and let Flux retry (remove the dependsOn)",
         )
@@ -688,9 +814,14 @@ def _check_ks_name(ctx: _Ctx, ks: FluxKustomization) -> None:
             ok = "." not in value
         if not ok:
             ctx.add(
-                "ks-name", "error", ks.id, ks.file, ctx.lines.locate(ks.file, ks.line, ("metadata", key)),
+                "ks-name",
+                "error",
+                ks.id,
+                ks.file,
+                ctx.lines.locate(ks.file, ks.line, ("metadata", key)),
                 f"{what} {value!r} is not a DNS-1123 name (lowercase letters, digits, '-'{', ' + repr('.') if what == 'name' else ''}); "
-                "the API server refuses it: rename it, e.g. " + repr(re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.") or "my-component"),
+                "the API server refuses it: rename it, e.g. "
+                + repr(re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.") or "my-component"),
             )
 
 
@@ -712,7 +843,11 @@ def _check_ks_shape(ctx: _Ctx, ks: FluxKustomization) -> None:
         wrong.append(f"sourceRef: {want_ref.get('kind')}/{want_ref.get('name')}")
     if wrong:
         ctx.add(
-            "ks-shape", "warning", ks.id, ks.file, _key_line(ctx, ks, [w.split(":")[0] for w in wrong]),
+            "ks-shape",
+            "warning",
+            ks.id,
+            ks.file,
+            _key_line(ctx, ks, [w.split(":")[0] for w in wrong]),
             f"{ks.name} differs from the house Kustomization shape; set " + ", ".join(wrong),
             fixable=True,
         )
@@ -748,9 +883,15 @@ def _check_patches(ctx: _Ctx, ks: FluxKustomization) -> None:
             rule, key_path, why = finding
             line = _patch_line(ctx, ks, index, key_path)
             ctx.add(
-                rule, "error", ks.id, ks.file, line,
+                rule,
+                "error",
+                ks.id,
+                ks.file,
+                line,
                 f"{ks.name}: a patch targeting HelmReleases sets spec.{'.'.join(key_path)}: {why}",
-                fixable=True, patch_index=index, path=tuple(key_path),
+                fixable=True,
+                patch_index=index,
+                path=tuple(key_path),
             )
 
 
@@ -769,41 +910,72 @@ def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
     if res.kind == "HelmRelease":
         for rule, path, why in _helm_antipatterns(ctx, res.data):
             line = ctx.lines.locate(res.file, res.line, ("spec", *path))
-            ctx.add(rule, "error", ks.id, res.file, line, f"HelmRelease {res.name} sets spec.{'.'.join(path)}: {why}",
-                    fixable=True, path=tuple(path))
+            ctx.add(
+                rule,
+                "error",
+                ks.id,
+                res.file,
+                line,
+                f"HelmRelease {res.name} sets spec.{'.'.join(path)}: {why}",
+                fixable=True,
+                path=tuple(path),
+            )
         spec = mapping(res.data.get("spec"))
-        missing = [p for p in ("install", "upgrade") if not isinstance(_get(spec, (p, "remediation", "retries")), int)]
+        missing = [
+            p
+            for p in ("install", "upgrade")
+            if not isinstance(_get(spec, (p, "remediation", "retries")), int)
+        ]
         if missing and ctx.repo.flat:
             ctx.add(
-                "helm-remediation-retries", "warning", ks.id, res.file, res.line,
+                "helm-remediation-retries",
+                "warning",
+                ks.id,
+                res.file,
+                res.line,
                 f"HelmRelease {res.name} has no {' or '.join(m + '.remediation.retries' for m in missing)}; set 3",
                 fixable=True,
             )
         values = spec.get("values")
         for key_path, value in _walk_values(values):
             if (
-                len(key_path) >= 2 and key_path[-1] == "enabled" and key_path[-2] in ctx.rules.servicemonitor_switches
+                len(key_path) >= 2
+                and key_path[-1] == "enabled"
+                and key_path[-2] in ctx.rules.servicemonitor_switches
                 and value is True
             ):
                 line = ctx.lines.locate(res.file, res.line, ("spec", "values", *key_path))
                 ctx.add(
-                    "chart-servicemonitor", "warning", ks.id, res.file, line,
+                    "chart-servicemonitor",
+                    "warning",
+                    ks.id,
+                    res.file,
+                    line,
                     f"HelmRelease {res.name} enables the chart's own ServiceMonitor (values.{'.'.join(key_path)}); "
                     f"set it to false and put the ServiceMonitor in {ks.name}{ctx.rules.monitoring_suffix}",
-                    fixable=True, values_path=key_path,
+                    fixable=True,
+                    values_path=key_path,
                 )
     elif res.kind == "Namespace" and ctx.repo.flat:
         labels = _get(res.data, ("metadata", "labels")) or {}
         if "pod-security.kubernetes.io/enforce" not in labels:
             ctx.add(
-                "namespace-pss", "warning", ks.id, res.file, res.line,
+                "namespace-pss",
+                "warning",
+                ks.id,
+                res.file,
+                res.line,
                 f"Namespace {res.name} has no pod-security.kubernetes.io/enforce label; add enforce: restricted (and enforce-version: latest)",
                 fixable=True,
             )
     elif res.kind == "NetworkPolicy" and res.api_version.startswith("networking.k8s.io"):
         if _targets_apiserver(res):
             ctx.add(
-                "networkpolicy-apiserver", "warning", ks.id, res.file, res.line,
+                "networkpolicy-apiserver",
+                "warning",
+                ks.id,
+                res.file,
+                res.line,
                 f"NetworkPolicy {res.name} allows API-server egress with ipBlock/443/6443, which Cilium's service DNAT "
                 "breaks; use a CiliumNetworkPolicy with toEntities: [kube-apiserver]",
             )
@@ -849,10 +1021,17 @@ def _annotation_maps(res: Resource) -> Iterator[tuple[tuple[str, ...], dict[Any,
 def _check_restart_annotations(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
     for path, ann in _annotation_maps(res):
         for key in ann:
-            if str(key) in ctx.rules.restart_annotations or str(key).rsplit("/", 1)[-1] in ctx.rules.restart_annotations:
+            if (
+                str(key) in ctx.rules.restart_annotations
+                or str(key).rsplit("/", 1)[-1] in ctx.rules.restart_annotations
+            ):
                 line = ctx.lines.locate(res.file, res.line, (*path, str(key)))
                 ctx.add(
-                    "restart-annotation", "warning", ks.id, res.file, line,
+                    "restart-annotation",
+                    "warning",
+                    ks.id,
+                    res.file,
+                    line,
                     f"{res.kind} {res.name} carries annotation '{key}' to force restarts; fix the root cause "
                     "(e.g. use reloader) and remove it",
                 )
@@ -863,12 +1042,18 @@ def _check_base_overlays(ctx: _Ctx) -> None:
         return
     root = ctx.repo.root
     for dirpath, dirnames, _ in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+        dirnames[:] = [
+            d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__")
+        ]
         if "base" in dirnames and "overlays" in dirnames:
             rel = Path(dirpath).relative_to(root).as_posix()
             where = f"{rel}/overlays" if rel != "." else "overlays"
             ctx.add(
-                "base-overlays", "error", None, where, 0,
+                "base-overlays",
+                "error",
+                None,
+                where,
+                0,
                 f"{where} uses base/ + overlays/; this repo is flat: one namespaces/<component>/ folder, env "
                 "differences as Flux patches in clusters/<env>/infrastructure.yaml",
             )

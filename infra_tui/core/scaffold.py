@@ -62,7 +62,16 @@ from infra_tui.core.spec import ComponentSpec, closest
 from infra_tui.core.workspace import append_documents
 
 FLUX_NS = DEFAULT_FLUX_NAMESPACE
-__all__ = ["CNP_FILE", "CREATES_ANNOTATION", "append_documents", "clear_cache", "declared_creates", "graph_with", "plan", "rules_for"]
+__all__ = [
+    "CNP_FILE",
+    "CREATES_ANNOTATION",
+    "append_documents",
+    "clear_cache",
+    "declared_creates",
+    "graph_with",
+    "plan",
+    "rules_for",
+]
 
 
 def clear_cache() -> None:
@@ -161,7 +170,9 @@ def graph_with(repo: Repo, env_name: str, extra: list[FluxKustomization]) -> gra
                     deps[k.id].append(target)
                     dependants[target] = [*dependants[target], k.id]
             else:
-                missing.append(graph_mod.MissingDependency(k.id, target, cross_kind=target in env.helmrelease_ids))
+                missing.append(
+                    graph_mod.MissingDependency(k.id, target, cross_kind=target in env.helmrelease_ids)
+                )
         layer[k.id] = max((layer[d] + 1 for d in deps[k.id]), default=0)
     layers = [list(x) for x in base.layers]
     for k in extra:
@@ -173,7 +184,11 @@ def graph_with(repo: Repo, env_name: str, extra: list[FluxKustomization]) -> gra
 
 
 def _dependencies(
-    env: Env, spec: ComponentSpec, own_kinds: list[str], rules: rules_mod.Rules, refuse: Callable[[str], None],
+    env: Env,
+    spec: ComponentSpec,
+    own_kinds: list[str],
+    rules: rules_mod.Rules,
+    refuse: Callable[[str], None],
 ) -> tuple[list[tuple[str, str | None, str | None]], list[str], dict[str, str]]:
     """dependsOn of the component's Kustomization in ``env``: the explicit ones, then CRD providers
     of what it creates, then required dependencies. Returns (entries for the renderer, ids, reasons
@@ -197,7 +212,11 @@ def _dependencies(
             hint = closest(dep, [k.name for k in env.kustomizations])
             refuse(
                 f"dependsOn '{dep}' does not exist in env {env.name}"
-                + (f"; did you mean '{hint}'?" if hint else "; add that Kustomization first or remove the entry")
+                + (
+                    f"; did you mean '{hint}'?"
+                    if hint
+                    else "; add that Kustomization first or remove the entry"
+                )
             )
             continue
         add(target, None, None)
@@ -221,21 +240,26 @@ def _dependencies(
             continue
         target = env.find(req.depends_on)
         if target is None:
-            refuse(f"{name} must depend on {req.depends_on} ({req.reason}), which env {env.name} does not have")
+            refuse(
+                f"{name} must depend on {req.depends_on} ({req.reason}), which env {env.name} does not have"
+            )
             continue
         add(target, f"dependsOn {req.depends_on} required: {req.reason}", req.reason)
     return deps, dep_ids, inferred
 
 
-
-def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rules_mod.Rules | None = None) -> ChangePlan:
+def plan(
+    repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rules_mod.Rules | None = None
+) -> ChangePlan:
     """What adding ``spec`` to ``repo`` would change. Never writes; refusals leave ``files`` empty."""
     result = ChangePlan()
     refuse = result.refusals.append
     for p in spec.problems:
         refuse(str(p) if p.file else f"spec {p}")
     if not repo.flat:
-        refuse("new writes the flat layout (clusters/<env>/infrastructure.yaml + namespaces/<name>/); this repo was read with --path")
+        refuse(
+            "new writes the flat layout (clusters/<env>/infrastructure.yaml + namespaces/<name>/); this repo was read with --path"
+        )
     if result.refusals and not spec.name:
         return result
     rules = rules or rules_for(repo)
@@ -246,11 +270,16 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     for e in env_names:
         if e not in repo.envs:
             hint = closest(e, list(repo.envs))
-            refuse(f"env '{e}' does not exist (no clusters/{e}/infrastructure.yaml)" + (f"; did you mean '{hint}'?" if hint else f"; envs: {', '.join(repo.envs)}"))
+            refuse(
+                f"env '{e}' does not exist (no clusters/{e}/infrastructure.yaml)"
+                + (f"; did you mean '{hint}'?" if hint else f"; envs: {', '.join(repo.envs)}")
+            )
     primary = repo.primary_env
     for e in spec.env_values:
         if e not in env_names:
-            refuse(f"spec env_values.{e}: {e} is not one of the component's envs ({', '.join(env_names)}); add it to envs or remove the overrides")
+            refuse(
+                f"spec env_values.{e}: {e} is not one of the component's envs ({', '.join(env_names)}); add it to envs or remove the overrides"
+            )
         elif e == primary:
             refuse(f"spec env_values.{e}: {e} is the primary env; put its values under values")
 
@@ -262,17 +291,25 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     comp_dir = layout.component_dir(name)
     mon_dir = layout.component_dir(mon_name)
     if name in existing:
-        refuse(f"Kustomization '{name}' already exists ({existing[name]}); change it with `infra-tui edit {name}`")
+        refuse(
+            f"Kustomization '{name}' already exists ({existing[name]}); change it with `infra-tui edit {name}`"
+        )
     elif comp_dir in repo.components or (repo.root / comp_dir).exists():
-        refuse(f"{comp_dir}/ already exists; change the component with `infra-tui edit {name}` or pick another name")
+        refuse(
+            f"{comp_dir}/ already exists; change the component with `infra-tui edit {name}` or pick another name"
+        )
     if spec.monitoring.enabled:
         if mon_name in existing:
-            refuse(f"Kustomization '{mon_name}' already exists ({existing[mon_name]}); change it with `infra-tui edit {name}`")
+            refuse(
+                f"Kustomization '{mon_name}' already exists ({existing[mon_name]}); change it with `infra-tui edit {name}`"
+            )
         elif mon_dir in repo.components or (repo.root / mon_dir).exists():
             refuse(f"{mon_dir}/ already exists; change it with `infra-tui edit {name}`")
     used_ns = _namespaces_in_use(repo)
     if ns in used_ns and name not in existing:
-        refuse(f"namespace '{ns}' is already created by {used_ns[ns]}; one namespace per component: set another namespace")
+        refuse(
+            f"namespace '{ns}' is already created by {used_ns[ns]}; one namespace per component: set another namespace"
+        )
     repo_name = spec.repository_name
     helm_repos = _helm_repositories(repo)
     if repo_name in helm_repos:
@@ -283,10 +320,14 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
                 "set chart.repository.name to another name"
             )
         else:
-            result.warnings.append(f"HelmRepository flux-system/{repo_name} is also defined in {where} with the same url; both Kustomizations apply it")
+            result.warnings.append(
+                f"HelmRepository flux-system/{repo_name} is also defined in {where} with the same url; both Kustomizations apply it"
+            )
     for kind in spec.creates:
         if kind in rules.monitoring_kinds:
-            refuse(f"spec creates: {kind} belongs in the {mon_name} split; use monitoring: {{serviceMonitor: true}} / {{prometheusRule: true}} instead")
+            refuse(
+                f"spec creates: {kind} belongs in the {mon_name} split; use monitoring: {{serviceMonitor: true}} / {{prometheusRule: true}} instead"
+            )
     switched_on = _servicemonitor_switches_on(spec.values, rules.servicemonitor_switches)
     for path in switched_on:
         refuse(
@@ -300,34 +341,58 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     webhook = spec.webhook if spec.webhook is not None else name in rules.webhook_components
     notes_extra: list[str] = []
     if spec.webhook is None and webhook:
-        notes_extra.append(f"{name} is a known webhook component: CiliumNetworkPolicy allow-k8s-api added for webhook admission")
+        notes_extra.append(
+            f"{name} is a known webhook component: CiliumNetworkPolicy allow-k8s-api added for webhook admission"
+        )
     own_kinds: list[str] = ["Namespace", "HelmRepository", "HelmRelease"]
-    has_cilium = {e: repo.envs[e].find(rules.provider_for_kind("CiliumNetworkPolicy") or "cilium") is not None for e in env_names}
+    has_cilium = {
+        e: repo.envs[e].find(rules.provider_for_kind("CiliumNetworkPolicy") or "cilium") is not None
+        for e in env_names
+    }
     if webhook and not all(has_cilium.values()):
         missing_in = [e for e, ok in has_cilium.items() if not ok]
         if spec.webhook:
-            refuse(f"webhook: true needs a CiliumNetworkPolicy, whose CRD comes from cilium, which env {', '.join(missing_in)} does not have")
+            refuse(
+                f"webhook: true needs a CiliumNetworkPolicy, whose CRD comes from cilium, which env {', '.join(missing_in)} does not have"
+            )
             return result
         webhook = False
-        result.warnings.append(f"{name} registers webhooks but env {', '.join(missing_in)} has no cilium: no CiliumNetworkPolicy added")
+        result.warnings.append(
+            f"{name} registers webhooks but env {', '.join(missing_in)} has no cilium: no CiliumNetworkPolicy added"
+        )
     if webhook:
         own_kinds.append("CiliumNetworkPolicy")
     for kind in spec.creates:
         if kind not in own_kinds:
             own_kinds.append(kind)
-        if rules.provider_for_kind(kind) is None and kind not in ("Namespace", "HelmRepository", "HelmRelease"):
-            result.warnings.append(f"no CRD provider is known for {kind}; if it needs one, add it to rules.crd_providers in .infra-tui.yaml")
+        if rules.provider_for_kind(kind) is None and kind not in (
+            "Namespace",
+            "HelmRepository",
+            "HelmRelease",
+        ):
+            result.warnings.append(
+                f"no CRD provider is known for {kind}; if it needs one, add it to rules.crd_providers in .infra-tui.yaml"
+            )
 
     files: list[FileChange] = []
     notes: list[str] = []
     gen: dict[str, Rendered] = {}
 
-    gen[f"{comp_dir}/namespace.yaml"] = cached(render_namespace, ns, spec.namespace is not None, dict(rules.namespace_labels))
+    gen[f"{comp_dir}/namespace.yaml"] = cached(
+        render_namespace, ns, spec.namespace is not None, dict(rules.namespace_labels)
+    )
     gen[f"{comp_dir}/helm-repository.yaml"] = cached(
         render_helm_repository, repo_name, spec.chart.repository.url, spec.chart.repository.name is not None
     )
     gen[f"{comp_dir}/helm-release.yaml"] = cached(
-        render_helm_release, name, ns, spec.chart.name, spec.chart.version, repo_name, spec.values, spec.timeout,
+        render_helm_release,
+        name,
+        ns,
+        spec.chart.name,
+        spec.chart.version,
+        repo_name,
+        spec.values,
+        spec.timeout,
         spec.monitoring.service_monitor,
     )
     kres = ["namespace.yaml", "helm-repository.yaml", "helm-release.yaml"]
@@ -338,14 +403,19 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
     if spec.monitoring.enabled:
         mres: list[str] = []
         if spec.monitoring.prometheus_rule:
-            gen[f"{mon_dir}/prometheus-rules.yaml"] = cached(render_prometheus_rules, name, ns, spec.monitoring.service_monitor)
+            gen[f"{mon_dir}/prometheus-rules.yaml"] = cached(
+                render_prometheus_rules, name, ns, spec.monitoring.service_monitor
+            )
             mres.append("prometheus-rules.yaml")
         if spec.monitoring.service_monitor:
             gen[f"{mon_dir}/servicemonitor-{name}.yaml"] = cached(render_service_monitor, name, ns)
             mres.append(f"servicemonitor-{name}.yaml")
         gen[f"{mon_dir}/kustomization.yaml"] = cached(render_monitoring_kustomization, tuple(mres))
-    order = [p for p in gen if p.startswith(comp_dir + "/") and p.count("/") == 2] + [
-        p for p in gen if p.startswith(comp_dir + "/") and p.count("/") > 2] + [p for p in gen if p.startswith(mon_dir + "/")]
+    order = (
+        [p for p in gen if p.startswith(comp_dir + "/") and p.count("/") == 2]
+        + [p for p in gen if p.startswith(comp_dir + "/") and p.count("/") > 2]
+        + [p for p in gen if p.startswith(mon_dir + "/")]
+    )
     for path in order:
         r = gen[path]
         files.append(FileChange(path, None, r.text))
@@ -364,21 +434,46 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
         env_note = None
         if not spec.envs:
             env_note = f"envs not stated: added to {e} only"
-        ks_r = cached(render_flux_kustomization, name, f"./{comp_dir}", tuple(deps), False, patches, env_note, tuple(spec.creates))
+        ks_r = cached(
+            render_flux_kustomization,
+            name,
+            f"./{comp_dir}",
+            tuple(deps),
+            False,
+            patches,
+            env_note,
+            tuple(spec.creates),
+        )
         bodies = [ks_r]
         new_specs = [(name, dep_ids, inferred)]
         if spec.monitoring.enabled:
             mon_provider = env_obj.find(rules.monitoring_provider)
             if mon_provider is None:
-                refuse(f"monitoring needs the Kustomization '{rules.monitoring_provider}' (PrometheusRule/ServiceMonitor CRDs), which env {e} does not have")
+                refuse(
+                    f"monitoring needs the Kustomization '{rules.monitoring_provider}' (PrometheusRule/ServiceMonitor CRDs), which env {e} does not have"
+                )
             else:
                 mdeps = ((mon_provider.name, mon_provider.namespace, None), (name, FLUX_NS, None))
                 mr = cached(render_flux_kustomization, mon_name, f"./{mon_dir}", mdeps, True, (), None)
                 bodies.append(mr)
-                kinds = [k for k, on in (("PrometheusRule", spec.monitoring.prometheus_rule), ("ServiceMonitor", spec.monitoring.service_monitor)) if on]
-                new_specs.append((mon_name, [mon_provider.id, ks_id(FLUX_NS, name)], {
-                    mon_provider.id: ", ".join(kinds), ks_id(FLUX_NS, name): "parent component (namespace and endpoints)",
-                }))
+                kinds = [
+                    k
+                    for k, on in (
+                        ("PrometheusRule", spec.monitoring.prometheus_rule),
+                        ("ServiceMonitor", spec.monitoring.service_monitor),
+                    )
+                    if on
+                ]
+                new_specs.append(
+                    (
+                        mon_name,
+                        [mon_provider.id, ks_id(FLUX_NS, name)],
+                        {
+                            mon_provider.id: ", ".join(kinds),
+                            ks_id(FLUX_NS, name): "parent component (namespace and endpoints)",
+                        },
+                    )
+                )
         rel = layout.env_file(e)
         before = workspace.read_text(repo.root / rel)
         after, starts, first_index = append_documents(before, [b.text for b in bodies])
@@ -388,8 +483,13 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
         probs: list[Problem] = []
         for offset, b in enumerate(bodies):
             ks = repo_mod.parse_flux_kustomization(
-                b.docs[0], file=rel, line=starts[offset], env=e, default_namespace=FLUX_NS,
-                doc_index=first_index + offset, problems=probs,
+                b.docs[0],
+                file=rel,
+                line=starts[offset],
+                env=e,
+                default_namespace=FLUX_NS,
+                doc_index=first_index + offset,
+                problems=probs,
             )
             if ks is not None:
                 new_kss.append(ks)
@@ -408,7 +508,10 @@ def plan(repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rule
         graphs[ep.env] = g
         for cycle in g.cycles:
             if new_ids & set(cycle):
-                refuse(f"the plan would make a dependsOn cycle in env {ep.env}: " + " -> ".join(short_name(n) for n in cycle))
+                refuse(
+                    f"the plan would make a dependsOn cycle in env {ep.env}: "
+                    + " -> ".join(short_name(n) for n in cycle)
+                )
         for placement in placements:
             if placement.env == ep.env:
                 placement.layer = g.layer.get(ks_id(FLUX_NS, placement.name), 0)
@@ -453,16 +556,27 @@ def _components_after(gen: dict[str, Rendered], comp_dir: str, mon_dir: str | No
                 if not isinstance(data, dict) or "kind" not in data:
                     continue
                 meta = mapping(data.get("metadata"))
-                comp.resources.append(Resource(
-                    kind=str(data["kind"]), api_version=str(data.get("apiVersion", "")), name=str(meta.get("name", "")),
-                    namespace=meta.get("namespace"), file=path, line=1, data=data,
-                ))
+                comp.resources.append(
+                    Resource(
+                        kind=str(data["kind"]),
+                        api_version=str(data.get("apiVersion", "")),
+                        name=str(meta.get("name", "")),
+                        namespace=meta.get("namespace"),
+                        file=path,
+                        line=1,
+                        data=data,
+                    )
+                )
         out[folder] = comp
     return out
 
 
 def _lint_added(
-    repo: Repo, ep: _EnvPlan, components: dict[str, Component], g: graph_mod.Graph, rules: rules_mod.Rules,
+    repo: Repo,
+    ep: _EnvPlan,
+    components: dict[str, Component],
+    g: graph_mod.Graph,
+    rules: rules_mod.Rules,
     created: set[str],
 ) -> list[Finding]:
     """Lint findings the plan adds in one env.
@@ -480,13 +594,18 @@ def _lint_added(
                 if r.kind == "HelmRelease":
                     env_after.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
     after = Repo(
-        root=repo.root, envs={ep.env: env_after}, components={**repo.components, **components},
-        problems=[], flat=repo.flat, settings=repo.settings,
+        root=repo.root,
+        envs={ep.env: env_after},
+        components={**repo.components, **components},
+        problems=[],
+        flat=repo.flat,
+        settings=repo.settings,
     )
     new_ids = {k.id for k in ep.new_kss}
     # the plan's lines are not on disk yet: lint the in-memory "after" without reading files
     return [
-        f for f in rules_mod.lint(after, ep.env, rules, graph=g, read_disk=False)
+        f
+        for f in rules_mod.lint(after, ep.env, rules, graph=g, read_disk=False)
         if f.kustomization in new_ids or f.file in created
     ]
 

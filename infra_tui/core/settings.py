@@ -179,7 +179,9 @@ def read_settings_file(path: Path) -> tuple[Settings, bytes] | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"cannot read settings: not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path)) from exc
+        raise UserError(
+            f"cannot read settings: not UTF-8 ({exc.reason} at byte {exc.start})", file=str(path)
+        ) from exc
     return parse_settings(text, str(path)), data
 
 
@@ -215,11 +217,17 @@ def parse_settings(text: str, file: str) -> Settings:
                 rule_tables.check(value_node, file)
             value = yaml.load(yaml.serialize(value_node), Loader=_Loader) if not _is_null(value_node) else {}
             if not isinstance(value, dict):
-                raise UserError("rules must be a mapping (additions to the rule tables)", file=file, line=_line(value_node))
+                raise UserError(
+                    "rules must be a mapping (additions to the rule tables)",
+                    file=file,
+                    line=_line(value_node),
+                )
             rules = value
         elif key == "kubernetes_version":
             if not _is_null(value_node):
-                if not isinstance(value_node, yaml.ScalarNode) or not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", value_node.value):
+                if not isinstance(value_node, yaml.ScalarNode) or not re.fullmatch(
+                    r"v?\d+\.\d+(\.\d+)?", value_node.value
+                ):
                     raise UserError('kubernetes_version must be a Kubernetes version such as "1.32"', file=file,
                                     line=_line(value_node))  # fmt: skip
                 kubernetes_version = value_node.value

@@ -91,7 +91,13 @@ class Step:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "name": self.name, "state": self.state, "reason": self.reason, "message": self.message}
+        return {
+            "t": self.t,
+            "name": self.name,
+            "state": self.state,
+            "reason": self.reason,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -184,9 +190,14 @@ def summarize(timeline: Timeline, graph: Graph) -> list[NodeSummary]:
             ready = next((s.t for s in steps if s.state == READY), None)
             out.append(
                 NodeSummary(
-                    nid, graph.layer[nid], timeline.final.get(nid, WAITING),
-                    runs[0].start if runs else None, ready, len(runs),
-                    last.reason if last else "", last.message if last else "",
+                    nid,
+                    graph.layer[nid],
+                    timeline.final.get(nid, WAITING),
+                    runs[0].start if runs else None,
+                    ready,
+                    len(runs),
+                    last.reason if last else "",
+                    last.message if last else "",
                 )
             )
     return out
@@ -240,9 +251,18 @@ def timestamp(t: float) -> str:
 
 
 _CLUSTER_SCOPED = {
-    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ClusterIssuer",
-    "CiliumClusterwideNetworkPolicy", "ClusterPolicy", "ConstraintTemplate", "StorageClass",
-    "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ClusterIssuer",
+    "CiliumClusterwideNetworkPolicy",
+    "ClusterPolicy",
+    "ConstraintTemplate",
+    "StorageClass",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
 }
 
 
@@ -251,7 +271,9 @@ def _obj_ns(r: Resource, default_ns: str | None) -> str | None:
 
 
 def _revision(graph: Graph, seed: int) -> str:
-    h = hashlib.sha1(("infra-tui-sim\n" + graph.env + "\n" + "\n".join(sorted(graph.nodes))).encode()).hexdigest()
+    h = hashlib.sha1(
+        ("infra-tui-sim\n" + graph.env + "\n" + "\n".join(sorted(graph.nodes))).encode()
+    ).hexdigest()
     return f"main@sha1:{h}"
 
 
@@ -323,12 +345,25 @@ def _build_nodes(
         interval = parse_go_duration(ks.interval, DEFAULT_INTERVAL)
         res = list(contents[nid]) if nid in contents else None
         node = _Node(
-            id=nid, namespace=ks.namespace, deps=list(dict.fromkeys(deps)), wait=bool(ks.wait),
-            timeout=parse_go_duration(ks.timeout, interval if ks.timeout is None and ks.interval else DEFAULT_TIMEOUT),
-            retry=parse_go_duration(ks.retry_interval, interval), suspended=ks.suspend, resources=res,
-            target_namespace=(ks.data.get("spec") or {}).get("targetNamespace") if isinstance(ks.data.get("spec"), dict) else None,
+            id=nid,
+            namespace=ks.namespace,
+            deps=list(dict.fromkeys(deps)),
+            wait=bool(ks.wait),
+            timeout=parse_go_duration(
+                ks.timeout, interval if ks.timeout is None and ks.interval else DEFAULT_TIMEOUT
+            ),
+            retry=parse_go_duration(ks.retry_interval, interval),
+            suspended=ks.suspend,
+            resources=res,
+            target_namespace=(ks.data.get("spec") or {}).get("targetNamespace")
+            if isinstance(ks.data.get("spec"), dict)
+            else None,
         )
-        own_crds = {(r.data.get("spec", {}) or {}).get("names", {}).get("kind") for r in res or [] if r.kind == "CustomResourceDefinition"}
+        own_crds = {
+            (r.data.get("spec", {}) or {}).get("names", {}).get("kind")
+            for r in res or []
+            if r.kind == "CustomResourceDefinition"
+        }
         for r in res or []:
             group = r.group
             if not group or any(group.endswith(g) for g in FLUX_GROUPS) or r.kind in own_crds:
@@ -380,7 +415,9 @@ class _Sim:
         self.seq += 1
         heapq.heappush(self.queue, (round(t, 3), self.seq, kind, nid))
 
-    def record(self, t: float, nid: str, state: str, reason: str, message: str, meaningful: bool = True) -> None:
+    def record(
+        self, t: float, nid: str, state: str, reason: str, message: str, meaningful: bool = True
+    ) -> None:
         if self.state.get(nid) == state and self.message.get(nid) == message:
             return
         self.state[nid] = state
@@ -486,20 +523,37 @@ class _Sim:
                 msg = f"health check failed after {go_duration(node.timeout + over)}: timeout waiting for: [{waited}]"
                 self.finish(end, nid, attempt, start, built, t, FAILED, HEALTH_CHECK_FAILED, msg, True)
             else:  # no health checks: the failure surfaces at apply
-                applied = sorted((r for r in node.resources or [] if r.kind not in STAGE_ONE_KINDS), key=lambda r: (r.kind, r.name))
+                applied = sorted(
+                    (r for r in node.resources or [] if r.kind not in STAGE_ONE_KINDS),
+                    key=lambda r: (r.kind, r.name),
+                )
                 obj = _fmt_obj_ns(applied[0], node) if applied else self.health_objects(node)[0]
                 msg = f"{obj} dry-run failed (BadRequest): the server rejected our request for an unknown reason\n"
                 self.finish(t, nid, attempt, start, built, t, FAILED, RECONCILIATION_FAILED, msg, False)
             return
         end = t + health
-        self.finish(end, nid, attempt, start, built, t, READY, SUCCEEDED, f"Applied revision: {self.revision}", node.wait)
+        self.finish(
+            end,
+            nid,
+            attempt,
+            start,
+            built,
+            t,
+            READY,
+            SUCCEEDED,
+            f"Applied revision: {self.revision}",
+            node.wait,
+        )
 
     def stage_one_log(self, node: _Node) -> str:
         """What the first apply stage created before the dry-run of stage two failed."""
         if node.id in self.applied_before or not node.resources:
             return ""
         lines = []
-        for r in sorted(node.resources, key=lambda r: (STAGE_ONE_KINDS.index(r.kind) if r.kind in STAGE_ONE_KINDS else 9, r.name)):
+        for r in sorted(
+            node.resources,
+            key=lambda r: (STAGE_ONE_KINDS.index(r.kind) if r.kind in STAGE_ONE_KINDS else 9, r.name),
+        ):
             if r.kind in STAGE_ONE_KINDS:
                 lines.append(f"{_fmt_obj_ns(r, node)} created")
         self.applied_before.add(node.id)
@@ -514,10 +568,33 @@ class _Sim:
         name = short_name(node.id)
         return [f"HelmRelease/{name}/{name}"]
 
-    def finish(self, end: float, nid: str, attempt: int, start: float, built: float, applied: float,
-               outcome: str, reason: str, message: str, health_checked: bool) -> None:
-        self.runs.append(Run(nid, attempt, round(start, 1), round(built, 1), round(applied, 1), round(end, 1),
-                             outcome, reason, message, health_checked))
+    def finish(
+        self,
+        end: float,
+        nid: str,
+        attempt: int,
+        start: float,
+        built: float,
+        applied: float,
+        outcome: str,
+        reason: str,
+        message: str,
+        health_checked: bool,
+    ) -> None:
+        self.runs.append(
+            Run(
+                nid,
+                attempt,
+                round(start, 1),
+                round(built, 1),
+                round(applied, 1),
+                round(end, 1),
+                outcome,
+                reason,
+                message,
+                health_checked,
+            )
+        )
         self.push(end, "finish", nid)
         self.pending_finish[nid] = (outcome, reason, message)
 
@@ -606,7 +683,9 @@ def simulate(
     rev = revision or _revision(graph, seed)
     sim = _Sim(graph, nodes, seed, fail_ids, rev)
     end = sim.run()
-    final = {nid: sim.state.get(nid, WAITING) for nid in sorted(graph.nodes, key=lambda n: (graph.layer[n], n))}
+    final = {
+        nid: sim.state.get(nid, WAITING) for nid in sorted(graph.nodes, key=lambda n: (graph.layer[n], n))
+    }
     return Timeline(
         steps=sim.steps,
         final=final,
@@ -629,16 +708,25 @@ def _resolve(graph: Graph, name: str) -> str:
 
 
 def simulate_repo(
-    repo: Repo, env: str | None = None, *, seed: int = 0, fail: Iterable[str] = (),
-    remove_deps: Mapping[str, Iterable[str]] | None = None, providers: ProviderLookup | None = None,
+    repo: Repo,
+    env: str | None = None,
+    *,
+    seed: int = 0,
+    fail: Iterable[str] = (),
+    remove_deps: Mapping[str, Iterable[str]] | None = None,
+    providers: ProviderLookup | None = None,
 ) -> tuple[Graph, Timeline]:
     """Graph + timeline of one env of a loaded repo (contents and CRD providers read from it)."""
     from infra_tui.core import graph as graph_mod
 
     g = graph_mod.build(repo.env(env))
     tl = simulate(
-        g, contents_of(repo, g), providers=providers or crd_provider_lookup(repo),
-        seed=seed, fail=fail, remove_deps=remove_deps,
+        g,
+        contents_of(repo, g),
+        providers=providers or crd_provider_lookup(repo),
+        seed=seed,
+        fail=fail,
+        remove_deps=remove_deps,
     )
     return g, tl
 
@@ -686,7 +774,9 @@ def objects_at(timeline: Timeline, graph: Graph, t: float) -> dict[str, Any]:
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
 
 
-def _object(timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[Step], runs: list[Run]) -> dict[str, Any]:
+def _object(
+    timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[Step], runs: list[Run]
+) -> dict[str, Any]:
     ks = graph.nodes[nid]
     spec_src = mapping(ks.data.get("spec"))
     spec: dict[str, Any] = {k: v for k, v in spec_src.items()}
@@ -705,7 +795,10 @@ def _object(timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[St
             "creationTimestamp": timestamp(0),
             "finalizers": ["finalizers.fluxcd.io"],
             "generation": 1,
-            "labels": {"kustomize.toolkit.fluxcd.io/name": "flux-system", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"},
+            "labels": {
+                "kustomize.toolkit.fluxcd.io/name": "flux-system",
+                "kustomize.toolkit.fluxcd.io/namespace": "flux-system",
+            },
             "name": ks.name,
             "namespace": ks.namespace,
         },
@@ -735,13 +828,18 @@ def _object(timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[St
         else:
             rmsg = f"Running health checks for revision {rev} with a timeout of {timeout}"
         conditions.append(condition("Reconciling", "True", "Progressing", rmsg, run.start))
-        conditions.append(condition("Ready", "Unknown", "Progressing", "Reconciliation in progress", ready_since))
+        conditions.append(
+            condition("Ready", "Unknown", "Progressing", "Reconciliation in progress", ready_since)
+        )
         if run.health_checked and t >= run.applied:
             conditions.append(condition("Healthy", "Unknown", "Progressing", rmsg, run.applied))
         status["lastAttemptedRevision"] = rev
     elif last.state == FAILED and run is not None:
-        phase_msg = (f"Running health checks for revision {rev} with a timeout of {timeout}" if run.reason == HEALTH_CHECK_FAILED
-                     else f"Detecting drift for revision {rev} with a timeout of {timeout}")
+        phase_msg = (
+            f"Running health checks for revision {rev} with a timeout of {timeout}"
+            if run.reason == HEALTH_CHECK_FAILED
+            else f"Detecting drift for revision {rev} with a timeout of {timeout}"
+        )
         conditions.append(condition("Reconciling", "True", "ProgressingWithRetry", phase_msg, run.start))
         conditions.append(condition("Ready", "False", last.reason, last.message, ready_since))
         if run.reason == HEALTH_CHECK_FAILED:
@@ -751,10 +849,20 @@ def _object(timeline: Timeline, graph: Graph, nid: str, t: float, steps: list[St
     elif last.state == READY and run is not None:
         conditions.append(condition("Ready", "True", SUCCEEDED, last.message, ready_since))
         if run.health_checked:
-            conditions.append(condition("Healthy", "True", "Succeeded", f"Health check passed in {go_duration(run.end - run.applied)}", run.end))
+            conditions.append(
+                condition(
+                    "Healthy",
+                    "True",
+                    "Succeeded",
+                    f"Health check passed in {go_duration(run.end - run.applied)}",
+                    run.end,
+                )
+            )
         status["lastAttemptedRevision"] = rev
     else:  # waiting: the dependency check runs before anything is fetched
-        conditions.append(condition("Ready", "False", last.reason or DEPENDENCY_NOT_READY, last.message, ready_since))
+        conditions.append(
+            condition("Ready", "False", last.reason or DEPENDENCY_NOT_READY, last.message, ready_since)
+        )
         if runs:
             status["lastAttemptedRevision"] = rev
     status["conditions"] = conditions

@@ -36,8 +36,17 @@ CHART_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 MONITORING_SUFFIX = "-monitoring"
 
 TOP_KEYS = (
-    "name", "namespace", "envs", "chart", "values", "env_values", "timeout", "webhook", "creates",
-    "monitoring", "dependsOn",
+    "name",
+    "namespace",
+    "envs",
+    "chart",
+    "values",
+    "env_values",
+    "timeout",
+    "webhook",
+    "creates",
+    "monitoring",
+    "dependsOn",
 )
 CHART_KEYS = ("name", "version", "repository")
 REPOSITORY_KEYS = ("name", "url")
@@ -173,7 +182,9 @@ def unknown_keys(data: dict[str, Any], known: tuple[str, ...], prefix: str, out:
             continue
         hint = closest(str(key), known)
         where = f"{prefix}{key}"
-        msg = f"unknown key '{key}'" + (f"; did you mean '{hint}'?" if hint else f"; known keys: {', '.join(known)}")
+        msg = f"unknown key '{key}'" + (
+            f"; did you mean '{hint}'?" if hint else f"; known keys: {', '.join(known)}"
+        )
         out.append(SpecProblem(where, msg))
 
 
@@ -243,7 +254,11 @@ def parse_chart_name(value: Any, probs: Problems) -> str | None:
         probs.append(SpecProblem("chart.name", "is required: the chart's name in its repository"))
         return None
     if not CHART_NAME.match(value):
-        probs.append(SpecProblem("chart.name", f"'{value}' is not a chart name (lowercase letters, digits, '-', '_', '.')"))
+        probs.append(
+            SpecProblem(
+                "chart.name", f"'{value}' is not a chart name (lowercase letters, digits, '-', '_', '.')"
+            )
+        )
     return value
 
 
@@ -252,12 +267,19 @@ def parse_chart_version(value: Any, probs: Problems) -> str | None:
     if version is None:
         return None
     if not is_semver_constraint(version):
-        probs.append(SpecProblem("chart.version", f"{version!r} is not a semver constraint; write one such as \"1.x\", \"~1.2.0\" or \">=1.2.0 <2.0.0\""))
+        probs.append(
+            SpecProblem(
+                "chart.version",
+                f'{version!r} is not a semver constraint; write one such as "1.x", "~1.2.0" or ">=1.2.0 <2.0.0"',
+            )
+        )
         return None
     return version.strip()
 
 
-_SEMVER_TERM = re.compile(r"^(=|!=|>=|<=|>|<|~>|~|\^)?v?(\*|[xX]|\d+)(\.(\*|[xX]|\d+)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_SEMVER_TERM = re.compile(
+    r"^(=|!=|>=|<=|>|<|~>|~|\^)?v?(\*|[xX]|\d+)(\.(\*|[xX]|\d+)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
 
 
 def is_semver_constraint(text: str) -> bool:
@@ -288,7 +310,11 @@ def parse_env_values(value: Any, probs: Problems) -> dict[str, dict[str, Any]]:
         return out
     for env, vals in value.items():
         if not isinstance(vals, dict):
-            probs.append(SpecProblem(f"env_values.{env}", f"must be a mapping of Helm values, not {type(vals).__name__}"))
+            probs.append(
+                SpecProblem(
+                    f"env_values.{env}", f"must be a mapping of Helm values, not {type(vals).__name__}"
+                )
+            )
         else:
             out[str(env)] = vals
     return out
@@ -317,7 +343,9 @@ def parse_creates(value: Any, probs: Problems) -> list[str]:
     out: list[str] = []
     for kind in value:
         if not isinstance(kind, str) or not KIND.match(kind):
-            probs.append(SpecProblem("creates", f"'{kind}' is not a Kubernetes kind (CamelCase, e.g. Certificate)"))
+            probs.append(
+                SpecProblem("creates", f"'{kind}' is not a Kubernetes kind (CamelCase, e.g. Certificate)")
+            )
         elif kind not in out:
             out.append(kind)
     return out
@@ -381,7 +409,11 @@ def parse(data: Any) -> ComponentSpec:
     if (p := dns1123_problem(name, "name")) is not None:
         probs.append(SpecProblem("name", p))
     elif len(spec.name) > 63 - len(MONITORING_SUFFIX) and _monitoring_requested(data.get("monitoring")):
-        probs.append(SpecProblem("name", f"'{spec.name}{MONITORING_SUFFIX}' would exceed 63 characters; shorten the name"))
+        probs.append(
+            SpecProblem(
+                "name", f"'{spec.name}{MONITORING_SUFFIX}' would exceed 63 characters; shorten the name"
+            )
+        )
 
     if "namespace" in data and data["namespace"] is not None:
         spec.namespace = str(data["namespace"])
@@ -430,7 +462,9 @@ def _parse_chart(chart: Any, spec: ComponentSpec) -> None:
     if isinstance(repo, str):
         repo = {"url": repo}
     if repo is None:
-        probs.append(SpecProblem("chart.repository", "is required: {name, url} with an https:// or oci:// url"))
+        probs.append(
+            SpecProblem("chart.repository", "is required: {name, url} with an https:// or oci:// url")
+        )
         return
     if not isinstance(repo, dict):
         probs.append(SpecProblem("chart.repository", "must be a mapping {name, url} or a URL"))
@@ -450,20 +484,28 @@ def load_text(text: str, file: str = "spec") -> ComponentSpec:
         e = errors[0]
         raise UserError(e.message, file=e.file, line=e.line)
     if len(docs) > 1:
-        raise UserError("holds more than one YAML document; a spec is one mapping", file=file, line=docs[1].line)
+        raise UserError(
+            "holds more than one YAML document; a spec is one mapping", file=file, line=docs[1].line
+        )
     spec = parse(docs[0].data if docs else None)
     spec.problems[:] = locate_problems(spec.problems, text, file, docs[0].line if docs else 1)
     return spec
 
 
-def locate_problems(problems: list[SpecProblem], text: str, file: str, first_line: int = 1) -> list[SpecProblem]:
+def locate_problems(
+    problems: list[SpecProblem], text: str, file: str, first_line: int = 1
+) -> list[SpecProblem]:
     """``problems`` with the file and the line of their key in ``text`` (a list item or a derived
     key points at its parent; a problem with no key at the document's first line)."""
     if not problems:
         return problems
     lines = text.splitlines()
     return [
-        dataclasses.replace(problem, file=file, line=yamlio.key_line(lines, problem.key.split(".") if problem.key else (), first_line))
+        dataclasses.replace(
+            problem,
+            file=file,
+            line=yamlio.key_line(lines, problem.key.split(".") if problem.key else (), first_line),
+        )
         for problem in problems
     ]
 
@@ -514,11 +556,22 @@ class EditSpec:
     problems: list[SpecProblem] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not any((
-            self.chart_name, self.chart_version, self.repository_url, self.values, self.env_values,
-            self.timeout is not UNSET, self.webhook is not None, self.creates, self.service_monitor is not None,
-            self.prometheus_rule is not None, self.add_deps, self.remove_deps,
-        ))
+        return not any(
+            (
+                self.chart_name,
+                self.chart_version,
+                self.repository_url,
+                self.values,
+                self.env_values,
+                self.timeout is not UNSET,
+                self.webhook is not None,
+                self.creates,
+                self.service_monitor is not None,
+                self.prometheus_rule is not None,
+                self.add_deps,
+                self.remove_deps,
+            )
+        )
 
 
 def parse_edit(data: Any, component: str | None = None) -> EditSpec:
@@ -534,8 +587,13 @@ def parse_edit(data: Any, component: str | None = None) -> EditSpec:
     unknown_keys(data, EDIT_KEYS, "", probs)
     for key in IMMUTABLE:
         if key in data and not (key == "name" and data[key] == component):
-            probs.append(SpecProblem(key, "cannot change with edit; create a new component with `infra-tui new` and move the "
-                                          "settings over instead"))
+            probs.append(
+                SpecProblem(
+                    key,
+                    "cannot change with edit; create a new component with `infra-tui new` and move the "
+                    "settings over instead",
+                )
+            )
     if data.get("release") is not None:
         e.release = str(data["release"])
     if data.get("envs") is not None:
@@ -556,8 +614,13 @@ def parse_edit(data: Any, component: str | None = None) -> EditSpec:
             if isinstance(repo, dict):
                 unknown_keys(repo, REPOSITORY_KEYS, "chart.repository.", probs)
                 if "name" in repo:
-                    probs.append(SpecProblem("chart.repository.name", "cannot change with edit (the HelmRepository is shared by name); "
-                                                                      "change the url instead"))
+                    probs.append(
+                        SpecProblem(
+                            "chart.repository.name",
+                            "cannot change with edit (the HelmRepository is shared by name); "
+                            "change the url instead",
+                        )
+                    )
                 if repo.get("url") is not None:
                     e.repository_url = parse_repository_url(repo["url"], probs) or None
             elif repo is not None:

@@ -48,11 +48,16 @@ def _modified_note(plan: ChangePlan, path: str, before: str | None) -> str:
     changed = [n for n in names if n not in added]
     parts = []
     if added:
-        parts.append(("Added Flux Kustomization " if len(added) == 1 else "Added Flux Kustomizations ")
-                     + ", ".join(f"`{n}`" for n in added) + " with dependencies")
+        parts.append(
+            ("Added Flux Kustomization " if len(added) == 1 else "Added Flux Kustomizations ")
+            + ", ".join(f"`{n}`" for n in added)
+            + " with dependencies"
+        )
     if changed:
-        parts.append(("Changed Flux Kustomization " if len(changed) == 1 else "Changed Flux Kustomizations ")
-                     + ", ".join(f"`{n}`" for n in changed))
+        parts.append(
+            ("Changed Flux Kustomization " if len(changed) == 1 else "Changed Flux Kustomizations ")
+            + ", ".join(f"`{n}`" for n in changed)
+        )
     return "; ".join(parts)
 
 
@@ -64,11 +69,19 @@ def _is_new(plan: ChangePlan, p: Placement) -> bool:
 def recreate_lines(plan: ChangePlan) -> list[str]:
     """YES with the reason and the brief's block, or NO and why not."""
     if plan.recreate_required:
-        return [f"- YES: {plan.recreate_reason or 'structural change to a deployed component'}", "", "```", RECREATE_BLOCK, "```"]
+        return [
+            f"- YES: {plan.recreate_reason or 'structural change to a deployed component'}",
+            "",
+            "```",
+            RECREATE_BLOCK,
+            "```",
+        ]
     new = list(dict.fromkeys(p.name for p in plan.placement if _is_new(plan, p)))
     if new and len(new) == len({p.name for p in plan.placement}):
         why = (
-            "this plan only adds new Kustomizations (" + ", ".join(new) + "); nothing already deployed changes its "
+            "this plan only adds new Kustomizations ("
+            + ", ".join(new)
+            + "); nothing already deployed changes its "
             "order or content, so Flux reconciles them on the running cluster"
         )
     else:
@@ -93,15 +106,21 @@ def validation_lines(plan: ChangePlan) -> list[str]:
     for r in v.results:
         comp = r.component
         build = r.build
-        out.append(f"- Kustomize build `{comp}`: {PASS if build == 'pass' else FAIL}" + (
-            f" ({r.detail})" if build != "pass" and r.detail else ""))
+        out.append(
+            f"- Kustomize build `{comp}`: {PASS if build == 'pass' else FAIL}"
+            + (f" ({r.detail})" if build != "pass" and r.detail else "")
+        )
         dry = r.dry_run
         label = {
-            "pass": PASS, "fail": FAIL, "skipped": SKIP,
+            "pass": PASS,
+            "fail": FAIL,
+            "skipped": SKIP,
             "expected-missing-crd": f"{PASS} (CRD not installed yet; a dependency provides it)",
         }.get(str(dry), str(dry))
-        out.append(f"- YAML syntax / dry-run `{comp}`: {label}" + (
-            f" ({r.detail})" if dry == "fail" and r.detail else ""))
+        out.append(
+            f"- YAML syntax / dry-run `{comp}`: {label}"
+            + (f" ({r.detail})" if dry == "fail" and r.detail else "")
+        )
     return out or [f"- {SKIP}: nothing to validate"]
 
 
@@ -130,7 +149,9 @@ def to_markdown(plan: ChangePlan) -> str:
         lines += ["", "### Files Deleted"] + [f"- `{p}`" for p in deleted(plan)]
     lines += ["", "### Bootstrap Layer Placement"]
     envs = {p.env for p in plan.placement}
-    lines += [f"- {placement_line(p, len(envs) > 1)}" for p in plan.placement] or ["- no Kustomization added or changed"]
+    lines += [f"- {placement_line(p, len(envs) > 1)}" for p in plan.placement] or [
+        "- no Kustomization added or changed"
+    ]
     inferred = [(p, dep, why) for p in plan.placement for dep, why in p.inferred.items()]
     seen: set[tuple[str, str]] = set()
     for p, dep, why in inferred:
@@ -154,7 +175,13 @@ def to_dict(plan: ChangePlan) -> dict[str, Any]:
         "modified": modified(plan),
         "deleted": deleted(plan),
         "placement": [
-            {"name": p.name, "layer": p.layer, "dependsOn": list(p.depends_on), "env": p.env, "inferred": dict(p.inferred)}
+            {
+                "name": p.name,
+                "layer": p.layer,
+                "dependsOn": list(p.depends_on),
+                "env": p.env,
+                "inferred": dict(p.inferred),
+            }
             for p in plan.placement
         ],
         "assumptions": list(plan.assumptions),

@@ -21,8 +21,13 @@ class NotRegularFile(OSError):
 
     def __init__(self, path: str, mode: int):
         kind = (
-            "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a folder" if stat.S_ISDIR(mode) else "a device"
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a folder"
+            if stat.S_ISDIR(mode)
+            else "a device"
         )
         super().__init__(f"not a regular file ({kind})")
         self.kind = kind

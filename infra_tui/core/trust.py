@@ -262,5 +262,8 @@ def merge(base: Settings, top: Settings) -> Settings:
         else:
             rules[key] = value
     return dataclasses.replace(
-        top, clusters=clusters, rules=rules, kubernetes_version=top.kubernetes_version or base.kubernetes_version
+        top,
+        clusters=clusters,
+        rules=rules,
+        kubernetes_version=top.kubernetes_version or base.kubernetes_version,
     )

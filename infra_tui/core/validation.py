@@ -287,7 +287,9 @@ def classify_kubectl_error(
             kind, version, name = m["kind"], m["version"], m["name"] or ""
             file, lineno = locate.get((kind, name), (None, None))
             issues.append(
-                classify_missing_crd(kind, version, ancestors_list, table, file=file, line=lineno, self_id=self_id)
+                classify_missing_crd(
+                    kind, version, ancestors_list, table, file=file, line=lineno, self_id=self_id
+                )
             )
             continue
         m = _INVALID.search(line)

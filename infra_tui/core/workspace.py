@@ -82,7 +82,7 @@ def append_documents(before: str | None, bodies: list[str]) -> tuple[str, list[i
     for body in bodies:
         mdf.append(body)
     after = str(mdf)
-    new_chunks = mdf.chunks[len(mdf.chunks) - len(bodies):]
+    new_chunks = mdf.chunks[len(mdf.chunks) - len(bodies) :]
     starts = [c.first_content_line() for c in new_chunks]
     if not text.strip():
         return after, starts, 0
@@ -90,7 +90,6 @@ def append_documents(before: str | None, bodies: list[str]) -> tuple[str, list[i
     m = _MARKER.search(text)
     leading = 1 if m is None or m.start() > 0 else 0  # text before the first marker is a chunk of its own
     return after, starts, markers + leading
-
 
 
 class FileDeletion(FileChange):
@@ -290,7 +289,11 @@ class Workspace:
             if not isinstance(parent, dict) or k not in parent:
                 return False
             parent = parent[k]
-        if not isinstance(parent, CommentedMap) or keys[-1] not in parent or isinstance(parent[keys[-1]], (dict, list)):
+        if (
+            not isinstance(parent, CommentedMap)
+            or keys[-1] not in parent
+            or isinstance(parent[keys[-1]], (dict, list))
+        ):
             return False
         line_no, col = parent.lc.value(keys[-1])
         lines = chunk.body.splitlines(keepends=True)
@@ -329,7 +332,6 @@ def merge_patch(target: Any, patch: dict[str, Any]) -> None:
             target[key] = to_commented(value)
 
 
-
 # --------------------------------------------------------------------------- edits on the repo's documents
 
 
@@ -342,8 +344,11 @@ def find_kustomization_doc(ws: Workspace, ks: FluxKustomization) -> int:
             d = yamlio.load_one(c.body)
         except Exception:  # a document that does not parse is not it
             continue
-        if repo_mod.is_flux_kustomization(d) and (d.get("metadata") or {}).get("name") == ks.name and (
-            (d.get("metadata") or {}).get("namespace") or ks.namespace) == ks.namespace:
+        if (
+            repo_mod.is_flux_kustomization(d)
+            and (d.get("metadata") or {}).get("name") == ks.name
+            and ((d.get("metadata") or {}).get("namespace") or ks.namespace) == ks.namespace
+        ):
             return i
     raise KeyError(ks.id)
 
@@ -357,7 +362,12 @@ def add_dependency(ws: Workspace, ks: FluxKustomization, target: FluxKustomizati
         if not isinstance(deps, list):
             deps = CommentedSeq()
             spec.insert(0, "dependsOn", deps)
-        if any(isinstance(x, dict) and x.get("name") == target.name and (x.get("namespace") or ks.namespace) == target.namespace for x in deps):
+        if any(
+            isinstance(x, dict)
+            and x.get("name") == target.name
+            and (x.get("namespace") or ks.namespace) == target.namespace
+            for x in deps
+        ):
             return
         entry = CommentedMap(name=target.name)
         if target.namespace != ks.namespace:
@@ -377,7 +387,10 @@ def remove_dependency(ws: Workspace, ks: FluxKustomization, target_id: str) -> N
         if not isinstance(deps, list):
             return
         for i, x in reversed(list(enumerate(deps))):
-            if isinstance(x, dict) and ks_id(str(x.get("namespace") or ks.namespace), str(x.get("name"))) == target_id:
+            if (
+                isinstance(x, dict)
+                and ks_id(str(x.get("namespace") or ks.namespace), str(x.get("name"))) == target_id
+            ):
                 del deps[i]
         if not deps:
             del d["spec"]["dependsOn"]
@@ -414,7 +427,9 @@ def component_from_workspace(ws: Workspace, folder: str, name: str) -> Component
     return comp
 
 
-def kustomization_resources(ws: Workspace, folder: str, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+def kustomization_resources(
+    ws: Workspace, folder: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> None:
     path = f"{folder}/kustomization.yaml"
 
     def fn(d: Any) -> None:
@@ -451,8 +466,15 @@ def deps_in_workspace(ws: Workspace, ks: FluxKustomization) -> list[str]:
         return []
     data = yamlio.load_one(ws.chunks(ks.file)[idx].body)
     probs: list[Problem] = []
-    k = repo_mod.parse_flux_kustomization(data, file=ks.file, line=ks.line, env=ks.env, default_namespace=ks.namespace,
-                                          doc_index=idx, problems=probs)
+    k = repo_mod.parse_flux_kustomization(
+        data,
+        file=ks.file,
+        line=ks.line,
+        env=ks.env,
+        default_namespace=ks.namespace,
+        doc_index=idx,
+        problems=probs,
+    )
     return k.depends_on_ids if k else []
 
 
@@ -471,7 +493,12 @@ def merge_env_patch(d: Any, name: str, ns: str, values: dict[str, Any]) -> None:
         patches = spec["patches"] = CommentedSeq()
     for p in patches:
         target = p.get("target") if isinstance(p, dict) else None
-        if isinstance(target, dict) and target.get("kind") == "HelmRelease" and target.get("name") in (name, None) and isinstance(p.get("patch"), str):
+        if (
+            isinstance(target, dict)
+            and target.get("kind") == "HelmRelease"
+            and target.get("name") in (name, None)
+            and isinstance(p.get("patch"), str)
+        ):
             doc = yamlio.load_one(str(p["patch"]))
             if isinstance(doc, dict) and not isinstance(doc, list):
                 cm = to_commented(doc)
@@ -483,7 +510,6 @@ def merge_env_patch(d: Any, name: str, ns: str, values: dict[str, Any]) -> None:
                 return
     target, text = helm_release_patch(name, ns, {k: v for k, v in values.items() if v is not None})
     patches.append(to_commented({"patch": LiteralScalarString(text), "target": target}))
-
 
 
 # --------------------------------------------------------------------------- the repo as it would be
@@ -503,7 +529,11 @@ def env_after(ws: Workspace, env: Env) -> Env:
         files_done.add(k.file)
         kss.extend(kustomizations_of(ws, k.file, env.name))
     for path in changed:  # a file of this env that had no Kustomization before
-        if path.startswith(f"clusters/{env.name}/") and path not in files_done and path not in {k.file for k in env.kustomizations}:
+        if (
+            path.startswith(f"clusters/{env.name}/")
+            and path not in files_done
+            and path not in {k.file for k in env.kustomizations}
+        ):
             kss.extend(kustomizations_of(ws, path, env.name))
     return Env(env.name, kss, list(env.files), set(env.helmrelease_ids))
 
@@ -516,9 +546,16 @@ def kustomizations_of(ws: Workspace, path: str, env: str) -> list[FluxKustomizat
     lines = text.splitlines()
     for d in docs:
         if repo_mod.is_flux_kustomization(d.data):
-            k = repo_mod.parse_flux_kustomization(d.data, file=path, line=d.line, env=env, default_namespace=FLUX_NS,
-                                                  doc_index=d.index, lines=lines, problems=probs)
+            k = repo_mod.parse_flux_kustomization(
+                d.data,
+                file=path,
+                line=d.line,
+                env=env,
+                default_namespace=FLUX_NS,
+                doc_index=d.index,
+                lines=lines,
+                problems=probs,
+            )
             if k:
                 out.append(k)
     return out
-

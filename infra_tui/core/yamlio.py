@@ -145,10 +145,16 @@ def check_aliases(root: yaml.Node, budget: int = ALIAS_BUDGET) -> None:
         if known is not None:  # reached again: through an alias
             extra += known
             if extra > budget:
-                raise YamlRefused("alias expansion too large (anchor at line {0}); write the values out or drop the aliases", [node.start_mark.line])
+                raise YamlRefused(
+                    "alias expansion too large (anchor at line {0}); write the values out or drop the aliases",
+                    [node.start_mark.line],
+                )
             return known
         if key in open_nodes:
-            raise YamlRefused("alias expansion too large: the anchor at line {0} is used inside itself (a recursive alias); remove that alias", [node.start_mark.line])
+            raise YamlRefused(
+                "alias expansion too large: the anchor at line {0} is used inside itself (a recursive alias); remove that alias",
+                [node.start_mark.line],
+            )
         total = 1
         if isinstance(node, yaml.MappingNode):
             open_nodes.add(key)
@@ -166,14 +172,19 @@ def check_aliases(root: yaml.Node, budget: int = ALIAS_BUDGET) -> None:
     try:
         size(root)
     except RecursionError:
-        raise YamlRefused("nested too deeply (from line {0}); flatten the document", [root.start_mark.line]) from None
+        raise YamlRefused(
+            "nested too deeply (from line {0}); flatten the document", [root.start_mark.line]
+        ) from None
 
 
 def _construct_document(node: yaml.Node, loader: Any) -> Any:
     try:
         return _construct(node, loader)
     except RecursionError:
-        raise YamlRefused("nested too deeply (from line {0}); flatten the document", [node.start_mark.line]) from None
+        raise YamlRefused(
+            "nested too deeply (from line {0}); flatten the document", [node.start_mark.line]
+        ) from None
+
 
 # A document marker: `---` at column 0, alone or followed by a space/comment/tag.
 _DOC_MARKER = re.compile(r"^---(?:[ \t].*)?$")
@@ -385,7 +396,9 @@ def _load_documents_one_by_one(text: str, file: str) -> tuple[list[LoadedDocumen
             continue
         except yaml.YAMLError as exc:
             errors.append(
-                YamlError(file, _error_line(exc, chunk), f"invalid YAML: {_error_text(exc)}; fix the syntax there")
+                YamlError(
+                    file, _error_line(exc, chunk), f"invalid YAML: {_error_text(exc)}; fix the syntax there"
+                )
             )
             continue
         if data is None:
@@ -587,8 +600,10 @@ class MultiDocFile:
         """
         if self.chunks and not self.chunks[-1].text.endswith("\n") and self.chunks[-1].text:
             last = self.chunks[-1]
-            self.chunks[-1] = Chunk(last.marker, last.body + "\n", last.start_line) if last.body else Chunk(
-                last.marker + "\n", last.body, last.start_line
+            self.chunks[-1] = (
+                Chunk(last.marker, last.body + "\n", last.start_line)
+                if last.body
+                else Chunk(last.marker + "\n", last.body, last.start_line)
             )
         text = str(self)
         start = text.count("\n") + 1
@@ -614,7 +629,9 @@ def _trailing_comment_block(body: str) -> str:
 # --------------------------------------------------------------------------- where a key is
 
 
-def key_line(lines: Sequence[str], path: Iterable[str | int], start: int = 1, *, in_order: bool = False) -> int:
+def key_line(
+    lines: Sequence[str], path: Iterable[str | int], start: int = 1, *, in_order: bool = False
+) -> int:
     """1-based line of the deepest key of ``path`` that the document starting at line ``start`` of
     ``lines`` has: ``("spec", "values", "serviceMonitor")``, ints for sequence items
     (``("spec", "containers", 0, "image")``). ``start`` when it has none of them.

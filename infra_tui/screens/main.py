@@ -26,7 +26,9 @@ class MainScreen(Screen):
         # Start with the breakpoint class of the terminal's width: set on the first Resize
         # instead, it restyles every widget once more before the first frame (~40 ms).
         width = self.app.size.width
-        super().__init__(classes=max((b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0]), default=(0, ""))[1])
+        super().__init__(
+            classes=max((b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0]), default=(0, ""))[1]
+        )
         self.hint = hint
         self.demo = demo
         self.autoplay = autoplay

@@ -32,10 +32,16 @@ class WriteConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"Write {len(self.plan.files)} files to {self.root.name}/ ?", classes="dialog--title")
-            lines = [f"+ {p}  (new)" for p in self.plan.created] + [f"~ {p}  (modified)" for p in self.plan.modified]
+            lines = [f"+ {p}  (new)" for p in self.plan.created] + [
+                f"~ {p}  (modified)" for p in self.plan.modified
+            ]
             yield VerticalScroll(Static("\n".join(lines), markup=False), classes="dialog--body")
             if self.plan.recreate_required:
-                yield Static(f"CLUSTER RECREATE REQUIRED: {self.plan.recreate_reason}", classes="dialog--warning", markup=False)
+                yield Static(
+                    f"CLUSTER RECREATE REQUIRED: {self.plan.recreate_reason}",
+                    classes="dialog--warning",
+                    markup=False,
+                )
             with Horizontal(classes="dialog--buttons"):
                 yield Button("Write  y", id="confirm", variant="success")
                 yield Button("Cancel  esc", id="cancel", variant="default")

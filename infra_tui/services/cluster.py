@@ -594,7 +594,9 @@ def watch_source(
     request = request or WatchRequest()
     settings = load_settings(root)
     cluster = settings.cluster(env).override(**request.overrides)
-    untrusted = trust.notice(settings, env, overridden=[k for k, v in request.overrides.items() if v is not None])
+    untrusted = trust.notice(
+        settings, env, overridden=[k for k, v in request.overrides.items() if v is not None]
+    )
     if not cluster.host:
         return None, cluster.poll_interval, untrusted
     source = ssh_source(

@@ -42,7 +42,11 @@ STRATEGIES = ("offline", "local", "ssh")
 NOT_CLUSTER_OBJECTS = frozenset({"kustomize.config.k8s.io"})  # kustomization.yaml, Component
 SUBSTITUTION = re.compile(r"\$\{[^}]+\}")  # Flux postBuild variables, substituted after the build
 MAX_ERRORS_PER_DOC = 8
-def validator_for(api_version: str, kind: str, minor: str = k8s_schemas.DEFAULT_KUBERNETES_VERSION) -> tuple[Any, str]:
+
+
+def validator_for(
+    api_version: str, kind: str, minor: str = k8s_schemas.DEFAULT_KUBERNETES_VERSION
+) -> tuple[Any, str]:
     """A cached validator for (apiVersion, kind) and where its schema came from (``k8s_schemas``)."""
     return k8s_schemas.validator_for(api_version, kind, minor)
 
@@ -207,7 +211,9 @@ def validate_documents(
                 issue = v.classify_missing_crd(kind, api_version, ancestors, table, file=doc.file,
                                                line=doc.line, self_id=self_id)  # fmt: skip
                 if issue.fails or validator_for(api_version, kind, minor)[0] is None:
-                    result.issues.append(issue)  # missing; or expected: its schema arrives with the dependency
+                    result.issues.append(
+                        issue
+                    )  # missing; or expected: its schema arrives with the dependency
                     continue
         problems, source = k8s_schemas.check_object(doc.data, minor)
         if source == "none":
@@ -226,7 +232,9 @@ def validate_documents(
                                          field_line(doc, p.path)))  # fmt: skip
             shown += 1
     if unchecked:
-        result.notes.append(f"no schema for {', '.join(sorted(unchecked))}: metadata checked, the rest not offline")
+        result.notes.append(
+            f"no schema for {', '.join(sorted(unchecked))}: metadata checked, the rest not offline"
+        )
     if ancestors is None and any(d.api_version.rpartition("/")[0] not in k8s_schemas.builtin_groups(minor)
                                  for d in docs if isinstance(d.data, dict)):  # fmt: skip
         result.notes.append("dependencies unknown: CRD providers not checked")
@@ -244,7 +252,11 @@ def duplicate_key_issues(root: Path, files: Iterable[str]) -> list[v.Issue]:
 
 
 def check_build(
-    root: Path, built: kustomize.BuildResult, build_dir: str, target: v.Target, docs: Sequence[SourceDoc],
+    root: Path,
+    built: kustomize.BuildResult,
+    build_dir: str,
+    target: v.Target,
+    docs: Sequence[SourceDoc],
     options: Options,
 ) -> OfflineResult:
     """The offline check of a successful build: every rendered object, placed on its source."""
@@ -287,7 +299,9 @@ class KubectlTransport(Protocol):
     ``async run(argv, *, stdin, timeout) -> Result`` with ``argv`` starting with the remote kubectl.
     An object with ``async run_kubectl(args, stdin) -> Result`` works too."""
 
-    async def run(self, argv: list[str], *, stdin: bytes | None = None, timeout: float | None = 30.0) -> Any: ...
+    async def run(
+        self, argv: list[str], *, stdin: bytes | None = None, timeout: float | None = 30.0
+    ) -> Any: ...
 
 
 @dataclass
@@ -326,12 +340,16 @@ async def local_context(kubectl: str, timeout: float = 5.0) -> tuple[bool, str]:
     return True, name
 
 
-def _outcome(result: Any, ancestor_ids: Iterable[str], table: Any, locate: Any, self_id: str | None) -> ClusterOutcome:
+def _outcome(
+    result: Any, ancestor_ids: Iterable[str], table: Any, locate: Any, self_id: str | None
+) -> ClusterOutcome:
     if getattr(result, "timed_out", False):
         return ClusterOutcome("fail", [v.Issue(v.CLUSTER, "kubectl dry-run timed out")])
     if result.returncode == 0:
         return ClusterOutcome("pass")
-    state, issues = v.classify_kubectl_error(result.stderr, ancestor_ids, table, locate=locate, self_id=self_id)
+    state, issues = v.classify_kubectl_error(
+        result.stderr, ancestor_ids, table, locate=locate, self_id=self_id
+    )
     if not issues:
         first = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[0]
         issues = [v.Issue(v.CLUSTER, first)]
@@ -374,14 +392,18 @@ async def dry_run_ssh(
 ) -> ClusterOutcome:
     """The same through the SSH transport, manifests on stdin."""
     if transport is None:
-        return ClusterOutcome("skipped", notes=["ssh dry-run skipped: no cluster host configured (--host or .infra-tui.yaml)"])
+        return ClusterOutcome(
+            "skipped", notes=["ssh dry-run skipped: no cluster host configured (--host or .infra-tui.yaml)"]
+        )
     args = ["apply", f"--dry-run={mode}", "-f", "-"]
     assert_dry_run(args)
     try:
         if hasattr(transport, "run_kubectl"):
             result = await transport.run_kubectl(args, manifests.encode())
         else:
-            result = await transport.run([*remote_kubectl.split(), *args], stdin=manifests.encode(), timeout=timeout)
+            result = await transport.run(
+                [*remote_kubectl.split(), *args], stdin=manifests.encode(), timeout=timeout
+            )
     except SSH_SETUP_ERRORS:
         raise  # a changed host key (possible man-in-the-middle), a refused login or command: bad setup
     except Exception as exc:  # timeout, lost connection: the check did not run, so it failed
@@ -456,12 +478,16 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
         kw = dict(ancestor_ids=ancestors or (), crd_providers=options.crd_providers,
                   locate=locator(docs), self_id=target.ks_id)  # fmt: skip
         if options.strategy == "local":
-            out = await dry_run_local(built.manifests, kubectl=options.kubectl, timeout=options.dry_run_timeout, **kw)
+            out = await dry_run_local(
+                built.manifests, kubectl=options.kubectl, timeout=options.dry_run_timeout, **kw
+            )
         elif options.strategy == "ssh":
             out = await dry_run_ssh(built.manifests, options.transport, remote_kubectl=options.remote_kubectl,
                                     timeout=options.dry_run_timeout, **kw)  # fmt: skip
         else:
-            raise ValueError(f"unknown dry-run strategy {options.strategy!r}; use one of {', '.join(STRATEGIES)}")
+            raise ValueError(
+                f"unknown dry-run strategy {options.strategy!r}; use one of {', '.join(STRATEGIES)}"
+            )
         issues.extend(out.issues)
         result.notes.extend(out.notes)
         result.dry_run = "fail" if syntax else out.state
@@ -471,7 +497,9 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
 
 
 async def _plain_build(root: Path, component: str, options: Options) -> tuple[kustomize.BuildResult, str]:
-    built = await kustomize.build(root / component, argv=options.kustomize_argv, timeout=options.build_timeout)
+    built = await kustomize.build(
+        root / component, argv=options.kustomize_argv, timeout=options.build_timeout
+    )
     return built, str(root / component)
 
 

@@ -92,7 +92,9 @@ async def build(folder: Path | str, *, argv: list[str] | None = None, timeout: f
     return BuildResult(res.ok, res.stdout, stderr, res.elapsed, res.timed_out)
 
 
-def render_scratch(repo_root: Path | str, plan_files: dict[str, str], *, into: Path | str | None = None) -> Path:
+def render_scratch(
+    repo_root: Path | str, plan_files: dict[str, str], *, into: Path | str | None = None
+) -> Path:
     """A scratch copy of the repo's manifests with the plan's files written into it.
 
     Copies ``namespaces/`` and ``clusters/`` (hard links where the filesystem allows, so a large
@@ -113,7 +115,9 @@ def render_scratch(repo_root: Path | str, plan_files: dict[str, str], *, into: P
 
     for top in SCRATCH_DIRS:
         if (root / top).is_dir():
-            shutil.copytree(root / top, dest / top, ignore=SCRATCH_IGNORE, copy_function=copy, dirs_exist_ok=True)
+            shutil.copytree(
+                root / top, dest / top, ignore=SCRATCH_IGNORE, copy_function=copy, dirs_exist_ok=True
+            )
     for rel, text in plan_files.items():
         rel_path = Path(rel)
         if rel_path.is_absolute() or ".." in rel_path.parts:
@@ -124,7 +128,6 @@ def render_scratch(repo_root: Path | str, plan_files: dict[str, str], *, into: P
             target.unlink()  # break a hard link: never write through to the user's file
         target.write_text(text)
     return dest
-
 
 
 @contextlib.asynccontextmanager

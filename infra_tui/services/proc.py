@@ -198,9 +198,7 @@ async def run_command(cmd: Command) -> Result:
     if timed_out:
         # The group is dead, so the pipes reach EOF: collect what is left without waiting long.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.gather(_drain(proc.stdout, out), _drain(proc.stderr, err)), 1.0
-            )
+            await asyncio.wait_for(asyncio.gather(_drain(proc.stdout, out), _drain(proc.stderr, err)), 1.0)
     return Result(
         argv=argv,
         returncode=proc.returncode,

@@ -37,8 +37,14 @@ class SimClock:
     ``rate`` is simulated seconds per real second at x1. ``end``: the clock stops there.
     """
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic, *, rate: float = DEFAULT_RATE,
-                 speed: float = 1.0, end: float | None = None):
+    def __init__(
+        self,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        rate: float = DEFAULT_RATE,
+        speed: float = 1.0,
+        end: float | None = None,
+    ):
         self._mono = monotonic
         self.rate = rate
         self._speed = _nearest_speed(speed)

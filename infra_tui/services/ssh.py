@@ -71,7 +71,9 @@ class SshTimeout(SshError):
 # ------------------------------------------------------------------ the allow-list
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1123_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 CONTEXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:/-]{0,252}$")
 DURATION = re.compile(r"^\d+(ms|s|m|h)?$")
 KUBECTL_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)*/?kubectl$")
@@ -393,7 +395,9 @@ class SshTransport:
         env = {**os.environ, "SSHPASS": self.target.password}
         return Command([self._sshpass, "-e", *ssh_argv], stdin=stdin, timeout=timeout, env=env)
 
-    async def run(self, argv: list[str], *, stdin: bytes | None = None, timeout: float | None = 30.0) -> Result:
+    async def run(
+        self, argv: list[str], *, stdin: bytes | None = None, timeout: float | None = 30.0
+    ) -> Result:
         """Run an allow-listed command remotely. A remote non-zero exit comes back as the ``Result``;
         transport failures raise an ``SshError`` subclass with a one-line message."""
         check_allowed(argv)  # before anything is started or sent
@@ -443,8 +447,10 @@ class SshTransport:
                 f"possible man-in-the-middle; verify the host, then fix the entry (ssh-keygen -R '[{t.host}]:{t.port or 22}'); "
                 "a changed key is never accepted automatically"
             )
-        if (password and rc == SSHPASS_HOST_KEY_UNKNOWN) or "host key verification failed" in low or (
-            "no " in low and "host key is known" in low
+        if (
+            (password and rc == SSHPASS_HOST_KEY_UNKNOWN)
+            or "host key verification failed" in low
+            or ("no " in low and "host key is known" in low)
         ):
             raise HostKeyError(
                 f"host key for {t.host_port} is not in known_hosts {self._known_hosts_shown()}; "
@@ -467,8 +473,12 @@ class SshTransport:
         if any(s in low for s in ("no route to host", "network is unreachable")):
             raise ConnectError(f"no route to {t.host_port}; check the network")
         last = next((line.strip() for line in reversed(err.splitlines()) if line.strip()), "")
-        if rc is None or any(s in low for s in ("closed by", "reset by", "broken pipe", "mux_client", "killed by signal")):
-            raise ConnectionLost(f"connection to {t.host_port} was lost ({last or 'no message'}); the next poll reconnects")
+        if rc is None or any(
+            s in low for s in ("closed by", "reset by", "broken pipe", "mux_client", "killed by signal")
+        ):
+            raise ConnectionLost(
+                f"connection to {t.host_port} was lost ({last or 'no message'}); the next poll reconnects"
+            )
         raise SshError(f"ssh to {t.host_port} failed (exit {rc}): {last or 'no message'}")
 
     async def master_pid(self) -> int | None:

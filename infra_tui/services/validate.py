@@ -30,7 +30,9 @@ def affected_components(repo: Repo, plan: ChangePlan) -> list[str]:
         if parts[0] == "namespaces" and len(parts) >= 3:
             folder = "/".join(parts[:2])
         else:
-            folder = next((d for d in sorted(known, key=len, reverse=True) if change.path.startswith(d + "/")), None)
+            folder = next(
+                (d for d in sorted(known, key=len, reverse=True) if change.path.startswith(d + "/")), None
+            )
         if folder and folder not in dirs and getattr(change, "after", None) is not None:
             dirs.append(folder)
     return dirs
@@ -61,8 +63,14 @@ def plan_targets(repo: Repo, plan: ChangePlan, env: str | None = None) -> list[v
 
 
 async def validate_plan(
-    repo: Repo, plan: ChangePlan, *, env: str | None = None, strategy: str = "offline", jobs: int | None = None,
-    transport: Any = None, remote_kubectl: str = "kubectl",
+    repo: Repo,
+    plan: ChangePlan,
+    *,
+    env: str | None = None,
+    strategy: str = "offline",
+    jobs: int | None = None,
+    transport: Any = None,
+    remote_kubectl: str = "kubectl",
 ) -> AsyncIterator[v.ComponentResult]:
     """Yield one ``ComponentResult`` per affected component as soon as it is validated."""
     targets = await asyncio.to_thread(plan_targets, repo, plan, env)  # may read files: off the event loop
@@ -75,7 +83,9 @@ async def validate_plan(
         argv = kustomize.kustomize_argv()
     except kustomize.KustomizeNotFound as exc:
         for t in targets:
-            yield v.ComponentResult(t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy)
+            yield v.ComponentResult(
+                t.component, build="fail", dry_run="skipped", notes=[str(exc)], strategy=strategy
+            )
         return
     options = dryrun.Options(strategy=strategy, crd_providers=table, kustomize_argv=argv, transport=transport,
                              kubernetes_version=getattr(repo.settings, "kubernetes_version", None),
@@ -129,7 +139,9 @@ async def cluster_dry_run(repo: Repo, env: str | None = None, request: Any = Non
 __all__ = ["ClusterDryRun", "affected_components", "cluster_dry_run", "plan_targets", "validate_plan"]
 
 
-def validate_plan_sync(repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None) -> v.ValidationReport:
+def validate_plan_sync(
+    repo: Repo, plan: ChangePlan, *, env: str | None = None, jobs: int | None = None
+) -> v.ValidationReport:
     """Validate a plan from a command line, every component, sorted by component.
 
     Without kustomize or kubectl nothing can be built: no results, and ``skipped`` says why.
