@@ -218,18 +218,6 @@ async def type_component(
     await settle(pilot)
 
 
-def run_async(fn):
-    """Run an ``async def`` test with asyncio.run (the project has no asyncio pytest plugin)."""
-    import asyncio
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
-
-
 async def stable(pilot, tries: int = 30) -> None:
     """Wait until two screenshots 50 ms apart are identical (late layouts, scrollbar thumbs)."""
     last = None

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+# the real sshd on 127.0.0.1 (fixtures ``sshd`` and ``sshd_server``), for every test folder
+pytest_plugins = ["tests.sshd"]
+
 
 @pytest.fixture(autouse=True)
 def user_config_dir(tmp_path_factory, monkeypatch):

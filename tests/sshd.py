@@ -9,7 +9,7 @@ so polls stay cheap) logs its argv (``kubectl.log``), replays the status JSON fi
 ``apply --dry-run``.
 
 Fixtures: ``sshd_server`` (session) and ``sshd`` (per test: logs and controls reset). Import
-them into a test module with ``from tests.sshd import sshd, sshd_server  # noqa: F401``.
+them to every test module through ``pytest_plugins`` in tests/conftest.py.
 Where sshd is missing the tests skip with the reason, except under ``CI=true``: then they fail.
 Nothing here contacts any address but 127.0.0.1.
 """
