@@ -39,6 +39,7 @@ from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
 if TYPE_CHECKING:
     from infra_tui.core.settings import WatchRequest
+    from infra_tui.core.trust import RepoSettingsFile
     from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
@@ -259,7 +260,7 @@ class InfraApp(OrderedKeysApp[int]):
         else:
             self.call_from_thread(self.main.watch_cluster, self.root, self.env, self.cluster)
 
-    def _trust_decided(self, repo_file, trusted: bool | None) -> None:
+    def _trust_decided(self, repo_file: RepoSettingsFile, trusted: bool | None) -> None:
         if trusted:
             from infra_tui.core import trust
 
@@ -319,7 +320,10 @@ class InfraApp(OrderedKeysApp[int]):
         why = self.main.form.write_blocker
         if why is not None:
             return None, why
-        return self._preview_pane().preview.plan, ""
+        preview = self._preview_pane().preview
+        if preview is None:  # not once write_blocker passed (it needs the preview of these fields)
+            return None, PREVIEW_BUSY
+        return preview.plan, ""
 
     def action_write(self, waited: float = 0.0) -> None:
         if self.screen is not self.main:

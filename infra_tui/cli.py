@@ -11,7 +11,9 @@ import argparse
 import contextlib
 import importlib
 import sys
+from collections.abc import Iterable
 from types import ModuleType
+from typing import Any
 
 from infra_tui.errors import UserError
 
@@ -52,11 +54,13 @@ class _CommandParser(argparse.ArgumentParser):
     """A command's parser: imports the command's module and adds its arguments only when argparse
     hands it the command line, i.e. only for the command that runs."""
 
-    def __init__(self, *args, command: str | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, command: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._command = command
 
-    def parse_known_args(self, args=None, namespace=None):
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:  # Any: argparse's overloads return the namespace type passed in
         if self._command is not None:
             name, self._command = self._command, None
             module = _load(name)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from time import monotonic
+from typing import Any
 
 from textual import events
 from textual.app import App, ReturnType
@@ -41,7 +42,7 @@ YIELDS = 20
 class OrderedKeysApp(App[ReturnType]):
     """An App whose keys and pastes are routed strictly one after another."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_keys: deque[events.Key | events.Paste] = deque()
         self._key_in_flight: events.Key | events.Paste | None = None

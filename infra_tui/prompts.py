@@ -9,6 +9,7 @@ which the command turns into "no changes were made". ``input``/``output`` are fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import questionary
@@ -174,7 +175,7 @@ def ask_new_spec(
 
 def ask_edit_spec(
     repo: Repo, component: str, *, env: str | None = None, input: Any = None, output: Any = None
-):
+) -> spec_mod.EditSpec:
     """Ask what to change in ``component``, each question prefilled with what the repo has now.
     Only answers that differ from the repo go into the edit spec."""
     from infra_tui.core import edit as edit_mod
@@ -187,8 +188,8 @@ def ask_edit_spec(
     rules = scaffold.rules_for(repo)
     ks = target.kss.get(env or "") or next(iter(target.kss.values()))
     hr = target.hr.data if target.hr else {}
-    hr_spec = hr.get("spec") if isinstance(hr.get("spec"), dict) else {}
-    chart_spec = (
+    hr_spec: dict[str, Any] = hr["spec"] if isinstance(hr.get("spec"), dict) else {}
+    chart_spec: dict[str, Any] = (
         ((hr_spec.get("chart") or {}).get("spec") or {}) if isinstance(hr_spec.get("chart"), dict) else {}
     )
     data: dict[str, Any] = {}
@@ -220,8 +221,8 @@ def ask_edit_spec(
         data["webhook"] = webhook
     mon_dir = f"namespaces/{component}{rules.monitoring_suffix}"
     mon_comp = repo.components.get(mon_dir)
-    sm_now = bool(mon_comp) and any(r.kind == "ServiceMonitor" for r in mon_comp.resources)
-    pr_now = bool(mon_comp) and any(r.kind == "PrometheusRule" for r in mon_comp.resources)
+    sm_now = mon_comp is not None and any(r.kind == "ServiceMonitor" for r in mon_comp.resources)
+    pr_now = mon_comp is not None and any(r.kind == "PrometheusRule" for r in mon_comp.resources)
     sm = questionary.confirm(
         f"ServiceMonitor in {component}{rules.monitoring_suffix}?", default=sm_now, **kw
     ).unsafe_ask()
@@ -247,7 +248,7 @@ def ask_edit_spec(
     names = sorted({k.name for e in target.kss for k in repo.envs[e].kustomizations})
     current = [d.rsplit("/", 1)[-1] for d in ks.depends_on_ids]
 
-    def valid(candidates: list[str]):
+    def valid(candidates: list[str]) -> Callable[[str], bool | str]:
         def check(text: str) -> bool | str:
             for dep in _list(text):
                 if dep not in candidates:

@@ -65,7 +65,7 @@ class ClusterPanel(Vertical):
             "set clusters.<env>.host in .infra-tui.yaml to watch a real one.",
             id="cluster-status",
         )
-        table = DataTable(cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns("kustomization", "state", "age", "message")
         yield table
         yield Static("", id="cluster-detail")

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
@@ -164,7 +165,7 @@ class DependencyPicker(Vertical):
                 self.post_message(self.Changed(self))
 
     @on(SelectionList.SelectedChanged, "#deps-list")
-    def _toggled(self, event: SelectionList.SelectedChanged) -> None:
+    def _toggled(self, event: SelectionList.SelectedChanged[str]) -> None:
         event.stop()
         lst = event.selection_list
         shown = {lst.get_option_at_index(i).value for i in range(lst.option_count)}
@@ -236,7 +237,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
 
     # -- layout ------------------------------------------------------------------------
 
-    def _row(self, label: str, widget, error_id: str | None = None):
+    def _row(self, label: str, widget: Widget, error_id: str | None = None) -> ComposeResult:
         with Horizontal(classes="form--row"):
             yield Label(label, classes="form--label")
             yield widget
@@ -328,7 +329,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
 
     def reset(self) -> None:
         """Empty every field (after a write)."""
-        for inp in self.query(".form--row > Input"):
+        for inp in self.query(".form--row > Input").results(Input):
             inp.value = ""
         for box in self.query(Checkbox):
             box.value = False

@@ -369,7 +369,7 @@ class GraphView(ScrollView, can_focus=True):
     def watch_neighbourhood(self) -> None:
         self._relayout()
 
-    def watch_has_focus(self) -> None:
+    def watch_has_focus(self, _has_focus: bool) -> None:
         self.refresh()
 
     @property

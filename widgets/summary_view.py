@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -24,7 +25,7 @@ class SummaryView(VerticalScroll, can_focus=True):
         self.markdown: str = ""
         self._rendered = self.EMPTY
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         # the Markdown widget (and markdown-it) load on first show: not on the startup path
         yield Static(self.EMPTY, id="summary-placeholder")
 

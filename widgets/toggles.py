@@ -33,7 +33,7 @@ class OnOffCheckbox(Checkbox):
         return Content(ON if self.value else OFF)
 
 
-class OnOffSelectionList(SelectionList):
+class OnOffSelectionList(SelectionList[str]):
     """A SelectionList that shows ``[x]`` / ``[ ]`` per option when there is no colour."""
 
     def render_line(self, y: int) -> Strip:

@@ -52,7 +52,7 @@ class ValidationPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Validation runs in the background on every plan change.", id="validation-status")
-        table = DataTable(cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns("component", "check", "build", "dry-run", "time", "detail")
         yield table
 
@@ -117,7 +117,7 @@ class ValidationPanel(Vertical):
         status.update(f"{summary} · {cluster.strategy} dry-run: {failed} failed")
 
     @staticmethod
-    def _add_row(table: DataTable, result: ComponentResult) -> bool:
+    def _add_row(table: DataTable[str | Text], result: ComponentResult) -> bool:
         """One row, labelled with the check that made it (offline, ssh, local); True if it failed."""
         detail = "; ".join(str(i) for i in result.issues)[:200] or "; ".join(result.notes)[:200] or "ok"
         # Text cells: a detail quoting YAML or kubectl ("[...]") is not markup

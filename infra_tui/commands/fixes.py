@@ -9,9 +9,10 @@ import sys
 from infra_tui.commands.new import emit
 from infra_tui.core import fix as fix_mod
 from infra_tui.core.model import Repo
+from infra_tui.core.rules import Finding
 
 
-def run_fix(args: argparse.Namespace, repo: Repo, env_name: str, findings: list) -> int:
+def run_fix(args: argparse.Namespace, repo: Repo, env_name: str, findings: list[Finding]) -> int:
     plan = fix_mod.plan_fixes(repo, findings, env_name)
     fixable = [f for f in findings if f.fixable]
     by_hand = [f for f in findings if not f.fixable or f in plan.findings]

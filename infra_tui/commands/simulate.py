@@ -161,9 +161,11 @@ def render_text(timeline: sim.Timeline, graph: graph_mod.Graph, columns: int = 1
                     )
                     lines.append(why)
             if r.state in (sim.FAILED, sim.WAITING, sim.SUSPENDED) and r.message:
-                first = r.message.strip().splitlines()[0]
+                first_line = r.message.strip().splitlines()[0]
                 why = Text("      ")
-                why.append(f"{r.reason}: {first}", style="red" if r.state == sim.FAILED else "dim yellow")
+                why.append(
+                    f"{r.reason}: {first_line}", style="red" if r.state == sim.FAILED else "dim yellow"
+                )
                 lines.append(why)
     c = timeline.counts()
     lines.append(

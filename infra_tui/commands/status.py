@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -30,9 +30,11 @@ from infra_tui.services.cluster import (
     ClusterSnapshot,
     Drift,
     JsonFileSource,
+    KsStatus,
     Poller,
     PollState,
     StatusError,
+    StatusSource,
     cause_chain,
     changes,
     drift,
@@ -106,7 +108,7 @@ def _repo_root(args: argparse.Namespace) -> Path | None:
 
 def _env_name(args: argparse.Namespace, settings: Settings, root: Path | None) -> str | None:
     if args.env:
-        return args.env
+        return str(args.env)
     if "local-kube" in settings.clusters:
         return "local-kube"
     if settings.clusters:
@@ -134,7 +136,9 @@ def cluster_settings(args: argparse.Namespace, settings: Settings, env: str | No
     return base.override(**ssh_overrides(args), poll_interval=_duration("--interval", args.interval))
 
 
-def build_source(args: argparse.Namespace, cluster: ClusterSettings, env: str | None, timeout: float):
+def build_source(
+    args: argparse.Namespace, cluster: ClusterSettings, env: str | None, timeout: float
+) -> StatusSource:
     if args.from_json:
         if not Path(args.from_json).is_file():  # bad input, not a failed fetch
             raise UserError(
@@ -195,7 +199,7 @@ def repo_drift(root: Path | None, env: str | None, snapshot: ClusterSnapshot) ->
 # ------------------------------------------------------------------ rendering
 
 
-def _label(k) -> str:
+def _label(k: KsStatus) -> str:
     return k.name if k.namespace == "flux-system" else k.id
 
 
@@ -240,7 +244,11 @@ def render(
                 message = cause_chain(snapshot, k.id) or message
             if len(message) > MESSAGE_CHARS:
                 message = message[: MESSAGE_CHARS - 1] + "…"
-            cells = [_label(k), Text(k.state, style=STATE_STYLE.get(k.state, "")), k.reason or ""]
+            cells: list[RenderableType] = [
+                _label(k),
+                Text(k.state, style=STATE_STYLE.get(k.state, "")),
+                k.reason or "",
+            ]
             table.add_row(*cells, *([rev] if wide else []), message)
         parts.append(table)
         if snapshot.helmreleases:
@@ -273,7 +281,11 @@ def _helmrelease_table(snapshot: ClusterSnapshot, wide: bool) -> Table:
         message = h.cause() if h.state not in ("ready", "progressing") else (h.message or "")
         if len(message) > MESSAGE_CHARS:
             message = message[: MESSAGE_CHARS - 1] + "…"
-        cells = [h.id, Text(h.state, style=STATE_STYLE.get(h.state, "")), _label_id(h.kustomization)]
+        cells: list[RenderableType] = [
+            h.id,
+            Text(h.state, style=STATE_STYLE.get(h.state, "")),
+            _label_id(h.kustomization),
+        ]
         table.add_row(*cells, *([chart] if wide else []), message)
     return table
 
@@ -309,7 +321,7 @@ def _fail(exc: Exception) -> UserError:
     return UserError(str(exc), exit_code=1)
 
 
-async def _once(source, args, root, env) -> int:
+async def _once(source: StatusSource, args: argparse.Namespace, root: Path | None, env: str | None) -> int:
     try:
         snapshot = await source.fetch()
     except (SshError, StatusError, CommandNotFound) as exc:
@@ -325,7 +337,14 @@ async def _once(source, args, root, env) -> int:
     return 0
 
 
-async def _watch(source, args, root, env, interval: float, timeout: float) -> int:
+async def _watch(
+    source: StatusSource,
+    args: argparse.Namespace,
+    root: Path | None,
+    env: str | None,
+    interval: float,
+    timeout: float,
+) -> int:
     console = Console()
     git, git_note = read_git_side(root, env)  # the repo does not change while watching
     seen: dict[str, Any] = {"last": None, "recent": []}

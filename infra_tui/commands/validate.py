@@ -7,11 +7,18 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra_tui.core import validation as v
 from infra_tui.core.settings import parse_duration
 from infra_tui.errors import UserError
+
+if TYPE_CHECKING:  # imported where used: start-up loads only what the command needs
+    from rich.progress import Progress
+
+    from infra_tui.core.model import Repo
+    from infra_tui.core.settings import ClusterSettings
+    from infra_tui.services.ssh import SshTransport
 
 NAME = "validate"
 HELP = "kustomize build + dry-run (offline schemas, local kube context, or over SSH) of components"
@@ -34,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def _load_repo(args: argparse.Namespace) -> Any:
+def _load_repo(args: argparse.Namespace) -> Repo:
     from infra_tui.commands.context import load_repo, pick_env, refuse_bad_input
 
     repo = load_repo(args)
@@ -45,7 +52,7 @@ def _load_repo(args: argparse.Namespace) -> Any:
     return repo
 
 
-def _crd_providers(repo: Any) -> list[Any]:
+def _crd_providers(repo: Repo) -> list[Any]:
     try:
         from infra_tui.core.rules import load_rules
 
@@ -54,11 +61,11 @@ def _crd_providers(repo: Any) -> list[Any]:
         return []
 
 
-def _cluster(args: argparse.Namespace, repo: Any) -> Any:
+def _cluster(args: argparse.Namespace, repo: Repo) -> ClusterSettings:
     return repo.settings.cluster(args.env).override(host=args.host)
 
 
-def _transport(args: argparse.Namespace, repo: Any) -> Any:
+def _transport(args: argparse.Namespace, repo: Repo) -> SshTransport:
     """The read-only SSH transport for ``--dry-run ssh``. No host (or only an untrusted one) is
     bad input: a dry-run that cannot run is never reported as one that passed."""
     from infra_tui.core import trust
@@ -81,7 +88,7 @@ def _transport(args: argparse.Namespace, repo: Any) -> Any:
     return ssh.SshTransport(target)
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool) -> Progress | None:
     if not enabled:
         return None
     from rich.console import Console
@@ -132,13 +139,14 @@ def run(args: argparse.Namespace) -> int:
         timeout = parse_duration(args.timeout)
     except ValueError as exc:
         raise UserError(f"--timeout: {exc}") from None
+    transport = _transport(args, repo) if args.dry_run == "ssh" else None
     options = dryrun.Options(
         dry_run_timeout=timeout,
         strategy=args.dry_run,
         crd_providers=_crd_providers(repo),
         kustomize_argv=kustomize.kustomize_argv(),
         kubectl=kustomize.kubectl_path() or "kubectl",
-        transport=_transport(args, repo) if args.dry_run == "ssh" else None,
+        transport=transport,
         kubernetes_version=getattr(getattr(repo, "settings", None), "kubernetes_version", None),
     )
     if options.transport is not None:
@@ -163,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
     except dryrun.SSH_SETUP_ERRORS as exc:
         raise UserError(str(exc)) from None
     finally:
-        if options.transport is not None:
-            options.transport.close_sync()
+        if transport is not None:
+            transport.close_sync()
     order = {t.component: i for i, t in enumerate(targets)}
     report.results.sort(key=lambda r: order.get(r.component, 0))
     if args.format == "json":

@@ -345,7 +345,7 @@ def parse_flux_kustomization(
         deps.append(
             DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), entry_line)
         )
-    patches = spec.get("patches") if isinstance(spec.get("patches"), list) else []
+    patches: list[Any] = spec["patches"] if isinstance(spec.get("patches"), list) else []
     for patch in patches:
         text = patch.get("patch") if isinstance(patch, dict) else None
         if isinstance(text, str) and (why := yamlio.alias_problem(text)):

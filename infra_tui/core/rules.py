@@ -227,7 +227,7 @@ def load_rules(repo: Repo | None = None, env_name: str | None = None) -> Rules:
     short = (extra or {}).get("required_dependencies")
     if isinstance(short, dict):  # component -> [deps]: as entries, appended to the defaults
         extra = {
-            **extra,
+            **(extra or {}),
             "required_dependencies": [
                 {"component": c, "depends_on": d} for c, ds in short.items() for d in ds or []
             ],

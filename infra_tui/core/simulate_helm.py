@@ -39,7 +39,8 @@ def chart_version(constraint: Any, name: str) -> str:
 
 
 def _spec(r: Resource) -> dict[str, Any]:
-    return r.data.get("spec") if isinstance(r.data.get("spec"), dict) else {}
+    spec = r.data.get("spec")
+    return spec if isinstance(spec, dict) else {}
 
 
 def _retries(r: Resource) -> int:

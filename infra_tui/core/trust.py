@@ -232,7 +232,7 @@ def _relative_to(settings: Settings, base: Path) -> Settings:
             for k in _PATH_KEYS
             if (v := getattr(cluster, k)) and not os.path.isabs(v) and v != os.devnull
         }
-        clusters[env] = dataclasses.replace(cluster, **fixed)
+        clusters[env] = cluster.override(**fixed)
     return dataclasses.replace(settings, clusters=clusters)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from infra_tui.core.model import Repo
 from infra_tui.widgets.cluster_panel import ClusterPanel
@@ -15,11 +19,21 @@ from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
 from infra_tui.widgets.validation_panel import ValidationPanel
 
+if TYPE_CHECKING:  # typing only: the app imports this screen, never the other way round
+    from infra_tui.app import InfraApp
+    from infra_tui.core.settings import WatchRequest
+    from infra_tui.core.troubleshoot import GitHelmRelease
+    from infra_tui.services.cluster import ClusterSnapshot, Drift, StatusSource
+    from infra_tui.widgets.cluster_watch import ClusterWatch
+    from infra_tui.widgets.sim_player import SimPlayer
 
-class MainScreen(Screen):
+
+class MainScreen(Screen[None]):
     """Wizard + preview. The app drives it through ``set_repo``."""
 
     CSS_PATH = "main.tcss"
+    if TYPE_CHECKING:  # the screen runs in InfraApp only: type ``self.app`` as it (no runtime change)
+        app: InfraApp
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self, hint: str | None = None, *, demo: bool = False, autoplay: bool = True) -> None:
@@ -33,6 +47,7 @@ class MainScreen(Screen):
         self.demo = demo
         self.autoplay = autoplay
         self._resumed = False
+        self._git_side: tuple[Repo, str, dict[str, GitHelmRelease], dict[str, list[str]]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⎈")
@@ -54,11 +69,13 @@ class MainScreen(Screen):
             event.refresh_styles = False
 
     def on_mount(self) -> None:
-        if not getattr(self.app, "blink", True):
+        if not self.app.blink:
             # steady cursors from the first frame: the app's own pass can run before this
             # screen is composed, and a blinking cursor makes screenshots flaky
-            for widget in self.query("Input, TextArea"):
+            for widget in self.query(Input):
                 widget.cursor_blink = False
+            for area in self.query(TextArea):
+                area.cursor_blink = False
         if self.demo:
             self.query_one(GraphView).focus()
         else:
@@ -76,15 +93,18 @@ class MainScreen(Screen):
         self.form.set_repo(repo, env)
         self.preview_pane.set_repo(repo, env)
         if self.demo:
-            self.query_one("#player").load(repo, env)
+            from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
-    def on_sim_player_snapshot(self, event) -> None:
+            self.query_one("#player", SimPlayer).load(repo, env)
+
+    def on_sim_player_snapshot(self, event: SimPlayer.Snapshot) -> None:
         """A new simulated snapshot: paint the graph and fill the cluster panel."""
         from infra_tui.core.simulate import go_duration  # demo only
+        from infra_tui.widgets.sim_player import SimPlayer
 
         snapshot = event.snapshot
         counts = ", ".join(f"{n} {s}" for s, n in snapshot.counts().items() if n)
-        player = self.query_one("#player")
+        player = self.query_one("#player", SimPlayer)
         self.show_cluster(
             snapshot,
             f"simulated cluster · t {go_duration(event.t)} · {counts}",
@@ -92,7 +112,7 @@ class MainScreen(Screen):
             events_source=player.source,
         )
 
-    def on_cluster_watch_polled(self, event) -> None:
+    def on_cluster_watch_polled(self, event: ClusterWatch.Polled) -> None:
         """A poll of the live cluster (over SSH): the same painting as the simulated one."""
         from infra_tui.widgets.cluster_watch import ClusterWatch  # noqa: PLC0415 - loaded with the watch
 
@@ -104,7 +124,14 @@ class MainScreen(Screen):
             events_source=watch.source if watch is not None else None,
         )
 
-    def show_cluster(self, snapshot, status, root_cause: str = "", *, events_source=None) -> None:
+    def show_cluster(
+        self,
+        snapshot: ClusterSnapshot | None,
+        status: str | Text,
+        root_cause: str = "",
+        *,
+        events_source: StatusSource | None = None,
+    ) -> None:
         """Paint ``snapshot``'s states and ``root_cause`` on the graph and fill the cluster panel;
         the one path for the demo's simulated cluster and a live one. ``snapshot`` ``None``: only
         the panel's status line changes (the graph keeps the last good states). HelmReleases are
@@ -121,20 +148,19 @@ class MainScreen(Screen):
             self.query_one(GraphPanel).paint_states(snapshot.graph_states(), root_cause)
         self.query_one(ClusterPanel).show(snapshot, status, drift, events_source)
 
-    def _map_and_compare(self, snapshot):
+    def _map_and_compare(self, snapshot: ClusterSnapshot) -> Drift | None:
         """Drift of ``snapshot`` against the app's repo (its HelmReleases mapped on the way)."""
         from infra_tui.core.troubleshoot import git_helmreleases  # noqa: PLC0415
         from infra_tui.services.cluster import drift  # noqa: PLC0415
 
-        repo = getattr(self.app, "repo", None)
-        env_name = getattr(self.app, "env", None)
+        repo, env_name = self.app.repo, self.app.env
         if repo is None:
             return None
         try:
             env = repo.env(env_name)
         except KeyError:
             return None
-        cache = getattr(self, "_git_side", None)
+        cache = self._git_side
         if cache is None or cache[0] is not repo or cache[1] != env.name:
             cache = (
                 repo,
@@ -146,7 +172,7 @@ class MainScreen(Screen):
         snapshot.map_helmreleases(cache[2])
         return drift(snapshot, cache[3], cache[2])
 
-    def watch_cluster(self, root, env: str | None, request=None) -> None:
+    def watch_cluster(self, root: Path, env: str | None, request: WatchRequest | None = None) -> None:
         """Poll the env's live cluster if one is configured (``.infra-tui.yaml`` or flags)."""
         from infra_tui.widgets.cluster_watch import ClusterWatch  # not on the startup path
 

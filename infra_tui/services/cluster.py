@@ -438,6 +438,10 @@ class StatusSource(Protocol):
         """The events about one object (``Kustomization`` or ``HelmRelease``), newest first."""
         ...
 
+    async def close(self) -> None:
+        """Release what the source holds (the SSH master connection); safe to call twice."""
+        ...
+
 
 class JsonFileSource:
     """Replays ``kubectl ... -o json`` output saved in a file."""
@@ -666,7 +670,7 @@ class Poller:
         """The delay after ``failures`` failed polls in a row."""
         if failures <= 0:
             return self.interval
-        return min(self.interval * 2 ** min(failures, 30), max(self.max_backoff, self.interval))
+        return min(self.interval * 2.0 ** min(failures, 30), max(self.max_backoff, self.interval))
 
     async def poll_once(self) -> PollState:
         """One poll now (waits for a poll already running rather than overlapping it)."""

@@ -475,15 +475,16 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
         result.dry_run = "fail" if syntax else "skipped"
         result.notes.append(f"{options.strategy} dry-run skipped: the build failed")
     else:
-        kw = dict(ancestor_ids=ancestors or (), crd_providers=options.crd_providers,
-                  locate=locator(docs), self_id=target.ks_id)  # fmt: skip
+        located, ids = locator(docs), ancestors or ()
         if options.strategy == "local":
-            out = await dry_run_local(
-                built.manifests, kubectl=options.kubectl, timeout=options.dry_run_timeout, **kw
-            )
+            out = await dry_run_local(built.manifests, kubectl=options.kubectl, timeout=options.dry_run_timeout,
+                                      ancestor_ids=ids, crd_providers=options.crd_providers, locate=located,
+                                      self_id=target.ks_id)  # fmt: skip
         elif options.strategy == "ssh":
             out = await dry_run_ssh(built.manifests, options.transport, remote_kubectl=options.remote_kubectl,
-                                    timeout=options.dry_run_timeout, **kw)  # fmt: skip
+                                    timeout=options.dry_run_timeout, ancestor_ids=ids,
+                                    crd_providers=options.crd_providers, locate=located,
+                                    self_id=target.ks_id)  # fmt: skip
         else:
             raise ValueError(
                 f"unknown dry-run strategy {options.strategy!r}; use one of {', '.join(STRATEGIES)}"

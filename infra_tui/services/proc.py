@@ -20,6 +20,7 @@ import shutil
 import signal
 import time
 from dataclasses import dataclass
+from typing import Any
 
 KILL_GRACE = 2.0
 """Seconds between SIGTERM to the process group and SIGKILL."""
@@ -132,7 +133,7 @@ async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
         proc.stdin.close()
 
 
-def _retrieve(future: asyncio.Future) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 

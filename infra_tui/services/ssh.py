@@ -22,6 +22,7 @@ import re
 import shlex
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,7 +222,7 @@ def check_allowed(argv: list[str]) -> None:
     raise refuse(f"verb {rest[0] if rest else '(none)'!r} is not allowed")
 
 
-def _check_verb(verb: Verb, args: list[str], refuse) -> None:
+def _check_verb(verb: Verb, args: list[str], refuse: Callable[[str], DisallowedCommand]) -> None:
     seen: dict[str, str | None] = {}
     positional: list[str] = []
     j = 0
@@ -317,11 +318,11 @@ class SshTarget:
         return f"{self.host}:{self.port or 22}"
 
 
-def password_from(*, prompt: bool, env: dict[str, str] | None = None, target: str = "") -> str | None:
+def password_from(*, prompt: bool, env: Mapping[str, str] | None = None, target: str = "") -> str | None:
     """The SSH password from ``INFRA_TUI_SSH_PASSWORD``, else an interactive prompt if asked for."""
-    env = os.environ if env is None else env
-    if env.get(PASSWORD_ENV):
-        return env[PASSWORD_ENV]
+    environ: Mapping[str, str] = os.environ if env is None else env
+    if environ.get(PASSWORD_ENV):
+        return environ[PASSWORD_ENV]
     if prompt:
         return getpass.getpass(f"SSH password for {target}: ")
     return None

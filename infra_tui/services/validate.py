@@ -27,6 +27,7 @@ def affected_components(repo: Repo, plan: ChangePlan) -> list[str]:
     known = set(repo.components)
     for change in plan.files:
         parts = change.path.split("/")
+        folder: str | None
         if parts[0] == "namespaces" and len(parts) >= 3:
             folder = "/".join(parts[:2])
         else:
