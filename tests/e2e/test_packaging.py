@@ -78,3 +78,15 @@ def test_no_module_imports_the_top_level_widgets_folder():
             if s.startswith(("import widgets", "from widgets", "import templates", "from templates")):
                 offenders.append(f"{path.relative_to(ROOT)}: {s}")
     assert offenders == []
+
+
+def test_ci_runs_the_static_checks_before_the_tests():
+    """`.ci/run` fails on a ruff, format, mypy or import-contract error before any test runs."""
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    check = ci.index("./run check")  # a plain command: under `set -e` its failure ends CI
+    tests = next(i for i, line in enumerate(ci) if line.startswith("exec ./run test"))
+    assert check < tests
+    verb = (ROOT / "run").read_text().split("    check)", 1)[1].split(";;", 1)[0]
+    for tool in ("ruff check", "ruff format --check", "mypy", "lint-imports"):
+        assert f".venv/bin/{tool}" in verb
+    assert "./run check" in (ROOT / "README.md").read_text()
