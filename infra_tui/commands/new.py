@@ -16,6 +16,7 @@ from infra_tui.core import diff as diff_mod
 from infra_tui.core import scaffold, summary
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.model import ChangePlan, Repo
+from infra_tui.core.preview import plan_blocker
 from infra_tui.errors import UserError
 from infra_tui.services.git import changed_paths
 from infra_tui.services.validate import validate_plan_sync
@@ -60,7 +61,8 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
     wrote: apply_mod.ApplyResult | None = None
     apply_error: list[str] = []
     failed_validation = False
-    if getattr(args, "validate", True) and plan.ok and plan.files:
+    blocker = plan_blocker(plan)  # the wizard's answer to "can we write?", in its words
+    if getattr(args, "validate", True) and blocker is None:
         report = plan.validation = validate_plan_sync(repo, plan, env=getattr(args, "env", None))
         if report.skipped:
             print(f"infra-tui: warning: validation skipped: {report.skipped}", file=sys.stderr)
@@ -70,7 +72,7 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
             apply_error = [
                 f"validation failed for {', '.join(r.component for r in failed)}; fix it, or pass --no-validate"
             ]
-    if args.write and plan.ok and not apply_error:
+    if args.write and blocker is None and not apply_error:
         try:
             wrote = apply_mod.apply(plan, repo.root, git_status=git_status)
         except apply_mod.ApplyRefused as exc:
@@ -98,9 +100,8 @@ def emit(plan: ChangePlan, repo: Repo, args: argparse.Namespace) -> int:
         console.print(summary.to_markdown(plan), markup=False, end="")
     for w in wrote.warnings if wrote else []:
         print(f"infra-tui: warning: {w}", file=sys.stderr)
-    if not plan.ok:
-        for r in plan.refusals:
-            print(f"infra-tui: refused: {r}", file=sys.stderr)
+    if blocker is not None:
+        print(f"infra-tui: {blocker}", file=sys.stderr)
         print("infra-tui: no changes were made", file=sys.stderr)
         return 1
     if apply_error:

@@ -5,7 +5,8 @@ the plan on screen can be written. No Textual here.
 in DESIGN.md: p95 under one frame on a 300-component repo). The plan comes from
 ``core.scaffold.plan`` (imported in the worker: it pulls in ruamel.yaml, which the first frame does
 not need); the graph from ``core.graph.build`` with the plan's Kustomizations added.
-``write_blocker`` is the one answer to "can we write?" for the Write button and ctrl+s.
+``write_blocker`` is the one answer to "can we write?" for the Write button and ctrl+s; its plan
+half, ``plan_blocker``, answers it for ``infra-tui new/edit/lint --fix`` too, in the same words.
 """
 
 from __future__ import annotations
@@ -57,7 +58,18 @@ class Preview:
     @property
     def writable(self) -> bool:
         """The plan may be written: no refusal, no other problem, and it changes something."""
-        return self.plan is not None and self.plan.ok and bool(self.plan.files) and not self.problems
+        return plan_blocker(self.plan, self.problems) is None
+
+
+def plan_blocker(plan: ChangePlan | None, problems: Sequence[str] | None = None) -> str | None:
+    """Why ``plan`` cannot be written, or None when it can: it was refused, something else stops it
+    (``problems``; default: the plan's refusals), or it changes nothing. The CLI asks this; the
+    wizard asks it through ``write_blocker``, so both refuse a plan in the same words."""
+    if problems is None:
+        problems = plan.refusals if plan is not None else []
+    if plan is not None and plan.ok and plan.files and not problems:
+        return None
+    return "the plan cannot be written: " + "; ".join(problems or ["it changes nothing"])
 
 
 def write_blocker(
@@ -77,9 +89,7 @@ def write_blocker(
         return "still needed: " + ", ".join(missing)
     if preview is None or preview.fields != fields:
         return "the preview is still being computed; try again"
-    if not preview.writable:
-        return "the plan cannot be written: " + "; ".join(preview.problems or ["it changes nothing"])
-    return None
+    return plan_blocker(preview.plan, preview.problems)
 
 
 def _placement_kustomizations(plan: ChangePlan, env: str) -> list[FluxKustomization]:
