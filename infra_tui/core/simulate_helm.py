@@ -20,8 +20,8 @@ import re
 from typing import Any
 
 from infra_tui.core.model import Resource, short_name
-from infra_tui.core.simulate import Run, Timeline, go_duration, parse_go_duration, timestamp
-from infra_tui.core.simulate import condition as _cond  # one condition shape for both levels
+from infra_tui.core.sim_objects import condition as _cond  # one condition shape for both levels
+from infra_tui.core.sim_timeline import Run, Timeline, go_duration, parse_go_duration, timestamp
 
 HR_API_VERSION = "helm.toolkit.fluxcd.io/v2"
 HELM_TIMEOUT_ERROR = "timed out waiting for the condition"
