@@ -4,26 +4,52 @@ Two readers, for two jobs:
 
 * ``load_documents`` reads fast with PyYAML's C safe loader: every document of a file with the
   line it starts on, and a ``YamlError`` (file, line, message) for a document that fails to
-  parse, so the rest of the file still loads.
-* ``MultiDocFile`` is the round-trip side: a file split into documents *as text*, where only the
-  documents you change or add go through ruamel.yaml and every other byte is kept as it was
-  (header comments before the first ``---`` included). Round-tripping a whole 1,000-document file
-  through ruamel takes seconds; splicing the one changed document back takes milliseconds.
+  parse, so the rest of the file still loads. Aliases are bounded and duplicate keys refused.
+* ``MultiDocFile`` (``core.yaml_roundtrip``) is the round-trip side: a file split into documents
+  *as text*, where only the documents you change or add go through ruamel.yaml and every other
+  byte is kept as it was.
+
+``key_line`` (the one key-line locator) and ``block_list_items`` live in ``core.yaml_lines``. The
+names of both modules stay importable from here; the round-trip ones load on first use (the module
+imports this one, and the TUI's first frame needs neither it nor ruamel).
 """
 
 from __future__ import annotations
 
 import bisect
-import io
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
+from infra_tui.core.yaml_lines import block_list_items as block_list_items
+from infra_tui.core.yaml_lines import key_line as key_line
+
 if TYPE_CHECKING:
-    from ruamel.yaml import YAML
+    from infra_tui.core.yaml_roundtrip import YAML11_SPECIAL as YAML11_SPECIAL
+    from infra_tui.core.yaml_roundtrip import MultiDocFile as MultiDocFile
+    from infra_tui.core.yaml_roundtrip import dump_plain as dump_plain
+    from infra_tui.core.yaml_roundtrip import guess_indent as guess_indent
+    from infra_tui.core.yaml_roundtrip import quote_yaml11_specials as quote_yaml11_specials
+    from infra_tui.core.yaml_roundtrip import round_trip_yaml as round_trip_yaml
+    from infra_tui.core.yaml_roundtrip import rt_dump as rt_dump
+    from infra_tui.core.yaml_roundtrip import rt_load as rt_load
+
+_ROUND_TRIP = frozenset(
+    {"YAML11_SPECIAL", "MultiDocFile", "dump_plain", "guess_indent", "quote_yaml11_specials",
+     "round_trip_yaml", "rt_dump", "rt_load"}
+)  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """``yamlio.rt_load`` and the other round-trip names, from ``core.yaml_roundtrip``."""
+    if name in _ROUND_TRIP:
+        from infra_tui.core import yaml_roundtrip
+
+        return getattr(yaml_roundtrip, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:  # the C loader is what makes reading a large repo fast
     from yaml import CSafeLoader as _CLoader
@@ -430,282 +456,3 @@ def alias_problem(text: str) -> str | None:
 def load_one(text: str) -> Any:
     """Parse a single YAML document (a patch string, a values block) with the fast loader."""
     return _parse(text)
-
-
-def block_list_items(lines: list[str], key_line: int) -> tuple[list[int], int]:
-    """The ``- `` items of the block list under the key on ``key_line`` (1-based).
-
-    Returns the 1-based line of each item and the 1-based line where the list ends (the first
-    line after it; ``len(lines) + 1`` at the end of the text). A flow list (``key: [a, b]``) or no
-    list gives no items.
-    """
-    items: list[int] = []
-    item_indent: int | None = None
-    end = len(lines) + 1
-    for i in range(max(key_line, 0), len(lines)):  # 0-based i is the line after the key
-        text = lines[i]
-        if text.startswith("---"):
-            return items, i + 1
-        body = text.lstrip(" ")
-        if not body or body.startswith("#"):
-            continue
-        indent = len(text) - len(body)
-        if item_indent is None:
-            if not body.startswith("-"):
-                return items, i + 1
-            item_indent = indent
-        if indent < item_indent or (indent == item_indent and not body.startswith("-")):
-            return items, i + 1
-        if indent == item_indent:
-            items.append(i + 1)
-    return items, end
-
-
-# --------------------------------------------------------------------------- round trip
-
-
-YAML11_SPECIAL = re.compile(
-    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
-    r"|~|null|Null|NULL|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?0[0-7_]+|[-+]?0b[01_]+)$"
-)
-"""Plain scalars that YAML 1.2 reads as strings but YAML 1.1 readers (Helm's and Flux's Go YAML,
-PyYAML) read as booleans, null or numbers: ``no``, ``on``, ``y``, ``1:20``, ``010``."""
-
-
-def _represent_str_safely(representer: Any, data: str) -> Any:
-    if YAML11_SPECIAL.match(data):
-        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="'")
-    return representer.represent_str(data)
-
-
-def quote_yaml11_specials(rt: YAML) -> YAML:
-    """Make ``rt`` quote strings that a YAML 1.1 reader would not read back as strings (a values
-    key ``no`` written plain becomes ``false`` for Helm)."""
-    rt.representer.add_representer(str, _represent_str_safely)
-    return rt
-
-
-def round_trip_yaml() -> YAML:
-    """A ruamel.yaml instance configured for the Flux repos this tool writes."""
-    from ruamel.yaml import YAML  # plans and writes need it, the TUI's first frame does not
-
-    rt = quote_yaml11_specials(YAML(typ="rt"))
-    rt.indent(mapping=2, sequence=4, offset=2)
-    rt.preserve_quotes = True
-    rt.width = 4096
-    rt.explicit_start = False
-    return rt
-
-
-def rt_load(text: str) -> Any:
-    """Round-trip load of one document (comments and quotes kept); aliases bounded as in
-    ``load_one`` (raises ``YamlRefused``)."""
-    if "*" in text:
-        _parse(text)
-    return round_trip_yaml().load(text)
-
-
-def rt_dump(data: Any, indent: tuple[int, int, int] | None = None) -> str:
-    """Round-trip dump of one document; ``indent`` = (mapping, sequence, offset) to match a file."""
-    buf = io.StringIO()
-    rt = round_trip_yaml()
-    if indent is not None:
-        rt.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
-    rt.dump(data, buf)
-    return buf.getvalue()
-
-
-def guess_indent(text: str) -> tuple[int, int, int]:
-    """The (mapping, sequence, offset) indentation a document is written with.
-
-    Flux repos write lists both ways (``- a`` under its key, or indented by two); keeping the
-    file's own style is what makes an edited document differ only where it was edited.
-    """
-    mapping, offset = None, None
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    for prev, cur in zip(lines, lines[1:], strict=False):
-        p_ind = len(prev) - len(prev.lstrip(" "))
-        c_ind = len(cur) - len(cur.lstrip(" "))
-        if prev.rstrip().endswith(":") and not prev.lstrip().startswith("- "):
-            if cur.lstrip().startswith("- "):
-                offset = c_ind - p_ind if offset is None else offset
-            elif c_ind > p_ind and mapping is None:
-                mapping = c_ind - p_ind
-        if mapping is not None and offset is not None:
-            break
-    if lines and lines[0].startswith("- "):
-        offset = 0  # a top-level list is written flush left, and so are its nested ones
-    mapping = mapping or 2
-    offset = 2 if offset is None else max(offset, 0)
-    return mapping, offset + 2, offset
-
-
-def dump_plain(data: Any) -> str:
-    """Dump plain Python data (dicts/lists) in block style with the house indentation."""
-    return rt_dump(data)
-
-
-@dataclass
-class MultiDocFile:
-    """A multi-document YAML file that can be edited one document at a time.
-
-    Untouched documents are written back byte for byte; only replaced or appended documents are
-    produced by ruamel.yaml. ``str(MultiDocFile.parse(t)) == t`` for any text.
-    """
-
-    chunks: list[Chunk] = field(default_factory=list)
-    _indent: dict[int, tuple[int, int, int]] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def parse(cls, text: str) -> MultiDocFile:
-        return cls(split_documents(text))
-
-    def __str__(self) -> str:
-        return "".join(c.text for c in self.chunks)
-
-    def document_indexes(self) -> list[int]:
-        """Indexes of chunks that hold a document (not only comments)."""
-        return [i for i, c in enumerate(self.chunks) if not c.is_empty()]
-
-    def load(self, index: int) -> Any:
-        """Round-trip load chunk ``index`` for editing."""
-        body = self.chunks[index].body
-        self._indent[index] = guess_indent(body)
-        from ruamel.yaml.error import YAMLError as RuamelError  # see round_trip_yaml
-
-        try:
-            return rt_load(body)
-        except RuamelError as exc:  # pragma: no cover - the fast loader reports these first
-            raise ValueError(str(exc)) from exc
-
-    def replace(self, index: int, data: Any) -> None:
-        """Replace the body of chunk ``index`` with ``data`` dumped by ruamel.
-
-        Comments and blank lines that followed the document in the original chunk (they usually
-        introduce the next document) are kept when ruamel does not carry them itself.
-        """
-        old = self.chunks[index]
-        new_body = rt_dump(data, self._indent.get(index) or guess_indent(old.body))
-        trailing = _trailing_comment_block(old.body)
-        if trailing and not new_body.endswith(trailing):
-            new_body = new_body.rstrip("\n") + "\n" + trailing
-        if not old.body.endswith("\n"):
-            new_body = new_body.rstrip("\n")
-        self.chunks[index] = Chunk(old.marker, new_body, old.start_line)
-
-    def append(self, body: str, comment: str | None = None) -> None:
-        """Append a document (its text) at the end, opened by `---`.
-
-        The existing text keeps every byte; a missing final newline is the only thing added.
-        """
-        if self.chunks and not self.chunks[-1].text.endswith("\n") and self.chunks[-1].text:
-            last = self.chunks[-1]
-            self.chunks[-1] = (
-                Chunk(last.marker, last.body + "\n", last.start_line)
-                if last.body
-                else Chunk(last.marker + "\n", last.body, last.start_line)
-            )
-        text = str(self)
-        start = text.count("\n") + 1
-        prefix = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines()) if comment else ""
-        if not body.endswith("\n"):
-            body += "\n"
-        if len(self.chunks) == 1 and not text.strip():
-            self.chunks = [Chunk("---\n", prefix + body, 1)]
-        else:
-            self.chunks.append(Chunk("---\n", prefix + body, start))
-
-
-def _trailing_comment_block(body: str) -> str:
-    """The run of blank and comment lines at the end of ``body`` (may be empty)."""
-    lines = body.splitlines(keepends=True)
-    i = len(lines)
-    while i > 0 and (not lines[i - 1].strip() or lines[i - 1].lstrip().startswith("#")):
-        i -= 1
-    # only keep it if the last content line is not part of a block scalar continuing into it
-    return "".join(lines[i:])
-
-
-# --------------------------------------------------------------------------- where a key is
-
-
-def key_line(
-    lines: Sequence[str], path: Iterable[str | int], start: int = 1, *, in_order: bool = False
-) -> int:
-    """1-based line of the deepest key of ``path`` that the document starting at line ``start`` of
-    ``lines`` has: ``("spec", "values", "serviceMonitor")``, ints for sequence items
-    (``("spec", "containers", 0, "image")``). ``start`` when it has none of them.
-
-    Each key is looked for only inside the block of the key before it (deeper indentation), so
-    ``operator.prometheus.enabled`` and ``prometheus.enabled`` point at different lines. Reads the
-    text, not a parse tree: it runs for every located finding of a 1,000-document file. A key in a
-    flow collection (``{a: 1}``) points at the line of its block parent, which is the same line.
-
-    ``in_order``: for YAML nested in a block scalar (a Flux patch string), where indentation is
-    relative: each key is the first line after the one before it that starts with it.
-    """
-    if in_order:
-        return _key_line_in_order(lines, path, start)
-    line, parent_indent, i = start, -1, start - 1
-    item_dash: int | None = None  # searching inside a sequence item: the column of its dash
-    for key in path:
-        found = False
-        child_indent: int | None = None
-        dash_col: int | None = None
-        items = -1
-        while i < len(lines):
-            text = lines[i]
-            if i >= start and text.startswith("---"):
-                return line
-            body = text.lstrip(" ")
-            if not body or body.startswith("#"):
-                i += 1
-                continue
-            content = body.lstrip("- ")
-            indent = len(text) - len(content)
-            is_item = body.startswith("- ") or body.rstrip() == "-"
-            if indent <= parent_indent:
-                return line  # left the parent's block
-            if item_dash is not None and is_item and len(text) - len(body) == item_dash and i + 1 != line:
-                return line  # the next item of the sequence
-            if isinstance(key, int):
-                if is_item:
-                    col = len(text) - len(body)
-                    dash_col = col if dash_col is None else dash_col
-                    if col == dash_col:
-                        items += 1
-                        if items == key:
-                            line, found, parent_indent, item_dash = i + 1, True, col, col
-                            break  # the item's first key is on this line
-                i += 1
-                continue
-            if child_indent is None:
-                child_indent = indent
-            if indent == child_indent and _starts_with_key(content, key):
-                parent_indent, line, found, item_dash = indent, i + 1, True, None
-                i += 1
-                break
-            i += 1
-        if not found:
-            return line
-    return line
-
-
-def _starts_with_key(content: str, key: str) -> bool:
-    return content.startswith((f"{key}:", f'"{key}":', f"'{key}':"))
-
-
-def _key_line_in_order(lines: Sequence[str], path: Iterable[str | int], start: int) -> int:
-    line, i = start, start - 1
-    for key in path:
-        while i < len(lines):
-            if i >= start and lines[i].startswith("---"):
-                return line
-            if _starts_with_key(lines[i].lstrip(" -"), str(key)):
-                line = i + 1
-                i += 1
-                break
-            i += 1
-        else:
-            return line
-    return line
