@@ -18,7 +18,6 @@ Pure: reads the files it changes, writes nothing, no Textual, no subprocess.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,18 +28,17 @@ from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     ChangePlan,
-    Component,
-    Env,
     FileChange,
     FluxKustomization,
     Placement,
     Problem,
     Repo,
-    Resource,
     ks_id,
-    mapping,
     short_name,
 )
+from infra_tui.core.new_conflicts import check_conflicts
+from infra_tui.core.placement import dependencies, graph_with
+from infra_tui.core.plan_lint import components_after, lint_added
 from infra_tui.core.render import (
     CNP_FILE,
     CREATES_ANNOTATION,
@@ -97,157 +95,6 @@ class _EnvPlan:
     new_kss: list[FluxKustomization]
 
 
-def _existing_names(repo: Repo) -> dict[str, str]:
-    """Kustomization name -> where it is defined (file:line), over every env."""
-    out: dict[str, str] = {}
-    for env in repo.envs.values():
-        for k in env.kustomizations:
-            out.setdefault(k.name, f"{k.file}:{k.line}")
-    return out
-
-
-def _namespaces_in_use(repo: Repo) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for comp in repo.components.values():
-        for r in comp.resources:
-            if r.kind == "Namespace":
-                out.setdefault(r.name, f"{r.file}")
-    return out
-
-
-def _helm_repositories(repo: Repo) -> dict[str, tuple[str, str]]:
-    """flux-system HelmRepository name -> (url, file)."""
-    out: dict[str, tuple[str, str]] = {}
-    for comp in repo.components.values():
-        for r in comp.resources:
-            if r.kind == "HelmRepository" and (r.namespace or FLUX_NS) == FLUX_NS:
-                url = (r.data.get("spec") or {}).get("url") if isinstance(r.data.get("spec"), dict) else None
-                out.setdefault(r.name, (str(url or ""), r.file))
-    return out
-
-
-def _servicemonitor_switches_on(values: Any, switches: set[str], prefix: tuple[str, ...] = ()) -> list[str]:
-    hits: list[str] = []
-    if isinstance(values, dict):
-        for k, v in values.items():
-            path = (*prefix, str(k))
-            if str(k) == "enabled" and prefix and prefix[-1] in switches and v is True:
-                hits.append(".".join(path))
-            hits.extend(_servicemonitor_switches_on(v, switches, path))
-    return hits
-
-
-_GRAPHS: dict[tuple[int, str], tuple[Env, list[FluxKustomization], graph_mod.Graph]] = {}
-
-
-def graph_with(repo: Repo, env_name: str, extra: list[FluxKustomization]) -> graph_mod.Graph:
-    """``graph.build(env, extra=extra)``, fast: the env's own graph is built once per repo load and
-    the new Kustomizations are laid on top (they can only depend on existing ones). Falls back to a
-    full build when an existing Kustomization names one of the new ones (a cycle is possible)."""
-    env = repo.envs[env_name]
-    key = (id(repo), env_name)
-    hit = _GRAPHS.get(key)
-    if hit is None or hit[0] is not env or hit[1] != env.kustomizations:
-        if len(_GRAPHS) > 8:
-            _GRAPHS.clear()
-        hit = _GRAPHS[key] = (env, list(env.kustomizations), graph_mod.build(env))
-    base = hit[2]
-    new_ids = {k.id for k in extra}
-    if any(m.target in new_ids for m in base.missing) or any(k.id in base.nodes for k in extra):
-        return graph_mod.build(env, extra=extra)
-    nodes = dict(base.nodes)
-    deps = dict(base.deps)
-    dependants = dict(base.dependants)
-    layer = dict(base.layer)
-    missing = list(base.missing)
-    for k in extra:  # in order: a -monitoring Kustomization follows its parent
-        nodes[k.id] = k
-        deps[k.id] = []
-        dependants[k.id] = []
-        for target in k.depends_on_ids:
-            if target in nodes:
-                if target not in deps[k.id]:
-                    deps[k.id].append(target)
-                    dependants[target] = [*dependants[target], k.id]
-            else:
-                missing.append(
-                    graph_mod.MissingDependency(k.id, target, cross_kind=target in env.helmrelease_ids)
-                )
-        layer[k.id] = max((layer[d] + 1 for d in deps[k.id]), default=0)
-    layers = [list(x) for x in base.layers]
-    for k in extra:
-        while len(layers) <= layer[k.id]:
-            layers.append([])
-        layers[layer[k.id]].append(k.id)
-        layers[layer[k.id]].sort(key=lambda x: (short_name(x), x))
-    return graph_mod.Graph(env.name, nodes, deps, dependants, layer, layers, list(base.cycles), missing)
-
-
-def _dependencies(
-    env: Env,
-    spec: ComponentSpec,
-    own_kinds: list[str],
-    rules: rules_mod.Rules,
-    refuse: Callable[[str], None],
-) -> tuple[list[tuple[str, str | None, str | None]], list[str], dict[str, str]]:
-    """dependsOn of the component's Kustomization in ``env``: the explicit ones, then CRD providers
-    of what it creates, then required dependencies. Returns (entries for the renderer, ids, reasons
-    of the inferred ones)."""
-    name = spec.name
-    deps: list[tuple[str, str | None, str | None]] = []
-    dep_ids: list[str] = []
-    inferred: dict[str, str] = {}
-
-    def add(target: FluxKustomization, note: str | None, reason: str | None) -> None:
-        if target.id in dep_ids or target.name == name:
-            return
-        dep_ids.append(target.id)
-        deps.append((target.name, target.namespace, note))
-        if reason:
-            inferred[target.id] = reason
-
-    for dep in spec.depends_on:
-        target = env.resolve(dep)
-        if target is None:
-            hint = closest(dep, [k.name for k in env.kustomizations])
-            refuse(
-                f"dependsOn '{dep}' does not exist in env {env.name}"
-                + (
-                    f"; did you mean '{hint}'?"
-                    if hint
-                    else "; add that Kustomization first or remove the entry"
-                )
-            )
-            continue
-        add(target, None, None)
-    by_provider: dict[str, list[str]] = {}
-    for kind in own_kinds:
-        provider = rules.provider_for_kind(kind)
-        if provider and provider != name:
-            by_provider.setdefault(provider, []).append(kind)
-    for provider, kinds in by_provider.items():
-        target = env.find(provider)
-        if target is None:
-            refuse(
-                f"{name} creates {', '.join(kinds)}, whose CRD comes from {provider}, but env {env.name} has no Kustomization "
-                f"'{provider}'; add it first, or remove {', '.join(kinds)} from the spec"
-            )
-            continue
-        reason = ", ".join(kinds)
-        add(target, f"dependsOn {provider} inferred: {reason} needs its CRDs", reason)
-    for req in rules.required_dependencies:
-        if req.component != name:
-            continue
-        target = env.find(req.depends_on)
-        if target is None:
-            refuse(
-                f"{name} must depend on {req.depends_on} ({req.reason}), which env {env.name} does not have"
-            )
-            continue
-        add(target, f"dependsOn {req.depends_on} required: {req.reason}", req.reason)
-    return deps, dep_ids, inferred
-
-
 def plan(
     repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rules_mod.Rules | None = None
 ) -> ChangePlan:
@@ -283,57 +130,14 @@ def plan(
         elif e == primary:
             refuse(f"spec env_values.{e}: {e} is the primary env; put its values under values")
 
-    # ---- what exists already
+    # ---- what exists already (names, folders, namespaces, HelmRepositories)
     name = spec.name
     ns = spec.target_namespace
     mon_name = name + mon_suffix
-    existing = _existing_names(repo)
     comp_dir = layout.component_dir(name)
     mon_dir = layout.component_dir(mon_name)
-    if name in existing:
-        refuse(
-            f"Kustomization '{name}' already exists ({existing[name]}); change it with `infra-tui edit {name}`"
-        )
-    elif comp_dir in repo.components or (repo.root / comp_dir).exists():
-        refuse(
-            f"{comp_dir}/ already exists; change the component with `infra-tui edit {name}` or pick another name"
-        )
-    if spec.monitoring.enabled:
-        if mon_name in existing:
-            refuse(
-                f"Kustomization '{mon_name}' already exists ({existing[mon_name]}); change it with `infra-tui edit {name}`"
-            )
-        elif mon_dir in repo.components or (repo.root / mon_dir).exists():
-            refuse(f"{mon_dir}/ already exists; change it with `infra-tui edit {name}`")
-    used_ns = _namespaces_in_use(repo)
-    if ns in used_ns and name not in existing:
-        refuse(
-            f"namespace '{ns}' is already created by {used_ns[ns]}; one namespace per component: set another namespace"
-        )
     repo_name = spec.repository_name
-    helm_repos = _helm_repositories(repo)
-    if repo_name in helm_repos:
-        url, where = helm_repos[repo_name]
-        if url.rstrip("/") != spec.chart.repository.url.rstrip("/"):
-            refuse(
-                f"HelmRepository flux-system/{repo_name} already exists with url {url} ({where}); "
-                "set chart.repository.name to another name"
-            )
-        else:
-            result.warnings.append(
-                f"HelmRepository flux-system/{repo_name} is also defined in {where} with the same url; both Kustomizations apply it"
-            )
-    for kind in spec.creates:
-        if kind in rules.monitoring_kinds:
-            refuse(
-                f"spec creates: {kind} belongs in the {mon_name} split; use monitoring: {{serviceMonitor: true}} / {{prometheusRule: true}} instead"
-            )
-    switched_on = _servicemonitor_switches_on(spec.values, rules.servicemonitor_switches)
-    for path in switched_on:
-        refuse(
-            f"spec values.{path}: true turns on the chart's own ServiceMonitor; set monitoring.serviceMonitor: true instead "
-            f"(the chart's is disabled and one is written to {mon_dir}/)"
-        )
+    check_conflicts(repo, spec, rules, result)
     if result.refusals:
         return result
 
@@ -426,7 +230,7 @@ def plan(
     placements: list[Placement] = []
     for e in env_names:
         env_obj = repo.envs[e]
-        deps, dep_ids, inferred = _dependencies(env_obj, spec, own_kinds, rules, refuse)
+        deps, dep_ids, inferred = dependencies(env_obj, spec, own_kinds, rules, refuse)
 
         patches: tuple[tuple[dict[str, Any], str], ...] = ()
         if e in spec.env_values and e != primary:
@@ -520,10 +324,12 @@ def plan(
 
     # ---- the repo as it would be, and what lint says about what the plan adds
     created_files = {f.path for f in files}
-    components = _components_after(gen, comp_dir, mon_dir if spec.monitoring.enabled else None)
+    components = components_after(gen, comp_dir, mon_dir if spec.monitoring.enabled else None)
     findings: list[Finding] = []
     for ep in env_plans:
-        findings.extend(_lint_added(repo, ep, components, graphs[ep.env], rules, created_files))
+        findings.extend(
+            lint_added(repo, ep.env, ep.new_kss, components, graphs[ep.env], rules, created_files)
+        )
     result.findings = findings
     for f in findings:
         refuse(f"the plan would add lint finding {f.rule} ({f.severity}) at {f.file}:{f.line}: {f.message}")
@@ -540,74 +346,6 @@ def plan(
     result.recreate_reason = None
     learned_style.apply(result, repo, spec, env_names)  # the repo's own style and similar services
     return result
-
-
-def _components_after(gen: dict[str, Rendered], comp_dir: str, mon_dir: str | None) -> dict[str, Component]:
-    out: dict[str, Component] = {}
-    for folder in (comp_dir, mon_dir):
-        if folder is None:
-            continue
-        comp = Component(name=folder.rsplit("/", 1)[-1], dir=folder)
-        for path, r in gen.items():
-            if not path.startswith(folder + "/") or path.endswith("/kustomization.yaml"):
-                continue
-            comp.files.append(path)
-            for data in r.docs:
-                if not isinstance(data, dict) or "kind" not in data:
-                    continue
-                meta = mapping(data.get("metadata"))
-                comp.resources.append(
-                    Resource(
-                        kind=str(data["kind"]),
-                        api_version=str(data.get("apiVersion", "")),
-                        name=str(meta.get("name", "")),
-                        namespace=meta.get("namespace"),
-                        file=path,
-                        line=1,
-                        data=data,
-                    )
-                )
-        out[folder] = comp
-    return out
-
-
-def _lint_added(
-    repo: Repo,
-    ep: _EnvPlan,
-    components: dict[str, Component],
-    g: graph_mod.Graph,
-    rules: rules_mod.Rules,
-    created: set[str],
-) -> list[Finding]:
-    """Lint findings the plan adds in one env.
-
-    Adding Kustomizations can only add findings about themselves, their new files, or a cycle through
-    them (existing Kustomizations keep their manifests and dependsOn), so lint runs on an env that
-    holds only the new Kustomizations, over the full graph of the env after the plan.
-    """
-    old_env = repo.envs[ep.env]
-    env_after = Env(ep.env, list(ep.new_kss), list(old_env.files), set(old_env.helmrelease_ids))
-    for ks in ep.new_kss:
-        comp = components.get((ks.path or "").removeprefix("./"))
-        if comp:
-            for r in comp.resources:
-                if r.kind == "HelmRelease":
-                    env_after.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
-    after = Repo(
-        root=repo.root,
-        envs={ep.env: env_after},
-        components={**repo.components, **components},
-        problems=[],
-        flat=repo.flat,
-        settings=repo.settings,
-    )
-    new_ids = {k.id for k in ep.new_kss}
-    # the plan's lines are not on disk yet: lint the in-memory "after" without reading files
-    return [
-        f
-        for f in rules_mod.lint(after, ep.env, rules, graph=g, read_disk=False)
-        if f.kustomization in new_ids or f.file in created
-    ]
 
 
 def declared_creates(ks: FluxKustomization | None) -> list[str]:
