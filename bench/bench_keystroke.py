@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_repo import generate  # noqa: E402
-from textual import events  # noqa: E402
+from generate_repo import generate
+from textual import events
 
-from infra_tui.app import InfraApp  # noqa: E402
-from infra_tui.core import preview  # noqa: E402
-from infra_tui.core import repo as repo_mod  # noqa: E402
+from infra_tui.app import InfraApp
+from infra_tui.core import preview
+from infra_tui.core import repo as repo_mod
 
 FIELDS = {
     "chart": {"name": "redis", "repository": {"url": "https://charts.bitnami.com/bitnami"}},

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_repo import generate  # noqa: E402
+from generate_repo import generate
 
-from infra_tui.core import graph, repo, rules  # noqa: E402
+from infra_tui.core import graph, repo, rules
 
 
 def main() -> None:

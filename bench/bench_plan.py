@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_repo import generate  # noqa: E402
+from generate_repo import generate
 
-from infra_tui.core import diff, scaffold  # noqa: E402
-from infra_tui.core import repo as repo_mod  # noqa: E402
-from infra_tui.core import spec as spec_mod  # noqa: E402
+from infra_tui.core import diff, scaffold
+from infra_tui.core import repo as repo_mod
+from infra_tui.core import spec as spec_mod
 
 BASE = {
     "name": "redis-cache",

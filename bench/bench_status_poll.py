@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from infra_tui.core.troubleshoot import parse_helmreleases  # noqa: E402
-from infra_tui.services.cluster import SshKubectlSource, parse_kustomizations  # noqa: E402
-from infra_tui.services.ssh import SshTarget, SshTransport  # noqa: E402
-from tests.sshd import (  # noqa: E402
+from infra_tui.core.troubleshoot import parse_helmreleases
+from infra_tui.services.cluster import SshKubectlSource, parse_kustomizations
+from infra_tui.services.ssh import SshTarget, SshTransport
+from tests.sshd import (
     start_sshd,
     stop_sshd,
     synthetic_helmrelease_list,

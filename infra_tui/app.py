@@ -163,9 +163,9 @@ class InfraApp(OrderedKeysApp[int]):
     def _exit_on_ending_signals(self) -> None:
         """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
         the cluster watch closes its ssh master and workers clean up (``infra_tui.exit_signals``)."""
-        import asyncio  # noqa: PLC0415
+        import asyncio
 
-        from infra_tui import exit_signals  # noqa: PLC0415
+        from infra_tui import exit_signals
 
         def ended(sig: int) -> None:
             exit_signals.received = sig

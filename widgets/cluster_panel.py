@@ -152,8 +152,8 @@ class ClusterPanel(Vertical):
 
     def detail_text(self) -> Text:
         """What the detail box shows for the selected Kustomization (tests read it)."""
-        from infra_tui.core.troubleshoot import age  # noqa: PLC0415
-        from infra_tui.services.cluster import cause_chain  # noqa: PLC0415
+        from infra_tui.core.troubleshoot import age
+        from infra_tui.services.cluster import cause_chain
 
         snapshot, node_id = self.snapshot, self.selected
         out = Text()
@@ -207,6 +207,6 @@ class ClusterPanel(Vertical):
 
 def _age(since: str | None, now: datetime) -> str:
     """``lastTransitionTime`` as an age at ``now``: ``45s``, ``3m``, ``2h``."""
-    from infra_tui.core.troubleshoot import age  # noqa: PLC0415
+    from infra_tui.core.troubleshoot import age
 
     return age(since, now)

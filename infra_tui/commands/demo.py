@@ -67,7 +67,7 @@ def _git_init(root: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra_tui.commands.context import require_terminal  # noqa: PLC0415
+    from infra_tui.commands.context import require_terminal
 
     require_terminal()  # before copying: nothing to leave behind
     root = copy_demo(Path(args.into) if args.into else None)

@@ -355,7 +355,7 @@ def _insert_values(text: str, wanted: tuple[tuple[str, Any, str], ...], notes: l
 
 @functools.lru_cache(maxsize=64)
 def _insert_values_cached(text: str, wanted: tuple[tuple[str, Any, str], ...]) -> tuple[str, tuple[str, ...]]:
-    from ruamel.yaml.comments import CommentedMap  # noqa: PLC0415 - only plans need ruamel
+    from ruamel.yaml.comments import CommentedMap  # only plans need ruamel
 
     def cm(value: Any) -> Any:
         if isinstance(value, dict):

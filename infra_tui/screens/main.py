@@ -114,7 +114,7 @@ class MainScreen(Screen[None]):
 
     def on_cluster_watch_polled(self, event: ClusterWatch.Polled) -> None:
         """A poll of the live cluster (over SSH): the same painting as the simulated one."""
-        from infra_tui.widgets.cluster_watch import ClusterWatch  # noqa: PLC0415 - loaded with the watch
+        from infra_tui.widgets.cluster_watch import ClusterWatch  # loaded with the watch
 
         watch = next(iter(self.query(ClusterWatch)), None)
         self.show_cluster(
@@ -141,7 +141,7 @@ class MainScreen(Screen[None]):
         if snapshot is not None:
             drift = self._map_and_compare(snapshot)
             if snapshot.helmreleases:  # mapped just now: the cause may read one level further down
-                from infra_tui.services.cluster import root_cause_lines  # noqa: PLC0415
+                from infra_tui.services.cluster import root_cause_lines
 
                 causes = root_cause_lines(snapshot)
                 root_cause = causes[0] if causes else root_cause
@@ -150,8 +150,8 @@ class MainScreen(Screen[None]):
 
     def _map_and_compare(self, snapshot: ClusterSnapshot) -> Drift | None:
         """Drift of ``snapshot`` against the app's repo (its HelmReleases mapped on the way)."""
-        from infra_tui.core.troubleshoot import git_helmreleases  # noqa: PLC0415
-        from infra_tui.services.cluster import drift  # noqa: PLC0415
+        from infra_tui.core.troubleshoot import git_helmreleases
+        from infra_tui.services.cluster import drift
 
         repo, env_name = self.app.repo, self.app.env
         if repo is None:

@@ -20,7 +20,7 @@ from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
 from infra_tui.core import spec as spec_mod
 from infra_tui.core import workspace
-from tests.corpus import CORPUS  # noqa: E402
+from tests.corpus import CORPUS
 from tests.paths import DEMO
 
 ENTER = "\r"

@@ -23,8 +23,8 @@ from infra_tui.core import rules as rules_mod
 from infra_tui.core import scaffold
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.yamlio import split_documents
-from tests.corpus import CORPUS  # noqa: E402
-from tests.paths import DEMO  # noqa: E402
+from tests.corpus import CORPUS
+from tests.paths import DEMO
 
 _demo_repo = repo_mod.load(DEMO)
 _rules = rules_mod.load_rules(_demo_repo)
