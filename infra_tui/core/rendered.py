@@ -1,9 +1,9 @@
 """What kustomize built, object by object, and where each object (and each field) came from. Pure.
 
 The build runs with kustomize's ``buildMetadata: [originAnnotations, transformerAnnotations]``
-(``services.render``), so each object carries the file it was read from, or the kustomization.yaml
-whose generator made it, and the kustomization.yaml files whose patches ran over it. Those
-annotations are taken off here. A field is then placed:
+(``services.origin_build``), so each object carries the file it was read from, or the
+kustomization.yaml whose generator made it, and the kustomization.yaml files whose patches ran
+over it. Those annotations are taken off here. A field is then placed:
 
 * on its line in the source document, when the source has the same value there;
 * on the ``patches`` entry of the kustomization.yaml that set it, when the render differs;

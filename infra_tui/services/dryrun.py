@@ -30,7 +30,7 @@ import yaml
 from infra_tui.core import k8s_schemas, rendered
 from infra_tui.core import validation as v
 from infra_tui.core.yamlio import key_line, load_documents, split_documents
-from infra_tui.services import kustomize, proc, render, ssh
+from infra_tui.services import kustomize, origin_build, proc, ssh
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -437,7 +437,7 @@ async def validate_component(root: Path, target: v.Target, options: Options) -> 
     # The build runs while the sources are parsed in a thread: the event loop (the TUI's) never
     # spends a frame on YAML or schemas. Offline builds carry each object's origin.
     if offline:
-        building = asyncio.ensure_future(render.build_with_origins(root, target.component, argv=options.kustomize_argv,
+        building = asyncio.ensure_future(origin_build.build_with_origins(root, target.component, argv=options.kustomize_argv,
                                                                    timeout=options.build_timeout))  # fmt: skip
     else:
         building = asyncio.ensure_future(_plain_build(root, target.component, options))
