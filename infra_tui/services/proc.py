@@ -95,7 +95,8 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 @atexit.register
-def _kill_live_groups() -> None:
+def kill_live_groups() -> None:
+    """SIGKILL every process group ``run_command`` started that is still alive (runs at exit)."""
     for pgid in list(_live_groups):
         _signal_group(pgid, signal.SIGKILL)
     _live_groups.clear()

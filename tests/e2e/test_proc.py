@@ -113,14 +113,14 @@ def test_no_child_outlives_interpreter_exit(tmp_path):
     pids_file = tmp_path / "pids"
     program = f"""
 import asyncio, atexit, os, sys
-from infra_tui.services.proc import Command, run_command, _kill_live_groups
+from infra_tui.services.proc import Command, run_command, kill_live_groups
 async def main():
     task = asyncio.create_task(run_command(Command(["sh", "-c", {TREE.replace("echo $$ $!", f"echo $$ $! > {pids_file}")!r}], timeout=None)))
     for _ in range(250):
         if os.path.exists({str(pids_file)!r}) and open({str(pids_file)!r}).read().strip():
             break
         await asyncio.sleep(0.02)
-    _kill_live_groups()  # what atexit runs; os._exit would skip it
+    kill_live_groups()  # what atexit runs; os._exit would skip it
     os._exit(0)
 asyncio.run(main())
 """
