@@ -25,7 +25,15 @@ from typing import Any
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.charts import ChartInfo, ChartRef, ChartTable, chart_of, chart_table, repo_sources
 from infra_tui.core.crd_providers import WEBHOOK_KINDS, bootstrap_provided, providers, used_groups
-from infra_tui.core.house_style import RepoText, repo_kustomization_names, style
+from infra_tui.core.house_style import (
+    EVIDENCE_KEPT,
+    HR_STYLE,
+    KS_STYLE,
+    REPO_STYLE,
+    RepoText,
+    repo_kustomization_names,
+    style,
+)
 from infra_tui.core.learn_facts import (
     BootstrapFact,
     Evidence,
@@ -45,14 +53,19 @@ from infra_tui.core.learned_file import (
     yaml_scalar,
 )
 from infra_tui.core.model import Repo, short_name
-from infra_tui.core.similar_services import most_similar, services
+from infra_tui.core.similar_services import REPLICA_KEYS, most_similar, services
 from infra_tui.errors import UserError
 
 # The public names of the facts' modules stay importable from here (``learn.StyleFact``...).
 __all__ = [
     "BUILTIN_GROUPS",
+    "EVIDENCE_KEPT",
     "FORMAT_VERSION",
+    "HR_STYLE",
+    "KS_STYLE",
     "LEARNED_FILE",
+    "REPLICA_KEYS",
+    "REPO_STYLE",
     "WEBHOOK_KINDS",
     "BootstrapFact",
     "ChartInfo",

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from infra_tui.core.graph import Graph
 from infra_tui.core.model import Repo, Resource, short_name
 from infra_tui.core.sim_nodes import (
+    FLUX_GROUPS,
     Node,
     ProviderLookup,
     build_nodes,
@@ -84,6 +85,7 @@ __all__ = [
     "DEPENDENCY_NOT_READY",
     "EPOCH",
     "FAILED",
+    "FLUX_GROUPS",
     "HEALTH_CHECK_FAILED",
     "KS_API_VERSION",
     "PROGRESSING",
