@@ -183,7 +183,11 @@ class InfraApp(OrderedKeysApp[int]):
                 loop.add_signal_handler(sig, ended, sig)
         if not self.is_headless:
             # SIGHUP may be ignored (nohup) or come late: a terminal that hung up ends the app too
-            self.set_interval(1.0, lambda: exit_signals.terminal_gone() and ended(signal.SIGHUP))
+            def hung_up() -> None:
+                if exit_signals.terminal_gone():
+                    ended(signal.SIGHUP)
+
+            self.set_interval(1.0, hung_up)
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""
