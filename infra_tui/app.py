@@ -204,7 +204,15 @@ class InfraApp(OrderedKeysApp[int]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_repo(self) -> None:
-        """Read the repo from disk, off the event loop."""
+        """Read the repo from disk, off the event loop; first undo (or finish) a write that was
+        killed midway, and say so."""
+        from infra_tui.core import write_journal  # noqa: PLC0415
+
+        recovered = write_journal.recover(self.root)
+        if recovered:
+            self.call_from_thread(
+                self.notify, recovered, title="Interrupted write", severity="warning", timeout=15
+            )
         try:
             repo = repo_mod.load(self.root)
             env = repo.env(self.env).name

@@ -128,19 +128,19 @@ def test_failure_midway_rolls_everything_back(root: Path, monkeypatch):
     infra = root / "clusters" / "local-kube" / "infrastructure.yaml"
     original = infra.read_text()
     plan = plan_for(root, FileChange("namespaces/app/z.yaml", None, "z\n"))
-    real_replace = os.replace
+    real_link = apply_mod.dirfd.link
     count = {"n": 0}
 
-    def flaky(src, dst):
+    def flaky(dir_fd, src, dst):
         count["n"] += 1
-        if count["n"] == 3:
+        if count["n"] == 2:  # the last file, after the first two were swapped in
             raise OSError(28, "No space left on device")
-        return real_replace(src, dst)
+        return real_link(dir_fd, src, dst)
 
-    monkeypatch.setattr(apply_mod.os, "replace", flaky)
+    monkeypatch.setattr(apply_mod.dirfd, "link", flaky)
     with pytest.raises(OSError, match="No space"):
         apply_mod.apply(plan, root)
-    monkeypatch.setattr(apply_mod.os, "replace", real_replace)
+    monkeypatch.setattr(apply_mod.dirfd, "link", real_link)
     assert infra.read_text() == original
     assert not (root / "namespaces").exists()
-    assert not list(root.rglob("*.infra-tui.tmp"))
+    assert not [p for p in root.rglob(".*") if "infra-tui" in p.name]
