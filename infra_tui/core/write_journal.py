@@ -112,16 +112,15 @@ class Open:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(self.fd, data)
             os.fsync(self.fd)
-            try:
-                dirfd.link(self.dir_fd, tmp, self.name)
-            except FileExistsError:
-                raise Busy(str(journal)) from None
-        except BaseException:
+            dirfd.link(self.dir_fd, tmp, self.name)
+        except BaseException as exc:
+            dirfd.unlink(self.dir_fd, tmp)
             os.close(self.fd)
             os.close(self.dir_fd)
+            if isinstance(exc, FileExistsError):
+                raise Busy(self.name) from None
             raise
-        finally:
-            dirfd.unlink(self.dir_fd, tmp)
+        dirfd.unlink(self.dir_fd, tmp)
 
     def commit(self) -> None:
         """Every file is in place: from here a recovery finishes the write instead of undoing it."""
