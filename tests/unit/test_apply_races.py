@@ -104,7 +104,9 @@ def test_an_append_racing_the_write_is_never_lost(tmp_path: Path, swap_kind) -> 
                 outcomes["written"] += 1
             except apply_mod.ApplyRefused as exc:
                 outcomes["refused"] += 1
-                assert any("changed on disk" in r or "make the plan again" in r for r in exc.reasons), exc.reasons
+                assert any("changed on disk" in r or "make the plan again" in r for r in exc.reasons), (
+                    exc.reasons
+                )
             assert proc.stdout.readline().strip() == str(n)
             text = (d / "clusters" / "local-kube" / "infrastructure.yaml").read_text()
             assert f"appended-{n}\n" in text, f"try {n}: the append was lost ({outcomes}); file:\n{text}"
@@ -132,11 +134,15 @@ def test_a_folder_swapped_for_a_symlink_never_takes_a_file_out_of_the_repo(tmp_p
                 outcomes["written"] += 1
             except apply_mod.ApplyRefused as exc:
                 outcomes["refused"] += 1
-                assert any("replaced by a symlink or moved while writing" in r for r in exc.reasons), exc.reasons
+                assert any("replaced by a symlink or moved while writing" in r for r in exc.reasons), (
+                    exc.reasons
+                )
                 infra = (d / "clusters" / "local-kube" / "infrastructure.yaml").read_text()
                 assert infra == "# head\n---\na: 1\n", f"try {n}: refused but infrastructure.yaml was changed"
                 moved = d / "moved-away"
-                assert not moved.exists() or not list(moved.iterdir()), f"try {n}: refused but files were left"
+                assert not moved.exists() or not list(moved.iterdir()), (
+                    f"try {n}: refused but files were left"
+                )
             assert proc.stdout.readline().strip() == str(n)
             assert list(outside.rglob("*")) == [], f"try {n}: files written outside the repo ({outcomes})"
     finally:
