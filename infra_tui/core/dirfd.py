@@ -99,10 +99,7 @@ def read_bytes(dir_fd: int, name: str) -> bytes | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(name, st.st_mode)
-        chunks = []
-        while chunk := os.read(fd, max(st.st_size + 1, 65536)):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return _read_fd(fd)
     finally:
         os.close(fd)
 
