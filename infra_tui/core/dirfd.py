@@ -52,8 +52,11 @@ def open_dir(root_fd: int, parts: tuple[str, ...], *, create: bool = False) -> t
             except FileNotFoundError:
                 if not create:
                     raise
-                os.mkdir(name, 0o777, dir_fd=fd)
-                made.append(rel)
+                try:
+                    os.mkdir(name, 0o777, dir_fd=fd)
+                    made.append(rel)
+                except FileExistsError:
+                    pass  # made meanwhile by someone else: opened below, if it is a folder
                 try:
                     nfd = os.open(name, DIR_FLAGS, dir_fd=fd)
                 except OSError as exc:
