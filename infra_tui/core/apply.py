@@ -307,10 +307,9 @@ class _Write:
             elif dirfd.exchange(f.dir_fd, f.entry.tmp, f.name):
                 f.state, f.aside, f.exchanged = "swapped", f.entry.tmp, True
             else:
-                dirfd.link(f.dir_fd, f.name, f.entry.old)
-                f.aside = f.entry.old
+                dirfd.link(f.dir_fd, f.name, f.entry.old)  # keep the old file aside
+                f.state, f.aside = "swapped", f.entry.old  # a roll-back renames it back
                 dirfd.rename(f.dir_fd, f.entry.tmp, f.name)
-                f.state = "swapped"
             self._unchanged(f)
             self.step()
 

@@ -197,9 +197,21 @@ def rename(dir_fd: int, src: str, dst: str) -> None:
     os.rename(src, dst, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
 def link(dir_fd: int, src: str, dst: str) -> None:
-    """A second name ``dst`` for ``src`` (fails with ``FileExistsError`` when ``dst`` exists)."""
-    os.link(src, dst, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    """A second name ``dst`` for ``src`` (``FileExistsError`` when ``dst`` exists, never replacing
+    it). On a file system without hard links ``src`` is renamed to ``dst`` instead, after a check
+    that ``dst`` does not exist (the one place a file appearing meanwhile could be replaced)."""
+    try:
+        os.link(src, dst, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        if exists(dir_fd, dst):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst) from None
+        rename(dir_fd, src, dst)
 
 
 _renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)

@@ -171,3 +171,17 @@ def test_the_journal_of_a_git_repo_lives_in_git(root: Path):
 
     (root / ".git").mkdir()
     assert write_journal.location(root) == root.resolve() / ".git" / "infra-tui-journal"
+
+
+def test_a_file_system_without_hard_links_or_exchange_is_written_all_the_same(root: Path, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(apply_mod.dirfd.os, "link", no_links)
+    monkeypatch.setattr(apply_mod.dirfd, "exchange", lambda *a: False)
+    infra = root / "clusters" / "local-kube" / "infrastructure.yaml"
+    plan = plan_for(root)
+    apply_mod.apply(plan, root)
+    assert infra.read_text().endswith("b: 2\n")
+    assert (root / "namespaces" / "app" / "namespace.yaml").read_text() == "kind: Namespace\n"
+    assert not [p for p in root.rglob(".*") if "infra-tui" in p.name]
