@@ -47,6 +47,8 @@ PREVIEW_BUSY = "the preview is still being computed; try again"
 """What ``_current_plan`` (and ``core.preview.write_blocker``) say while the preview is behind."""
 WRITE_WAITS_FOR_PREVIEW = 10.0
 """Seconds ctrl+s waits for the preview of the fields typed before it."""
+EXIT_GRACE = 5.0
+"""Seconds an ending signal leaves the clean shutdown before the process ends regardless."""
 
 
 @dataclass(repr=False)
@@ -164,17 +166,29 @@ class InfraApp(OrderedKeysApp[int]):
         """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
         the cluster watch closes its ssh master and workers clean up (``infra_tui.exit_signals``)."""
         import asyncio
+        import signal
 
         from infra_tui import exit_signals
 
         def ended(sig: int) -> None:
+            if exit_signals.received is not None:
+                return
             exit_signals.received = sig
+            exit_signals.leave_dead_terminal()
+            exit_signals.exit_within(EXIT_GRACE, 128 + sig)
             self.exit(128 + sig)
 
         loop = asyncio.get_running_loop()
         for sig in exit_signals.ENDING_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 loop.add_signal_handler(sig, ended, sig)
+        if not self.is_headless:
+            # SIGHUP may be ignored (nohup) or come late: a terminal that hung up ends the app too
+            def hung_up() -> None:
+                if exit_signals.terminal_gone():
+                    ended(signal.SIGHUP)
+
+            self.set_interval(1.0, hung_up)
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""
@@ -191,7 +205,15 @@ class InfraApp(OrderedKeysApp[int]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_repo(self) -> None:
-        """Read the repo from disk, off the event loop."""
+        """Read the repo from disk, off the event loop; first undo (or finish) a write that was
+        killed midway, and say so."""
+        from infra_tui.core import write_journal
+
+        recovered = write_journal.recover(self.root)
+        if recovered:
+            self.call_from_thread(
+                self.notify, recovered, title="Interrupted write", severity="warning", timeout=15
+            )
         try:
             repo = repo_mod.load(self.root)
             env = repo.env(self.env).name

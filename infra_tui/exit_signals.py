@@ -52,3 +52,48 @@ def _like_sigint(signum: int, frame: FrameType | None) -> None:
 def exit_status(default: int) -> int:
     """``128 + signal`` when an ending signal stopped the run, else ``default``."""
     return 128 + received if received is not None else default
+
+
+def terminal_gone(fd: int = 1) -> bool:
+    """True when ``fd`` is a terminal that hung up (its pane killed, its window closed): every
+    call on it fails with EIO. A pipe or file (ENOTTY) is not a terminal that went away."""
+    import errno
+    import termios
+
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return bool(exc.args) and exc.args[0] == errno.EIO
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def leave_dead_terminal() -> None:
+    """Point stdin, stdout and stderr at /dev/null once the terminal is gone: a TUI shutting down
+    writes its restore sequences, and a write to a hung-up terminal fails (EIO), which can stop
+    Textual's output thread with its queue full and ``App.exit`` waiting on it forever."""
+    import os
+
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in (0, 1, 2):
+            if terminal_gone(fd):
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def exit_within(seconds: float, status: int) -> None:
+    """End the process with ``status`` after ``seconds`` unless it has ended by then: the backstop
+    that no clean shutdown which got stuck can outlive (a daemon thread; ``os._exit``)."""
+    import os
+    import threading
+
+    def later() -> None:
+        import time
+
+        time.sleep(seconds)
+        os._exit(status)
+
+    threading.Thread(target=later, name="exit-deadline", daemon=True).start()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from infra_tui.core import repo as repo_mod
+from infra_tui.core import write_journal
 from infra_tui.core.model import Env, Repo
 from infra_tui.errors import UserError
 
@@ -23,7 +24,8 @@ def add_path_argument(p: argparse.ArgumentParser) -> None:
 
 def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned_notice: bool = True) -> Repo:
     """The repo named by --repo / --path, or found from the cwd (with its settings). A stale
-    .infra-tui.learned.yaml is noticed with one line on stderr."""
+    .infra-tui.learned.yaml is noticed with one line on stderr, and so is a write that was killed
+    midway, which is rolled back or finished first (``core.write_journal``)."""
     paths = getattr(args, "path", None)
     if paths:
         repo = repo_mod.load(getattr(args, "repo", None), paths=paths, with_components=with_components)
@@ -32,6 +34,12 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned
         if not root.exists():
             raise UserError(f"--repo {root}: no such directory")
         repo = repo_mod.load(root, with_components=with_components)
+    recovered = write_journal.recover(repo.root)
+    if recovered:  # a write killed midway was undone (or finished): read the repo as it is now
+        print(f"infra-tui: {recovered}", file=sys.stderr)
+        repo = repo_mod.load(
+            getattr(args, "repo", None) if paths else repo.root, paths=paths, with_components=with_components
+        )
     if not repo.envs or (paths and not any(e.kustomizations for e in repo.envs.values())):
         where = ", ".join(str(p) for p in paths) if paths else str(repo.root)
         raise UserError(

@@ -1,26 +1,39 @@
-"""Writing a ``ChangePlan`` to disk, safely.
+"""Writing a ``ChangePlan`` to disk, safely, all or nothing, even against a racing process.
 
 * every target must resolve inside the repo root: no absolute paths, no ``..``, and never through a
   symlink (of the file or of a folder above it) that leads out of the repo;
+* the write itself goes through directory descriptors (``core.dirfd``): each folder is opened
+  from the root with ``O_NOFOLLOW``, files are created, swapped and removed relative to it, so a
+  folder swapped for a symlink meanwhile is refused, never followed; after the swap every folder
+  must still be the one at its path (moved away or replaced: everything is undone, refused);
 * nothing is written if any target changed on disk since the plan was made (its text differs from
   ``FileChange.before``, or a file to create already exists): the plan is stale, make it again;
-* each file is written to a temp file in its own folder and ``os.replace``d over the target (atomic
-  on POSIX), keeping the target's permission bits; if a later file fails, the files already
-  replaced are put back and created files and folders removed;
+* each file is written to a hidden temp file in its own folder and swapped in atomically with
+  ``renameat2(RENAME_EXCHANGE)`` (elsewhere: the old file hard-linked aside, then ``rename``), so
+  the replaced file is kept; it is compared with what the plan read, after the swap and again
+  after all swaps: an append that landed between the last check and the swap puts every file back
+  and refuses ("changed on disk while writing"). New files are linked in (never over a file that
+  appeared meanwhile). Permission bits are kept. Any failure puts back what was swapped;
+* a journal (``core.write_journal``) records the write before anything is touched, so that the
+  next command finishes or rolls back a write killed midway;
 * a dirty git tree is a warning, not a refusal. Core runs no subprocess, so the caller passes a
   ``git_status(root) -> [dirty paths]`` function (the CLI runs ``git status --porcelain``).
+
+``INFRA_TUI_TEST_WRITE_PAUSE=N`` (tests only) stops the write at its N-th step (journal written,
+each file staged, checked, swapped, verified, committed, cleaned) with the line
+``infra-tui: test pause at write step N`` on stderr, so a test can ``kill -9`` it exactly there.
 """
 
 from __future__ import annotations
 
 import os
-import stat
-import tempfile
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from infra_tui.core import textfile
+from infra_tui.core import dirfd, textfile, write_journal
 from infra_tui.core.model import ChangePlan, FileChange
 
 
@@ -78,12 +91,8 @@ def check(plan: ChangePlan, root: Path) -> tuple[list[str], dict[str, Path]]:
             problems.append(str(exc))
             continue
         targets[change.path] = target
-        problems.extend(_stale(change, target))
+        problems.extend(_current_form(change, target)[0])
     return problems, targets
-
-
-def _stale(change: FileChange, target: Path) -> list[str]:
-    return _current_form(change, target)[0]
 
 
 def _current_form(change: FileChange, target: Path) -> tuple[list[str], textfile.TextForm]:
@@ -111,31 +120,21 @@ def _current_form(change: FileChange, target: Path) -> tuple[list[str], textfile
     return [], form
 
 
-def _write_temp(target: Path, text: str, mode: int, form: textfile.TextForm | None = None) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".infra-tui.tmp")
-    if form is not None:
-        text = form.store(text)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
+PAUSE_ENV = "INFRA_TUI_TEST_WRITE_PAUSE"
 
 
 def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = None) -> ApplyResult:
     """Write every file of ``plan`` under ``root``. Raises ``ApplyRefused`` and writes nothing when a
-    target is outside the repo, changed since the plan, or the plan was refused."""
+    target is outside the repo, changed since the plan (or while writing), or the plan was refused."""
     root = Path(root)
+    result = ApplyResult()
+    recovered = write_journal.recover(root)
+    if recovered:
+        result.warnings.append(recovered)
     problems, targets = check(plan, root)
     if problems:
         raise ApplyRefused(problems)
     forms = {c.path: _current_form(c, targets[c.path])[1] for c in plan.files if c.before is not None}
-    result = ApplyResult()
     if git_status is not None:
         dirty = git_status(root) or []
         if dirty:
@@ -144,78 +143,232 @@ def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = 
             if touched:
                 msg += "; this plan writes over uncommitted changes in " + ", ".join(touched)
             result.warnings.append(msg + "; review `git diff` before committing")
-    new_mode = 0o666 & ~_umask()
-    made_dirs: list[Path] = []
-    staged: list[tuple[FileChange, Path, Path | None]] = []  # change, target, temp
-    replaced: list[tuple[FileChange, Path]] = []
-    try:
-        for change in plan.files:
-            target = targets[change.path]
-            missing = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
-            for d in reversed(missing):
-                d.mkdir()
-                made_dirs.append(d)
-            if _is_deletion(change):
-                staged.append((change, target, None))
-                continue
-            mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else new_mode
-            form = forms.get(change.path)
-            staged.append((change, target, _write_temp(target, change.after, mode, form)))
-        # everything is staged: re-check staleness right before the renames
-        late = [p for change, target, _ in staged for p in _stale(change, target)]
+    root_real = root.resolve()
+    files = [_Staged.of(c, targets[c.path].relative_to(root_real), forms.get(c.path)) for c in plan.files]
+    _Write(root_real, files).run()
+    for f in files:
+        if f.kind == "delete":
+            result.deleted.append(f.change.path)
+        else:
+            result.written.append(f.change.path)
+            if f.change.created:
+                result.created.append(f.change.path)
+    return result
+
+
+@dataclass
+class _Staged:
+    """One file of a write and how far it got."""
+
+    change: FileChange
+    parts: tuple[str, ...]
+    name: str
+    kind: str
+    data: bytes
+    entry: write_journal.Entry
+    dir_fd: int = -1
+    state: str = "none"  # none | staged | swapped
+    aside: str = ""  # after the swap: the name holding the replaced file
+    exchanged: bool = False
+
+    @classmethod
+    def of(cls, change: FileChange, rel: PurePosixPath | Path, form: textfile.TextForm | None) -> _Staged:
+        parts = tuple(PurePosixPath(rel).parts)
+        kind = "delete" if _is_deletion(change) else "create" if change.before is None else "modify"
+        form = form or textfile.TextForm()
+        data = b"" if kind == "delete" else form.store(change.after).encode("utf-8")
+        before = None if change.before is None else form.store(change.before).encode("utf-8")
+        tmp, old = write_journal.hidden_names(parts[-1])
+        entry = write_journal.Entry(
+            "/".join(parts),
+            kind,
+            tmp,
+            old,
+            write_journal.digest(before),
+            None if kind == "delete" else write_journal.digest(data),
+        )
+        return cls(change, parts[:-1], parts[-1], kind, data, entry)
+
+    @property
+    def where(self) -> str:
+        return self.change.path
+
+    def matches_plan(self, raw: bytes | None) -> bool:
+        """Whether ``raw`` (a file's bytes) is the text the plan was made from."""
+        if raw is None:
+            return False
+        try:
+            text = textfile.split_form(raw.decode("utf-8"))[0]
+        except UnicodeDecodeError:
+            return False
+        return text == self.change.before
+
+
+class _Write:
+    def __init__(self, root: Path, files: list[_Staged]):
+        self.root = root
+        self.files = files
+        self.made: list[str] = []
+        self.steps = 0
+        self.pause_at = os.environ.get(PAUSE_ENV, "")
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.pause_at == str(self.steps):
+            print(f"infra-tui: test pause at write step {self.steps}", file=sys.stderr, flush=True)
+            time.sleep(3600)
+
+    def run(self) -> None:
+        root_fd = dirfd.open_root(self.root)
+        try:
+            dirs = _missing_dirs(self.root, self.files)
+            try:
+                journal = write_journal.Open(
+                    root_fd, write_journal.Journal([f.entry for f in self.files], dirs)
+                )
+            except write_journal.Busy:
+                raise ApplyRefused(
+                    [
+                        f"another infra-tui is writing this repo ({write_journal.location(self.root)}); wait for it, then make the plan again"
+                    ]
+                ) from None
+            self.step()
+            try:
+                self._stage(root_fd)
+                self._swap()
+                self._verify(root_fd)
+            except BaseException:
+                clean = self._roll_back(root_fd)
+                journal.close(remove=clean)
+                raise
+            journal.commit()
+            self.step()
+            for f in self.files:
+                if f.aside:
+                    dirfd.unlink(f.dir_fd, f.aside)
+            deleted = [f for f in self.files if f.kind == "delete"]
+            dirfd.remove_empty_dirs(
+                root_fd, ["/".join(f.parts[:i]) for f in deleted for i in range(1, len(f.parts) + 1)]
+            )
+            journal.close()
+        finally:
+            for f in self.files:
+                if f.dir_fd >= 0:
+                    os.close(f.dir_fd)
+                    f.dir_fd = -1
+            os.close(root_fd)
+
+    def _stage(self, root_fd: int) -> None:
+        new_mode = 0o666 & ~_umask()
+        for f in self.files:
+            try:
+                f.dir_fd, made = dirfd.open_dir(root_fd, f.parts, create=True)
+            except dirfd.Redirected as exc:
+                raise ApplyRefused([_redirected(exc.rel)]) from None
+            self.made.extend(made)
+            if f.kind != "delete":
+                mode = new_mode if f.kind == "create" else dirfd.mode_of(f.dir_fd, f.name)
+                dirfd.write_new(f.dir_fd, f.entry.tmp, f.data, mode)
+                f.state = "staged"
+            self.step()
+        # everything is staged: check once more right before the swaps
+        late = [p for f in self.files for p in self._stale(f)]
         if late:
             raise ApplyRefused(late)
-        for change, target, tmp in staged:
-            if tmp is None:
-                target.unlink()
-                replaced.append((change, target))
-                result.deleted.append(change.path)
+        self.step()
+
+    def _stale(self, f: _Staged) -> list[str]:
+        if f.kind == "create":
+            if dirfd.exists(f.dir_fd, f.name):
+                return [f"{f.where}: exists now but did not when the plan was made; make the plan again"]
+            return []
+        try:
+            raw = dirfd.read_bytes(f.dir_fd, f.name)
+        except OSError as exc:
+            return [f"{f.where}: {textfile.why_unreadable(exc)}"]
+        if not f.matches_plan(raw):
+            return [f"{f.where}: changed on disk since the plan was made; make the plan again"]
+        return []
+
+    def _swap(self) -> None:
+        for f in self.files:
+            if f.kind == "create":
+                try:
+                    dirfd.link(f.dir_fd, f.entry.tmp, f.name)
+                except FileExistsError:
+                    raise ApplyRefused(
+                        [f"{f.where}: exists now but did not when the plan was made; make the plan again"]
+                    ) from None
+                f.state = "swapped"
+                dirfd.unlink(f.dir_fd, f.entry.tmp)
+            elif f.kind == "delete":
+                dirfd.rename(f.dir_fd, f.name, f.entry.old)
+                f.state, f.aside = "swapped", f.entry.old
+            elif dirfd.exchange(f.dir_fd, f.entry.tmp, f.name):
+                f.state, f.aside, f.exchanged = "swapped", f.entry.tmp, True
+            else:
+                dirfd.link(f.dir_fd, f.name, f.entry.old)  # keep the old file aside
+                f.state, f.aside = "swapped", f.entry.old  # a roll-back renames it back
+                dirfd.rename(f.dir_fd, f.entry.tmp, f.name)
+            self._unchanged(f)
+            self.step()
+
+    def _unchanged(self, f: _Staged, *, settle: bool = False) -> None:
+        """The file this write replaced is the one the plan read (nothing landed in between);
+        ``settle``: once no other process holds it open for writing (``dirfd.settled``)."""
+        if not f.aside:
+            return
+        try:
+            raw = dirfd.settled(f.dir_fd, f.aside) if settle else dirfd.read_bytes(f.dir_fd, f.aside)
+        except OSError:
+            raw = None
+        if not f.matches_plan(raw):
+            raise ApplyRefused([f"{f.where} changed on disk while writing; nothing written, re-run"])
+
+    def _verify(self, root_fd: int) -> None:
+        for f in self.files:
+            if not dirfd.still_at(root_fd, f.parts, f.dir_fd):
+                raise ApplyRefused([_redirected("/".join(f.parts))])
+            self._unchanged(f, settle=True)
+        self.step()
+
+    def _roll_back(self, root_fd: int) -> bool:
+        """Undo what was done; ``False`` when something could not be put back (the journal then
+        stays, for the next command to try)."""
+        clean = True
+        for f in reversed(self.files):
+            if f.dir_fd < 0:
                 continue
-            os.replace(tmp, target)
-            replaced.append((change, target))
-            result.written.append(change.path)
-            if change.created:
-                result.created.append(change.path)
-    except BaseException:
-        _roll_back(staged, replaced, made_dirs, forms)
-        raise
-    root_real = root.resolve()
-    for path in result.deleted:  # folders a deletion emptied go too
-        d = targets[path].parent
-        while d != root_real and root_real in d.parents and d.is_dir() and not any(d.iterdir()):
-            d.rmdir()
-            d = d.parent
-    return result
+            try:
+                if f.state == "swapped":
+                    if f.kind == "create":
+                        dirfd.unlink(f.dir_fd, f.name)
+                    elif f.exchanged:
+                        if not dirfd.exchange(f.dir_fd, f.aside, f.name):
+                            raise OSError("cannot exchange back")
+                    else:
+                        dirfd.rename(f.dir_fd, f.aside, f.name)
+                    f.aside = ""
+                dirfd.unlink(f.dir_fd, f.entry.tmp)
+            except OSError:
+                clean = False
+        dirfd.remove_empty_dirs(root_fd, self.made)
+        return clean
+
+
+def _redirected(rel: str) -> str:
+    return f"{rel}: a folder on the way was replaced by a symlink or moved while writing; nothing written, re-run"
+
+
+def _missing_dirs(root: Path, files: list[_Staged]) -> list[str]:
+    missing = []
+    for f in files:
+        for i in range(1, len(f.parts) + 1):
+            rel = "/".join(f.parts[:i])
+            if not os.path.lexists(root / rel):
+                missing.append(rel)
+    return sorted(set(missing))
 
 
 def _is_deletion(change: FileChange) -> bool:
     return bool(getattr(change, "deleted", False))
-
-
-def _roll_back(
-    staged: list[tuple[FileChange, Path, Path | None]],
-    replaced: list[tuple[FileChange, Path]],
-    made_dirs: list[Path],
-    forms: dict[str, textfile.TextForm],
-) -> None:
-    for _, _, tmp in staged:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-    for change, target in reversed(replaced):
-        form = forms.get(change.path)
-        try:
-            if _is_deletion(change):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(_write_temp(target, change.before or "", 0o644 & ~_umask(), form), target)
-            elif change.before is None:
-                target.unlink(missing_ok=True)
-            else:
-                tmp = _write_temp(target, change.before, stat.S_IMODE(target.stat().st_mode), form)
-                os.replace(tmp, target)
-        except OSError:
-            pass
-    for d in reversed(made_dirs):
-        try:
-            d.rmdir()
-        except OSError:
-            pass

@@ -5,8 +5,10 @@ Skipped where tmux is missing. Each test runs its own tmux session (a unique nam
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from infra_tui.commands.demo import copy_demo
+from tests.processes import dead, processes_naming, wait_dead
 
 pytestmark = [
     pytest.mark.tmux,
@@ -175,3 +178,23 @@ def test_a_burst_and_a_bracketed_paste_land_every_time(tmux, demo_copy: Path, tm
         assert (
             "url: https://charts.bitnami.com/bitnami\n" in repository and "name: bitnami-https" in repository
         ), f"run {run}"
+
+
+def test_killing_its_pane_leaves_no_infra_tui_behind(tmux, demo_copy: Path) -> None:
+    """``respawn-pane -k`` and ``kill-session`` hang up the pane's terminal (SIGHUP, then EIO on
+    every write): the app must end, at any moment of its life, not idle on with no terminal.
+    (Textual's output thread dies on EIO with its queue full, and the exit waited on it forever.)"""
+    command = f"{SCRIPT} --repo {demo_copy}"  # the repo path marks this test's processes
+    s = tmux("sh", demo_copy)
+    for delay in (0.3, 0.8, 1.5, 2.5, 0.5, 1.2, 2.0, 3.0, 1.0, 4.0):
+        subprocess.run(["tmux", "respawn-pane", "-k", "-t", s, command], check=True)
+        time.sleep(delay)
+    wait_for(s, "needs: name, chart, repo url", timeout=40)
+    subprocess.run(["tmux", "kill-session", "-t", s], check=True)
+    left = processes_naming(str(demo_copy))
+    if left and not wait_dead([pid for pid, _ in left], within=10):  # the app allows itself 5 s
+        still = [line for pid, line in left if not dead(pid)]
+        for pid, _ in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail(f"infra-tui outlived its terminal: {still}")

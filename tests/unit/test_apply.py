@@ -128,19 +128,60 @@ def test_failure_midway_rolls_everything_back(root: Path, monkeypatch):
     infra = root / "clusters" / "local-kube" / "infrastructure.yaml"
     original = infra.read_text()
     plan = plan_for(root, FileChange("namespaces/app/z.yaml", None, "z\n"))
-    real_replace = os.replace
+    real_link = apply_mod.dirfd.link
     count = {"n": 0}
 
-    def flaky(src, dst):
+    def flaky(dir_fd, src, dst):
         count["n"] += 1
-        if count["n"] == 3:
+        if count["n"] == 2:  # the last file, after the first two were swapped in
             raise OSError(28, "No space left on device")
-        return real_replace(src, dst)
+        return real_link(dir_fd, src, dst)
 
-    monkeypatch.setattr(apply_mod.os, "replace", flaky)
+    monkeypatch.setattr(apply_mod.dirfd, "link", flaky)
     with pytest.raises(OSError, match="No space"):
         apply_mod.apply(plan, root)
-    monkeypatch.setattr(apply_mod.os, "replace", real_replace)
+    monkeypatch.setattr(apply_mod.dirfd, "link", real_link)
     assert infra.read_text() == original
     assert not (root / "namespaces").exists()
-    assert not list(root.rglob("*.infra-tui.tmp"))
+    assert not [p for p in root.rglob(".*") if "infra-tui" in p.name]
+
+
+def test_a_live_write_is_left_alone_and_a_second_one_refused(root: Path):
+    """The journal of a write in progress is locked: no recovery touches it, no second write starts."""
+    from infra_tui.core import dirfd, write_journal
+
+    root_fd = dirfd.open_root(root)
+    live = write_journal.Open(root_fd, write_journal.Journal([]))
+    journal = write_journal.location(root)
+    try:
+        assert journal == root.resolve() / ".infra-tui-journal"  # not a git repo: a dotfile in the root
+        assert write_journal.recover(root) is None and journal.exists()
+        with pytest.raises(apply_mod.ApplyRefused, match="another infra-tui is writing this repo"):
+            apply_mod.apply(plan_for(root), root)
+    finally:
+        live.close()
+        os.close(root_fd)
+    assert not journal.exists()
+    apply_mod.apply(plan_for(root), root)
+    assert not journal.exists()
+
+
+def test_the_journal_of_a_git_repo_lives_in_git(root: Path):
+    from infra_tui.core import write_journal
+
+    (root / ".git").mkdir()
+    assert write_journal.location(root) == root.resolve() / ".git" / "infra-tui-journal"
+
+
+def test_a_file_system_without_hard_links_or_exchange_is_written_all_the_same(root: Path, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(apply_mod.dirfd.os, "link", no_links)
+    monkeypatch.setattr(apply_mod.dirfd, "exchange", lambda *a: False)
+    infra = root / "clusters" / "local-kube" / "infrastructure.yaml"
+    plan = plan_for(root)
+    apply_mod.apply(plan, root)
+    assert infra.read_text().endswith("b: 2\n")
+    assert (root / "namespaces" / "app" / "namespace.yaml").read_text() == "kind: Namespace\n"
+    assert not [p for p in root.rglob(".*") if "infra-tui" in p.name]
