@@ -248,6 +248,9 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self.learned: Learned | None = None
         """What the repo teaches (``core.learn``), learned in a worker after ``set_repo``."""
         self._defaults_for: tuple[str, str, bool] | None = None
+        self.learning: tuple[Repo, str] | None = None
+        """The repo and env whose facts are being learned (None: none pending)."""
+        self._learn_started = False
 
     # -- layout ------------------------------------------------------------------------
 
@@ -340,7 +343,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self.query_one(DependencyPicker).set_names(names)
         self._set_kinds(rules_mod.creatable_kinds(rules_mod.for_repo(repo)))
         self._emit()
-        self._learn(repo, env_name)
+        self.learning = (repo, env_name)  # learned once the first preview is on screen
+        self._learn_started = False
 
     # -- learned defaults --------------------------------------------------------------
 
@@ -355,6 +359,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
     def set_learned(self, learned: Learned | None) -> None:
         """Show, next to each defaulted field, whether its default was learned or the house's."""
         self.learned = learned
+        self.learning = None
         self._defaults_for = None
         self._show_defaults()
 
@@ -367,11 +372,13 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self._defaults_for = key
         for field_id, default in field_defaults(self.learned, key[0], key[1]).items():
             box = self.query_one(f"#{field_id}-default", Static)
-            box.update(("✓ " if default.learned else "· ") + default.marker)
-            box.tooltip = default.detail
-            box.set_class(default.learned, "-learned")
-            if field_id == "interval":
-                self.query_one("#interval", Static).update(default.value)
+            text = ("✓ " if default.learned else "· ") + default.marker
+            if str(box.content) != text or box.tooltip != default.detail:
+                box.update(text)
+                box.tooltip = default.detail
+                box.set_class(default.learned, "-learned")
+                if field_id == "interval":
+                    self.query_one("#interval", Static).update(default.value)
 
     def _set_kinds(self, kinds: list[str]) -> None:
         """Offer the CRD kinds of the repo's rule tables (``.infra-tui.yaml`` may add some)."""
@@ -470,6 +477,10 @@ class ComponentForm(VerticalScroll, can_focus=False):
     def set_preview(self, preview: Preview) -> None:
         """What the plan says about the form (refusals); enables Write when all is well."""
         self._preview = preview
+        if self.learning is not None and not self._learn_started:
+            # after the frame that shows the repo: learning reads files again (~60 ms on the demo)
+            self._learn_started = True
+            self.call_after_refresh(self._learn, *self.learning)
         self._plan_problems = list(preview.problems)
         self._files = len(preview.plan.files) if preview.plan else 0
         self._update_status()

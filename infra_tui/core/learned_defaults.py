@@ -103,7 +103,7 @@ def field_defaults(learned: learn.Learned | None, chart: str = "", name: str = "
         if central is not None and central.value == "central" and central.folder
         else FieldDefault("repo-name", "the component's name, in its folder", False)
     )
-    out["namespace"] = FieldDefault("namespace", name or "the component's name", False)
+    out["namespace"] = FieldDefault("namespace", "the component's name", False)
     similar = learn.most_similar(learned, chart, exclude=name) if learned is not None and chart else None
     if similar is not None:
         service, why = similar

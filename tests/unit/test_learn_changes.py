@@ -147,3 +147,57 @@ def test_summary_says_what_stayed_the_house_default(tmp_path):
         "- Learned from this repo:\n  - " in md and "\n  - learned: interval 30m (5 of 5 HelmReleases" in md
     )
     assert summary.to_dict(plan)["house_defaults"] == [house]
+
+
+def test_new_monitoring_split_depends_on_the_learned_crd_provider(tmp_path):
+    root = renamed_repo(tmp_path)
+    plan = scaffold.plan(
+        load(root),
+        spec_mod.parse(
+            {
+                "name": "web",
+                "monitoring": {"serviceMonitor": True},
+                "chart": {"name": "x", "version": "1.x", "repository": {"url": "https://x.example"}},
+            }
+        ),
+    )
+    assert plan.ok, plan.refusals  # refused before: the split lacked prometheus-operator-crds
+    split = next(p for p in plan.placement if p.name == "web-monitoring")
+    assert split.depends_on == [
+        "flux-system/monitoring",
+        "flux-system/prometheus-operator-crds",
+        "flux-system/web",
+    ]
+    assert any(a.startswith("Placed after prometheus-operator-crds in bootstrap order") for a in plan.learned)
+    apply.apply(plan, root)
+    assert errors_of(root, "web-monitoring") == []
+
+
+def test_wizard_defaults_name_their_source_or_the_house():
+    from infra_tui.core import learned_defaults
+
+    house = learned_defaults.field_defaults(None, "redis", "cache")
+    assert {k: (d.learned, d.marker) for k, d in house.items()} == {
+        "interval": (False, "house default"),
+        "timeout": (False, "house default"),
+        "version": (False, 'house default: "*"'),
+        "repo-name": (False, "house default"),
+        "namespace": (False, "house default"),
+        "values": (False, "house default"),
+    }
+
+
+def test_wizard_defaults_learned_in_a_renamed_repo(tmp_path):
+    from infra_tui.core import learn, learned_defaults
+
+    learned = learn.learn(load(renamed_repo(tmp_path)))
+    d = learned_defaults.field_defaults(learned, "app", "web")
+    assert (d["interval"].value, d["interval"].marker) == (
+        "30m",
+        "learned from cni (namespaces/cni/helm-release.yaml:7)",
+    )
+    assert d["interval"].detail.endswith("(5 of 5 seen)")
+    assert d["values"].marker.startswith("learned from app (same chart: namespaces/app/helm-release.yaml:")
+    rows = learned_defaults.fact_rows(learned)
+    cni = next(r for r in rows if r.source == "cni · chart cilium")
+    assert "CiliumNetworkPolicy" in cni.fact and cni.count == 1
