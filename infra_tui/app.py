@@ -71,6 +71,11 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Toggle dark / light theme", "toggle_theme", ""),
     ("Zoom the focused pane", "zoom", "again to restore"),
     ("Reload the repo from disk", "reload", "after editing files outside infra-tui"),
+    (
+        "Show what was learned from the repo",
+        "learned",
+        "CRD providers, style, similar services, with evidence",
+    ),
     ("Help: every key", "help", ""),
 ]
 """Command palette entries: (title, action, help)."""
@@ -122,6 +127,7 @@ class InfraApp(OrderedKeysApp[int]):
         Binding("ctrl+y", "copy_summary", "Copy summary", show=False, priority=True),
         Binding("ctrl+o", "save_summary", "Save summary", show=False, priority=True),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, priority=True),
+        Binding("f8", "learned", "Learned", show=False),
     ]
 
     def __init__(
@@ -319,6 +325,13 @@ class InfraApp(OrderedKeysApp[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_learned(self) -> None:
+        """The Learned view: what the repo teaches, with evidence."""
+        from infra_tui.screens.learned import LearnedScreen  # noqa: PLC0415 - not on the startup path
+
+        if self.repo is not None and not isinstance(self.screen, LearnedScreen):
+            self.push_screen(LearnedScreen(self.repo, self.env))
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.theme == DARK else DARK

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -27,6 +27,7 @@ from infra_tui.core.model import Repo
 from infra_tui.widgets.toggles import OnOffCheckbox, OnOffSelectionList
 
 if TYPE_CHECKING:
+    from infra_tui.core.learn import Learned
     from infra_tui.core.preview import Preview
 
 REQUIRED = {"name": "name", "chart": "chart", "repo-url": "repo url"}
@@ -45,6 +46,10 @@ FIELD_OF_KEY = {
     "values": "values",
 }
 """``SpecProblem.key`` -> the form field that shows it."""
+
+DEFAULTED = ("namespace", "repo-name", "version", "timeout", "interval", "values")
+"""Fields whose empty value the plan fills: each shows whether its default was learned from the
+repo (from which component, which line) or is the house default (``core.learned_defaults``)."""
 
 DEFAULT_KINDS = [
     "CiliumNetworkPolicy",
@@ -198,6 +203,13 @@ class ComponentForm(VerticalScroll, can_focus=False):
         .form--row > Horizontal { height: auto; width: 1fr; }
         .form--error { color: $error; padding-left: 11; height: auto; display: none; }
         .form--error.-shown { display: block; }
+        .form--default {
+            color: $text-muted; text-style: dim; padding-left: 11; height: 1;
+            text-wrap: nowrap; text-overflow: ellipsis;
+        }
+        .form--default.-learned { color: $success; }
+        #interval { width: auto; margin-right: 2; }
+        .form--row > .form--default { padding-left: 0; width: 1fr; }
         Input.-invalid { color: $error; text-style: bold; }
         Checkbox { border: none; padding: 0; height: 1; background: transparent; }
         #creates { height: auto; max-height: 5; border: none; padding: 0; width: 1fr; }
@@ -234,6 +246,12 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self._plan_problems: list[str] = []
         self._files = 0
         self._preview: Preview | None = None
+        self.learned: Learned | None = None
+        """What the repo teaches (``core.learn``), learned in a worker after ``set_repo``."""
+        self._defaults_for: tuple[str, str, bool] | None = None
+        self.learning: tuple[Repo, str] | None = None
+        """The repo and env whose facts are being learned (None: none pending)."""
+        self._learn_started = False
 
     # -- layout ------------------------------------------------------------------------
 
@@ -243,6 +261,12 @@ class ComponentForm(VerticalScroll, can_focus=False):
             yield widget
         if error_id:
             yield Static("", id=error_id, classes="form--error", markup=False)
+        if error_id and error_id.removesuffix("-error") in DEFAULTED:
+            yield self._default_marker(error_id.removesuffix("-error"))
+
+    @staticmethod
+    def _default_marker(field_id: str) -> Static:
+        return Static("", id=f"{field_id}-default", classes="form--default", markup=False)
 
     def compose(self) -> ComposeResult:
         yield Static("New component", classes="form--title")
@@ -268,6 +292,10 @@ class ComponentForm(VerticalScroll, can_focus=False):
         yield from self._row(
             "timeout", Input(placeholder="5m (Helm default)", id="timeout", compact=True), "timeout-error"
         )
+        with Horizontal(classes="form--row"):
+            yield Label("interval", classes="form--label")
+            yield Static("1h", id="interval", markup=False)
+            yield self._default_marker("interval")
         yield from self._row(
             "webhook", OnOffCheckbox("registers an admission webhook", id="webhook", compact=True)
         )
@@ -283,6 +311,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
         yield Label("values (YAML)", classes="form--label")
         yield self._values_editor()
         yield Static("", id="values-error", classes="form--error", markup=False)
+        yield self._default_marker("values")
         yield Static("", id="form-status", markup=False)
         yield Button("Write  ctrl+s", id="write", variant="success", disabled=True, compact=True)
 
@@ -315,6 +344,42 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self.query_one(DependencyPicker).set_names(names)
         self._set_kinds(rules_mod.creatable_kinds(rules_mod.for_repo(repo)))
         self._emit()
+        self.learning = (repo, env_name)  # learned once the first preview is on screen
+        self._learn_started = False
+
+    # -- learned defaults --------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="form-learn", exit_on_error=False)
+    def _learn(self, repo: Repo, env: str) -> None:
+        """Learn the repo's facts off the event loop (it reads files again for lines and quoting)."""
+        from infra_tui.core import learn  # noqa: PLC0415 - not on the startup path
+
+        learned = learn.cached(repo, env)
+        self.app.call_from_thread(self.set_learned, learned)
+
+    def set_learned(self, learned: Learned | None) -> None:
+        """Show, next to each defaulted field, whether its default was learned or the house's."""
+        self.learned = learned
+        self.learning = None
+        self._defaults_for = None
+        self._show_defaults()
+
+    def _show_defaults(self) -> None:
+        from infra_tui.core.learned_defaults import field_defaults  # noqa: PLC0415
+
+        key = (self._value("chart"), self._value("name"), self.learned is not None)
+        if key == self._defaults_for:
+            return
+        self._defaults_for = key
+        for field_id, default in field_defaults(self.learned, key[0], key[1]).items():
+            box = self.query_one(f"#{field_id}-default", Static)
+            text = ("✓ " if default.learned else "· ") + default.marker
+            if str(box.content) != text or box.tooltip != default.detail:
+                box.update(text)
+                box.tooltip = default.detail
+                box.set_class(default.learned, "-learned")
+                if field_id == "interval":
+                    self.query_one("#interval", Static).update(default.value)
 
     def _set_kinds(self, kinds: list[str]) -> None:
         """Offer the CRD kinds of the repo's rule tables (``.infra-tui.yaml`` may add some)."""
@@ -407,11 +472,16 @@ class ComponentForm(VerticalScroll, can_focus=False):
             if key != "values":
                 self.query_one(f"#{key}", Input).set_class(bool(reason), "-invalid")
         self._update_status()
+        self._show_defaults()
         self.post_message(self.Changed(self, self.state))
 
     def set_preview(self, preview: Preview) -> None:
         """What the plan says about the form (refusals); enables Write when all is well."""
         self._preview = preview
+        if self.learning is not None and not self._learn_started:
+            # after the frame that shows the repo: learning reads files again (~60 ms on the demo)
+            self._learn_started = True
+            self.call_after_refresh(self._learn, *self.learning)
         self._plan_problems = list(preview.problems)
         self._files = len(preview.plan.files) if preview.plan else 0
         self._update_status()

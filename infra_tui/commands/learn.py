@@ -9,7 +9,7 @@ import sys
 from infra_tui.commands.context import add_path_argument, load_repo, pick_env, report_problems
 from infra_tui.core import apply as apply_mod
 from infra_tui.core import learn as learn_mod
-from infra_tui.core.model import ChangePlan, FileChange
+from infra_tui.core.model import ChangePlan, FileChange, Repo
 
 NAME = "learn"
 HELP = "what the repo teaches: CRD providers, webhooks, house style, similar services; --write saves .infra-tui.learned.yaml"
@@ -19,16 +19,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_path_argument(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument(
+        "--kustomize",
+        action="store_true",
+        help="also build (kustomize) the folders with remote bases or generators and learn the CRDs "
+        "they render (fetches remote bases)",
+    )
+    p.add_argument(
         "--write",
         action="store_true",
         help=f"write {learn_mod.LEARNED_FILE} at the repo root, for review in Git",
     )
 
 
+def _learn_rendered(repo: Repo, env: str, learned: learn_mod.Learned) -> None:
+    """CRD providers from kustomize output, merged into ``learned`` (each added fact and each
+    failed build in one line on stderr)."""
+    import asyncio  # noqa: PLC0415 - only with --kustomize
+
+    from infra_tui.core import learn_rendered  # noqa: PLC0415
+    from infra_tui.services.learn_kustomize import rendered_providers  # noqa: PLC0415
+
+    found = asyncio.run(rendered_providers(repo, env))
+    for line in found.failed:
+        print(line, file=sys.stderr)
+    added = learn_rendered.merge(learned, found.facts)
+    print(
+        f"kustomize: built {len(found.built)} folder(s) with remote bases or generators; "
+        f"{len(added)} provider fact(s) learned from their output",
+        file=sys.stderr,
+    )
+    for line in added:
+        print(f"  {line}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     repo = load_repo(args, learned_notice=False)
     env = pick_env(repo, args.env)
     learned = learn_mod.learn(repo, env.name)
+    if args.kustomize:
+        _learn_rendered(repo, env.name, learned)
     if args.format == "json":
         print(json.dumps(learn_mod.to_dict(learned), indent=2))
     else:

@@ -22,7 +22,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from infra_tui.core import graph as graph_mod
-from infra_tui.core import render
+from infra_tui.core import learned_changes, render
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
@@ -416,19 +416,24 @@ def _edit_monitoring(
             f"{mon_dir}/kustomization.yaml",
             render.cached(render.render_monitoring_kustomization, tuple(res)).text,
         )
+        kinds = [k for k, on in (("PrometheusRule", want_pr), ("ServiceMonitor", want_sm)) if on]
         for e in envs:
             env_obj = repo.envs[e]
-            provider = env_obj.find(rules.monitoring_provider)
-            if provider is None:
+            providers = learned_changes.monitoring_providers(rules, env_obj)
+            if not providers:
                 refuse(
                     f"monitoring needs the Kustomization '{rules.monitoring_provider}', which env {e} does not have"
                 )
                 continue
+            deps = tuple(
+                (p.name, p.namespace, learned_changes.monitoring_note(p, rules, kinds)) for p in providers
+            )
+            notes.extend(n for _, _, n in deps if n)
             body = render.cached(
                 render.render_flux_kustomization,
                 mon_name,
                 f"./{mon_dir}",
-                ((provider.name, provider.namespace, None), (name, target.kss[e].namespace, None)),
+                (*deps, (name, target.kss[e].namespace, None)),
                 True,
                 (),
                 None,
@@ -550,6 +555,7 @@ def finish_plan(
     if recreate:
         result.recreate_required = True
         result.recreate_reason = "; ".join(dict.fromkeys(recreate))
+    learned_changes.apply(result, repo, envs)  # what it creates or adds, in the repo's own style
     return result
 
 

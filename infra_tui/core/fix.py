@@ -32,7 +32,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from infra_tui.core import render, yamlio
+from infra_tui.core import learned_changes, render, yamlio
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.edit import finish_plan
 from infra_tui.core.model import DEFAULT_FLUX_NAMESPACE, ChangePlan, FluxKustomization, Repo, ks_id
@@ -77,7 +77,7 @@ def plan_fixes(
     # a PrometheusRule/ServiceMonitor that moves to the -monitoring split no longer needs its
     # Kustomization to depend on the monitoring provider: the move fixes that crd-dependency too
     moving = {f.kustomization for f in findings if f.rule == "monitoring-split" and f.fixable}
-    monitoring_id = {k.id for k in env_obj.kustomizations if k.name == rules.monitoring_provider}
+    monitoring_id = {k.id for k in learned_changes.monitoring_providers(rules, env_obj)}
     # dependsOn additions first, moves last: a move may create a Kustomization others refer to
     order = {"monitoring-split": 2, "webhook-cnp": 1}
     for f in sorted(findings, key=lambda f: order.get(f.rule, 0)):
@@ -421,8 +421,12 @@ def _fix_monitoring_split(
         if parent is None:
             continue
         if env_obj.find(split_name) is None and ks_id(parent.namespace, split_name) not in new_kss.get(e, []):
-            provider = env_obj.find(rules.monitoring_provider)
-            deps = [(provider.name, provider.namespace, None)] if provider else []
+            moved = sorted({str((yamlio.load_one(c.body) or {}).get("kind")) for c in move})
+            deps = [
+                (p.name, p.namespace, learned_changes.monitoring_note(p, rules, moved))
+                for p in learned_changes.monitoring_providers(rules, env_obj)
+            ]
+            notes.extend(n for _, _, n in deps if n)
             deps.append((parent.name, parent.namespace, None))
             body = render.cached(
                 render.render_flux_kustomization, split_name, f"./{split_dir}", tuple(deps), True, (), None

@@ -59,6 +59,7 @@ def apply(plan: ChangePlan, repo: Repo, spec: ComponentSpec, envs: list[str]) ->
         return
     learned = learn.cached(repo, envs[0] if envs else None)
     notes: list[str] = []
+    house: list[str] = []
     style = {s.key: s for s in learned.style}
     similar = learn.most_similar(learned, spec.chart.name, exclude=spec.name)
     central = style.get("helm_repositories")
@@ -67,16 +68,17 @@ def apply(plan: ChangePlan, repo: Repo, spec: ComponentSpec, envs: list[str]) ->
     for i, change in enumerate(plan.files):
         if change.created:
             text = change.after
-            new = _restyle(text, style, spec, notes, similar, change.path)
+            new = restyle(text, style, notes, path=change.path, spec=spec, similar=similar, house=house)
             if new != text:
                 plan.files[i] = FileChange(change.path, None, new)
         elif change.before is not None and change.after.startswith(change.before):
             added = change.after[len(change.before) :]
-            new = _restyle(added, style, spec, notes, None, change.path)
-            new = _placement(new, learned)
+            new = restyle(added, style, notes, path=change.path, spec=spec, house=house)
+            new = placement_comments(new, learned)
             if new != added:
                 plan.files[i] = FileChange(change.path, change.before, change.before + new)
-    plan.assumptions = [_placement_note(a, learned) for a in plan.assumptions]
+    plan.assumptions = [placement_note(a, learned) for a in plan.assumptions]
+    plan.house_defaults = list(dict.fromkeys(house))
     plan.learned = list(
         dict.fromkeys(
             [a for a in plan.assumptions if a.startswith("Placed after") and "; learned: " in a] + notes
@@ -191,17 +193,27 @@ def _doc_kinds(lines: list[str]) -> list[str]:
     return kinds[: len(lines)]
 
 
-def _restyle(
+def restyle(
     text: str,
     style: dict[str, learn.StyleFact],
-    spec: ComponentSpec,
     notes: list[str],
-    similar: tuple[learn.ServiceFact, str] | None,
+    *,
     path: str,
+    spec: ComponentSpec | None = None,
+    similar: tuple[learn.ServiceFact, str] | None = None,
+    house: list[str] | None = None,
+    only: set[int] | None = None,
 ) -> str:
+    """``text`` (generated YAML) in the repo's style: each changed line gets a REVIEW naming where
+    the value was learned; ``notes`` gets those texts, ``house`` the values that stay the house
+    default because the repo teaches nothing about them. ``only``: the line numbers (0-based) a
+    plan added to an existing file, the others are kept byte for byte (no list re-indenting then).
+    ``spec`` None: an edit or fix (a HelmRelease timeout line is then one the user stated)."""
     lines = text.split("\n")
     kinds = _doc_kinds(lines)
     for n, line in enumerate(lines):
+        if only is not None and n not in only:
+            continue
         kind = kinds[n] if n < len(kinds) else ""
         for doc_kind, prefix, key, default in _LINES:
             if kind != doc_kind or not line.startswith(prefix):
@@ -211,7 +223,12 @@ def _restyle(
             if key == "kustomization.timeout" and current != default:
                 continue  # a monitoring split's own timeout (house rule)
             if fact is None or fact.value is None:
-                continue  # the repo does not set it: the house default stays
+                if house is not None:  # the repo does not set it: the house default stays
+                    what = _WHAT.get(key.split(".", 1)[0], "files")
+                    house.append(
+                        f"{key.split('.', 1)[1]} {current} of {what}: house default (not learned: this repo does not set it)"
+                    )
+                continue
             value = _value_text(fact.value)
             if value == current:
                 continue  # learned and house default agree
@@ -220,7 +237,12 @@ def _restyle(
             )
             lines[n] = f"{prefix}{value}  # REVIEW: {review}"
             notes.append(review)
-        if kind == "HelmRelease" and line.startswith("  timeout: ") and spec.timeout is None:
+        if (
+            kind == "HelmRelease"
+            and line.startswith("  timeout: ")
+            and spec is not None
+            and spec.timeout is None
+        ):
             fact = style.get("helmrelease.timeout")
             if fact is not None and fact.value is not None:
                 review = f"timeout not stated: {fact.value} learned from the repo ({_describe(fact)})"
@@ -239,7 +261,9 @@ def _restyle(
                 lines[n] = f"{line}  # REVIEW: {review}"
                 notes.append(review)
     out = "\n".join(lines)
-    if similar is not None and path.endswith("/helm-release.yaml"):
+    if only is not None:
+        return out
+    if similar is not None and spec is not None and path.endswith("/helm-release.yaml"):
         out = _with_similar_values(out, spec, similar, notes)
     indent = style.get("yaml.list_indent")
     if indent is not None and indent.value == "flush" and "- " in out:
@@ -389,7 +413,9 @@ def _insert_values_cached(text: str, wanted: tuple[tuple[str, Any, str], ...]) -
     return yamlio.rt_dump(data).replace(": # REVIEW: ", ":  # REVIEW: "), tuple(reviews)
 
 
-def _placement(text: str, learned: learn.Learned) -> str:
+def placement_comments(text: str, learned: learn.Learned) -> str:
+    """Every "dependsOn X inferred: why" REVIEW in ``text`` as the brief's "Placed after X in
+    bootstrap order: why", naming the learned provider fact (how X provides it, and where)."""
     lines = text.split("\n")
     for n, line in enumerate(lines):
         m = _INFERRED.search(line)
@@ -398,12 +424,18 @@ def _placement(text: str, learned: learn.Learned) -> str:
     return "\n".join(lines)
 
 
-def _placement_text(dep: str, reason: str, learned: learn.Learned) -> str:
+def provider_source(dep: str, learned: learn.Learned) -> str:
+    """Where the provider ``dep`` (a Kustomization name) was learned, as a suffix for a REVIEW
+    (``; learned: chart cilium at namespaces/cni/helm-release.yaml:1``); empty when it was not."""
     fact = next((p for p in learned.providers if short_name(p.provider) == dep), None)
-    source = f"; learned: {fact.via} at {fact.evidence[0]}" if fact is not None and fact.evidence else ""
-    return f"Placed after {dep} in bootstrap order: {reason}{source}"
+    return f"; learned: {fact.via} at {fact.evidence[0]}" if fact is not None and fact.evidence else ""
 
 
-def _placement_note(note: str, learned: learn.Learned) -> str:
+def _placement_text(dep: str, reason: str, learned: learn.Learned) -> str:
+    return f"Placed after {dep} in bootstrap order: {reason}{provider_source(dep, learned)}"
+
+
+def placement_note(note: str, learned: learn.Learned) -> str:
+    """``placement_comments`` for one assumption line."""
     m = re.match(r"dependsOn (\S+) inferred: (.*)$", note)
     return _placement_text(m.group(1), m.group(2), learned) if m else note

@@ -224,6 +224,9 @@ class ChangePlan:
     learned: list[str] = field(
         default_factory=list
     )  # what came from the repo's own style (core.learned_style)
+    house_defaults: list[str] = field(
+        default_factory=list
+    )  # generated values the repo teaches nothing about: the house default stays
 
     @property
     def ok(self) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra_tui.core import graph as graph_mod
-from infra_tui.core import layout, learned_style, render, workspace
+from infra_tui.core import layout, learned_changes, learned_style, render, workspace
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import (
@@ -251,29 +251,33 @@ def plan(
         bodies = [ks_r]
         new_specs = [(name, dep_ids, inferred)]
         if spec.monitoring.enabled:
-            mon_provider = env_obj.find(rules.monitoring_provider)
-            if mon_provider is None:
+            kinds = [
+                k
+                for k, on in (
+                    ("PrometheusRule", spec.monitoring.prometheus_rule),
+                    ("ServiceMonitor", spec.monitoring.service_monitor),
+                )
+                if on
+            ]
+            # the house's monitoring, and the repo's own provider of these CRDs when it has another name
+            mon_providers = learned_changes.monitoring_providers(rules, env_obj)
+            if not mon_providers:
                 refuse(
                     f"monitoring needs the Kustomization '{rules.monitoring_provider}' (PrometheusRule/ServiceMonitor CRDs), which env {e} does not have"
                 )
             else:
-                mdeps = ((mon_provider.name, mon_provider.namespace, None), (name, FLUX_NS, None))
+                mdeps = tuple(
+                    (p.name, p.namespace, learned_changes.monitoring_note(p, rules, kinds))
+                    for p in mon_providers
+                ) + ((name, FLUX_NS, None),)
                 mr = cached(render_flux_kustomization, mon_name, f"./{mon_dir}", mdeps, True, (), None)
                 bodies.append(mr)
-                kinds = [
-                    k
-                    for k, on in (
-                        ("PrometheusRule", spec.monitoring.prometheus_rule),
-                        ("ServiceMonitor", spec.monitoring.service_monitor),
-                    )
-                    if on
-                ]
                 new_specs.append(
                     (
                         mon_name,
-                        [mon_provider.id, ks_id(FLUX_NS, name)],
+                        [p.id for p in mon_providers] + [ks_id(FLUX_NS, name)],
                         {
-                            mon_provider.id: ", ".join(kinds),
+                            **{p.id: ", ".join(kinds) for p in mon_providers},
                             ks_id(FLUX_NS, name): "parent component (namespace and endpoints)",
                         },
                     )

@@ -124,6 +124,21 @@ def validation_lines(plan: ChangePlan) -> list[str]:
     return out or [f"- {SKIP}: nothing to validate"]
 
 
+def assumption_lines(plan: ChangePlan) -> list[str]:
+    """The REVIEW assumptions: the house's first, then what was learned from the repo (with where),
+    then the generated values that stayed the house default because the repo teaches nothing."""
+    learned = set(plan.learned)
+    lines = [f"- {a}" for a in plan.assumptions if a not in learned]
+    taught = [a for a in plan.assumptions if a in learned]
+    if taught:
+        lines.append("- Learned from this repo:")
+        lines += [f"  - {a}" for a in taught]
+    if plan.house_defaults:
+        lines.append("- House defaults (nothing in this repo to learn them from):")
+        lines += [f"  - {a}" for a in plan.house_defaults]
+    return lines or ["- none: every value was stated"]
+
+
 def to_markdown(plan: ChangePlan) -> str:
     """The brief's "Infrastructure Implementation Complete" summary (or why the plan was refused)."""
     if plan.refusals:
@@ -159,8 +174,7 @@ def to_markdown(plan: ChangePlan) -> str:
             continue
         seen.add((p.name, dep))
         lines.append(f"  - `{p.name}` → `{short_name(dep)}`: {why}")
-    lines += ["", "### Assumptions Made (REVIEW)"]
-    lines += [f"- {a}" for a in plan.assumptions] or ["- none: every value was stated"]
+    lines += ["", "### Assumptions Made (REVIEW)"] + assumption_lines(plan)
     if plan.warnings:
         lines += ["", "### Warnings"] + [f"- {w}" for w in plan.warnings]
     lines += ["", "### Cluster Recreate Required?"] + recreate_lines(plan)
@@ -186,6 +200,7 @@ def to_dict(plan: ChangePlan) -> dict[str, Any]:
         ],
         "assumptions": list(plan.assumptions),
         "learned": list(plan.learned),
+        "house_defaults": list(plan.house_defaults),
         "recreate_required": plan.recreate_required,
         "recreate_reason": plan.recreate_reason,
         "findings": [f.to_dict() for f in plan.findings],

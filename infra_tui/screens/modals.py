@@ -121,6 +121,7 @@ HELP = """\
   F1          this help            ctrl+p   command palette (every action)
   F2 … F6     Graph · Diff · Summary · Checks · Cluster tabs
   F7          zoom the focused pane (again to restore)
+  F8          what was learned from the repo (providers, style, similar services)
   ctrl+y      copy the summary (OSC 52)   ctrl+o  save the summary to a file
   ctrl+t      dark / light theme          ctrl+q  quit
   tab / shift+tab   next / previous field

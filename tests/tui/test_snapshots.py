@@ -200,3 +200,22 @@ def test_cluster_tab_helmrelease_root_cause(snap_compare, troubleshoot_root, siz
 def test_cluster_tab_drift(snap_compare, troubleshoot_root, size) -> None:
     app = InfraApp(troubleshoot_root, blink=False)
     assert snap_compare(app, terminal_size=size, run_before=_steady(_troubleshoot("flux-system/redis")))
+
+
+@pytest.fixture
+def learned_root(tmp_path: Path) -> Path:
+    from tests.unit.test_learn import renamed_repo
+
+    return renamed_repo(tmp_path / "renamed")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_learned_view(snap_compare, learned_root, size) -> None:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+
+    assert snap_compare(
+        InfraApp(learned_root, blink=False), terminal_size=size, run_before=_steady(run_before)
+    )

@@ -201,7 +201,10 @@ def test_creates_adds_annotation_and_provider(demo: Path):
     removed, added = changed_lines(f.before, f.after)
     assert "    infra-tui.io/creates: RecurringJob" in added
     assert any(
-        line.startswith("    - name: longhorn-system  # REVIEW: dependsOn longhorn-system inferred")
+        line.startswith(
+            "    - name: longhorn-system  # REVIEW: Placed after longhorn-system in bootstrap order: "
+            "RecurringJob needs its CRDs; learned: chart longhorn at namespaces/longhorn-system/helm-release.yaml:"
+        )
         for line in added
     )
 
