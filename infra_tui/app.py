@@ -328,7 +328,7 @@ class InfraApp(OrderedKeysApp[int]):
 
     def action_learned(self) -> None:
         """The Learned view: what the repo teaches, with evidence."""
-        from infra_tui.screens.learned import LearnedScreen  # noqa: PLC0415 - not on the startup path
+        from infra_tui.screens.learned import LearnedScreen
 
         if self.repo is not None and not isinstance(self.screen, LearnedScreen):
             self.push_screen(LearnedScreen(self.repo, self.env))

@@ -352,7 +352,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
     @work(thread=True, exclusive=True, group="form-learn", exit_on_error=False)
     def _learn(self, repo: Repo, env: str) -> None:
         """Learn the repo's facts off the event loop (it reads files again for lines and quoting)."""
-        from infra_tui.core import learn  # noqa: PLC0415 - not on the startup path
+        from infra_tui.core import learn
 
         learned = learn.cached(repo, env)
         self.app.call_from_thread(self.set_learned, learned)
@@ -365,7 +365,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self._show_defaults()
 
     def _show_defaults(self) -> None:
-        from infra_tui.core.learned_defaults import field_defaults  # noqa: PLC0415
+        from infra_tui.core.learned_defaults import field_defaults
 
         key = (self._value("chart"), self._value("name"), self.learned is not None)
         if key == self._defaults_for:

@@ -34,10 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _learn_rendered(repo: Repo, env: str, learned: learn_mod.Learned) -> None:
     """CRD providers from kustomize output, merged into ``learned`` (each added fact and each
     failed build in one line on stderr)."""
-    import asyncio  # noqa: PLC0415 - only with --kustomize
+    import asyncio
 
-    from infra_tui.core import learn_rendered  # noqa: PLC0415
-    from infra_tui.services.learn_kustomize import rendered_providers  # noqa: PLC0415
+    from infra_tui.core import learn_rendered
+    from infra_tui.services.learn_kustomize import rendered_providers
 
     found = asyncio.run(rendered_providers(repo, env))
     for line in found.failed:

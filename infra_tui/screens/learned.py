@@ -51,8 +51,8 @@ class LearnedScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="learned-view", exit_on_error=False)
     def _learn(self) -> None:
-        from infra_tui.core import learn  # noqa: PLC0415 - not on the startup path
-        from infra_tui.core.learned_defaults import fact_rows  # noqa: PLC0415 - with the view
+        from infra_tui.core import learn
+        from infra_tui.core.learned_defaults import fact_rows
 
         learned = learn.cached(self.repo, self.env)
         eff = learn.effective(self.repo, learned.env)
