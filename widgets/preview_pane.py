@@ -64,6 +64,8 @@ class PreviewPane(Vertical):
         self._fields: dict[str, Any] | None = None
         self._stale = False
         self._busy = False
+        self._empty_for: tuple[Repo, str | None] | None = None
+        """(repo, env) whose empty-wizard preview (``set_repo``'s ``first``) is on screen."""
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="graph"):
@@ -95,9 +97,17 @@ class PreviewPane(Vertical):
         """True while a preview run is pending or running."""
         return self._busy or self._stale
 
-    def set_repo(self, repo: Repo, env: str | None = None) -> None:
-        """A (re)loaded repo: recompute the preview for the current fields."""
+    def set_repo(
+        self, repo: Repo, env: str | None = None, *, first: preview_mod.Preview | None = None
+    ) -> None:
+        """A (re)loaded repo: recompute the preview for the current fields. ``first``, the
+        preview of an empty wizard made with the repo, is shown at once while the wizard is empty
+        (nothing typed yet) and no run is pending: the graph is on screen without a worker run."""
         self.repo, self.env = repo, env
+        if first is not None and not _named(self._fields) and not self.busy:
+            self._empty_for = (repo, env)
+            self.show(first)
+            return
         self.request(self._fields)
 
     def request(self, fields: dict[str, Any] | None) -> None:
@@ -105,6 +115,10 @@ class PreviewPane(Vertical):
         self._fields = fields
         if self.repo is None:
             return
+        shown = self._empty_for
+        if not _named(fields) and not self.busy and shown and shown[0] is self.repo and shown[1] == self.env:
+            return  # the empty wizard's preview of this repo and env is on screen already
+        self._empty_for = None
         if self._busy:
             self._stale = True
             return
@@ -145,6 +159,11 @@ class PreviewPane(Vertical):
         self.query_one(DiffView).show(preview.diffs)
         self.query_one(SummaryView).show(preview.summary)
         self.post_message(self.Updated(preview))
+
+
+def _named(fields: dict[str, Any] | None) -> bool:
+    """The wizard holds a component (a name): its preview is a plan, not just the env's graph."""
+    return bool(fields and fields.get("name"))
 
 
 @dataclass(repr=False)

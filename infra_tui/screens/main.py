@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from infra_tui.core.model import Repo
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.component_form import ComponentForm
+from infra_tui.widgets.footer import KeyFooter
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
 from infra_tui.widgets.validation_panel import ValidationPanel
+
+if TYPE_CHECKING:
+    from infra_tui.core.preview import Preview
 
 
 class MainScreen(Screen):
@@ -44,7 +50,7 @@ class MainScreen(Screen):
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
             yield SimPlayer(id="player", autoplay=self.autoplay)
-        yield Footer()
+        yield KeyFooter()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The first resume comes right after every widget was
@@ -72,9 +78,10 @@ class MainScreen(Screen):
     def preview_pane(self) -> PreviewPane:
         return self.query_one(PreviewPane)
 
-    def set_repo(self, repo: Repo, env: str | None) -> None:
+    def set_repo(self, repo: Repo, env: str | None, *, first: Preview | None = None) -> None:
+        """A (re)loaded repo; ``first``: its empty-wizard preview, if the loader made one."""
         self.form.set_repo(repo, env)
-        self.preview_pane.set_repo(repo, env)
+        self.preview_pane.set_repo(repo, env, first=first)
         if self.demo:
             self.query_one("#player").load(repo, env)
 
