@@ -38,6 +38,8 @@ from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.widgets.sim_player import SimPlayer
@@ -148,6 +150,15 @@ class InfraApp(OrderedKeysApp[int]):
         self.sub_title = f"{self.root.name} · loading…"
 
     # -- life cycle --------------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, on a terminal that may go away: ``infra_tui.terminal``."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+            from infra_tui.terminal import HangupSafeDriver  # noqa: PLC0415 - Linux and macOS only
+
+            return HangupSafeDriver
+        return driver
 
     def get_default_screen(self) -> MainScreen:
         # The wizard is the bottom screen. Pushed over Textual's blank default screen instead, it
