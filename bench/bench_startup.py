@@ -141,23 +141,13 @@ def start(tmux: Tmux, session: str, argv: list[str], cwd: Path, graph_marks: lis
 def stop(tmux: Tmux, session: str, pid: int, timeout: float = 10.0) -> None:
     """Quit with ctrl+q while the terminal is still there, and wait until the process is gone, so
     the next start has the CPU to itself."""
+    from tests.processes import wait_dead
+
     tmux.cmd(f"send-keys -t {session} C-q")
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if _alive(pid):
+    if not wait_dead([pid], within=timeout):
         os.kill(pid, signal.SIGKILL)
         print(f"  (pid {pid} did not quit on ctrl+q within {timeout:.0f} s: killed)")
     tmux.cmd(f"kill-session -t {session}", check=False)  # already gone with its process, normally
-
-
-def _alive(pid: int) -> bool:
-    """Running (an exited process not yet reaped by tmux is a zombie: gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def stats(xs: list[float]) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from infra_tui.commands.demo import copy_demo
+from tests.processes import dead, wait_dead
 
 pytestmark = [
     pytest.mark.tmux,
@@ -177,15 +178,6 @@ def test_a_burst_and_a_bracketed_paste_land_every_time(tmux, demo_copy: Path, tm
         ), f"run {run}"
 
 
-def _running(pid: int) -> bool:
-    """The process exists and has not exited (an exited one not yet reaped is a zombie)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def test_closing_the_terminal_ends_the_tui(tmux, demo_copy: Path) -> None:
     """``tmux kill-session`` hangs up the terminal: infra-tui exits (it used to hang for good, its
     output queue full behind Textual's dead writer thread). Three times: it was a race."""
@@ -198,11 +190,8 @@ def test_closing_the_terminal_ends_the_tui(tmux, demo_copy: Path) -> None:
             ).stdout
         )
         subprocess.run(["tmux", "kill-session", "-t", s], check=True)
-        deadline = time.monotonic() + 20
-        while _running(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
         try:
-            assert not _running(pid), "infra-tui still runs after its terminal was closed"
+            assert wait_dead([pid], within=20), "infra-tui still runs after its terminal was closed"
         finally:
-            if _running(pid):
+            if not dead(pid):
                 os.kill(pid, 9)
