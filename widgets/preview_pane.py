@@ -65,6 +65,8 @@ class PreviewPane(Vertical):
         self._stale = False
         self._busy = False
         self._empty_for: tuple[Repo, str | None] | None = None
+        self._run: Worker[None] | None = None
+        """The preview run in flight, or the last one: only its result and its end count."""
         """(repo, env) whose empty-wizard preview (``set_repo``'s ``first``) is on screen."""
 
     def compose(self) -> ComposeResult:
@@ -124,7 +126,7 @@ class PreviewPane(Vertical):
             return
         self._busy = True
         self._stale = False
-        self._compute(self.repo, fields, self.env)
+        self._run = self._compute(self.repo, fields, self.env)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
@@ -133,12 +135,17 @@ class PreviewPane(Vertical):
         from infra_tui.core import preview as preview_mod
 
         result = preview_mod.compute(repo, fields, env)
-        if not get_current_worker().is_cancelled:
-            self.post_message(_Computed(result))
+        worker = get_current_worker()
+        if not worker.is_cancelled:
+            self.post_message(_Computed(result, worker))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "preview" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+        if event.worker is not self._run:
+            # a replaced run: the next one may start while it is still being wound up (cancelled
+            # after its result came in); its end says nothing about the run now in flight
+            return
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._busy = False
             if event.state == WorkerState.ERROR:
                 self.notify(f"preview failed: {event.worker.error}", severity="error", timeout=8)
@@ -147,6 +154,8 @@ class PreviewPane(Vertical):
 
     def on__computed(self, message: _Computed) -> None:
         message.stop()
+        if message.worker is not self._run:
+            return  # a replaced run's result: never shown over a newer one (or the loader's graph)
         self._busy = False
         if self._stale:
             # The fields changed while this ran: show it anyway (typing stays live) and go again.
@@ -169,3 +178,4 @@ def _named(fields: dict[str, Any] | None) -> bool:
 @dataclass(repr=False)
 class _Computed(Message):
     preview: preview_mod.Preview
+    worker: Worker[None]
