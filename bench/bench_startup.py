@@ -1,182 +1,226 @@
-"""Startup to the first interactive frame: `infra-tui` versus a bare Textual hello-world.
+"""Start-up as a user sees it: `infra-tui` in tmux against a bare Textual app, in one run.
 
-Each run is a fresh interpreter started on a real pseudo-terminal (160x48, TERM=xterm-256color),
-so the terminal driver renders and writes every frame, as it does for a user. The clock starts
-in this (parent) process just before the child is spawned, so interpreter start-up, `site`, the
-console script's imports (`infra_tui.cli` and its command table) and the app's imports all
-count; `time.perf_counter` is CLOCK_MONOTONIC, shared by both processes.
+Each start is a fresh process in a new tmux session of 160x48 (its own tmux server, so no user
+config and no other session interferes), started by the same `new-session` command for both
+apps. The clock starts in this process just before that command is sent, so tmux's spawn,
+interpreter start-up, `site`, the console script's imports and the app's imports all count.
+The pane is polled with `capture-pane` over one tmux control-mode connection (no process per
+poll, so polling costs the apps little CPU):
 
-Marks, taken in the child right after a frame was written to the terminal:
+- first frame: the first poll that finds anything but blanks in the pane;
+- graph drawn (infra-tui only): the first poll whose pane shows the bootstrap graph's layers
+  (the band of the first layer with its Kustomization and the band of the last layer: text only
+  the graph shows).
 
-- bare: the first frame of `Hello` (a `Static`).
-- infra-tui, "wizard interactive": the first frame of the main screen with the keyboard focus in
-  the wizard's name field (keys typed now land there).
-- infra-tui, "repo loaded": the first frame after the repo was read, its graph laid out and the
-  first preview shown (the repo is read in a thread after the first frame).
+The bare app is a tiny Textual app with three Inputs (the one of issue 12). infra-tui runs as
+`infra-tui` (the installed console script) inside a 38-component flat repo in the brief's shape
+(`tests/apprepo.make_repo`: its bootstrap order plus 7 generated components). Bytecode is
+compiled first (`compileall`, as `./run` does; this environment sets PYTHONDONTWRITEBYTECODE,
+without which every start would recompile). Runs are interleaved (bare, infra-tui, bare, ...) so
+background load hits both alike; each process is gone before the next one starts.
 
-The child is the real entry point, `infra_tui.cli.main([])` run inside the repo (`infra-tui`); a small shim wraps
-`App._display` (the method that writes a frame) to take the marks and exit. The same shim and
-the same terminal time the bare app. Bytecode is compiled first (`compileall`, as `./run` does;
-this environment sets PYTHONDONTWRITEBYTECODE, without which every run would recompile).
+Budget (DESIGN.md): first frame within +150 ms of the bare app, graph within +250 ms.
 
-Budget (DESIGN.md): wizard interactive no slower than the bare app + 150 ms.
-
-Usage: .venv/bin/python bench/bench_startup.py [ROUNDS]   (default 25)
+Usage: .venv/bin/python bench/bench_startup.py [RUNS] [--before DIR]   (RUNS default 15)
+  --before DIR: also time another checkout of infra-tui (e.g. `git worktree add DIR main`) in the
+  same rounds, started as the console script does with DIR first on sys.path: before and after
+  under the same load.
 """
 
 from __future__ import annotations
 
 import compileall
-import fcntl
 import os
-import pty
-import select
+import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+COLS, ROWS = 160, 48
 
-SHIM = r"""
-import os, sys, time
-mode, out_fd = sys.argv[1], int(sys.argv[-1])
-marks = []
+BARE_APP = """\
+from textual.app import App
+from textual.widgets import Input
 
-def report():
-    os.write(out_fd, (" ".join(f"{t:.6f}" for t in marks) + "\n").encode())
 
-import textual.app
-original = textual.app.App._display
+class Bare(App):
+    def compose(self):
+        yield Input(id="name", placeholder="name")
+        yield Input(id="chart", placeholder="chart")
+        yield Input(id="url", placeholder="repo url")
 
-def _display(self, screen, renderable):
-    original(self, screen, renderable)
-    if renderable is None or self._batch_count or not self._running:
-        return  # nothing was written
-    if mode == "bare":
-        marks.append(time.perf_counter()); report(); self.exit(); return
-    if type(screen).__name__ != "MainScreen":
-        return
-    if not marks:
-        focused = screen.focused
-        if focused is not None and focused.id == "name" and not focused.disabled:
-            marks.append(time.perf_counter())
-    elif len(marks) == 1 and getattr(self, "repo", None) is not None and screen.preview_pane.preview is not None:
-        marks.append(time.perf_counter()); report(); self.exit()
 
-textual.app.App._display = _display
-
-if mode == "bare":
-    from textual.app import App
-    from textual.widgets import Static
-
-    class Hello(App):
-        def compose(self):
-            yield Static("hello")
-
-    Hello().run()
-else:
-    from infra_tui.cli import main
-    main([])  # `infra-tui` with no arguments, run inside the repo
+Bare().run()
 """
 
 
-def run_on_pty(argv: list[str], cwd: Path, cols: int = 160, rows: int = 48) -> tuple[float, bytes, int]:
-    """Run ``argv + [FD]`` on a fresh pty; return (spawn time, what it wrote to FD, exit code)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    rfd, wfd = os.pipe()
-    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-    env.pop("NO_COLOR", None)
+class Tmux:
+    """One private tmux server and a control-mode client on it: commands in, their output back."""
+
+    def __init__(self) -> None:
+        self.socket = f"infra-tui-bench-{os.getpid()}"
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TMUX", "TMUX_PANE")}
+        env["TERM"] = "xterm-256color"
+        # the holder session keeps the server up between runs and hosts the control client
+        base = ["tmux", "-L", self.socket, "-f", "/dev/null"]
+        subprocess.run([*base, "new-session", "-d", "-s", "holder", "sleep 100000"], check=True, env=env)
+        self.client = subprocess.Popen(
+            [*base, "-C", "attach-session", "-t", "holder"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self._block()  # the attach's own reply
+        self.cmd("set-option -g default-terminal tmux-256color")
+
+    def cmd(self, line: str, *, check: bool = True) -> list[str]:
+        assert self.client.stdin is not None
+        self.client.stdin.write(line.encode() + b"\n")
+        self.client.stdin.flush()
+        return self._block(check)
+
+    def _block(self, check: bool = True) -> list[str]:
+        """The lines between ``%begin`` and ``%end`` (notifications outside a block are skipped)."""
+        assert self.client.stdout is not None
+        out: list[str] = []
+        inside = False
+        while True:
+            raw = self.client.stdout.readline()
+            if not raw:
+                raise RuntimeError("the tmux control client ended")
+            line = raw.decode(errors="replace").rstrip("\n")
+            if not inside:
+                inside = line.startswith("%begin")
+                continue
+            if line.startswith(("%end", "%error")):
+                if line.startswith("%error") and check:
+                    raise RuntimeError(f"tmux: {' '.join(out)}")
+                return out
+            out.append(line)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        self.client.wait(timeout=10)
+
+
+def _quote(arg: str) -> str:
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def start(tmux: Tmux, session: str, argv: list[str], cwd: Path, graph_marks: list[str] | None) -> list[float]:
+    """Seconds from the ``new-session`` command to the first frame (and to the graph, if marked)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [*argv, str(wfd)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        pass_fds=(wfd,),
-        start_new_session=True,
-        cwd=cwd,
+    tmux.cmd(
+        f"new-session -d -s {session} -x {COLS} -y {ROWS} -c {_quote(str(cwd))} "
+        + " ".join(_quote(a) for a in argv)
     )
-    os.close(slave)
-    os.close(wfd)
-    out = b""
-    deadline = time.monotonic() + 60
-    open_fds = {master, rfd}
-    while open_fds and time.monotonic() < deadline:
-        ready, _, _ = select.select(list(open_fds), [], [], 1)
-        for fd in ready:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:  # EIO: the child closed the pty
-                data = b""
-            if not data:
-                open_fds.discard(fd)
-            elif fd == rfd:
-                out += data
-    proc.wait(timeout=30)
-    os.close(master)
-    os.close(rfd)
-    return t0, out, proc.returncode
+    pid = int(tmux.cmd(f"display-message -p -t {session} '#{{pane_pid}}'")[0])
+    marks: list[float] = []
+    deadline = t0 + 30
+    while time.perf_counter() < deadline:
+        screen = "\n".join(tmux.cmd(f"capture-pane -p -t {session}"))
+        now = time.perf_counter()
+        if not marks and screen.strip():
+            marks.append(now - t0)
+        if marks and (graph_marks is None or all(m in screen for m in graph_marks)):
+            if graph_marks is not None:
+                marks.append(now - t0)
+            break
+        time.sleep(0.002)
+    else:
+        raise RuntimeError(f"{argv}: nothing (or no graph) on screen after 30 s; last screen:\n{screen}")
+    stop(tmux, session, pid)
+    return marks
 
 
-def _spawn(script: Path, mode: str, repo: str | None = None) -> list[float]:
-    """The shim's marks, as seconds since just before the spawn."""
-    t0, out, code = run_on_pty([sys.executable, str(script), mode], Path(repo) if repo else ROOT)
-    if not out.strip():
-        raise RuntimeError(f"{mode}: no marks (exit {code})")
-    return [float(x) - t0 for x in out.split()]
+def stop(tmux: Tmux, session: str, pid: int, timeout: float = 10.0) -> None:
+    """Quit with ctrl+q while the terminal is still there, and wait until the process is gone, so
+    the next start has the CPU to itself."""
+    from tests.processes import wait_dead
+
+    tmux.cmd(f"send-keys -t {session} C-q")
+    if not wait_dead([pid], within=timeout):
+        os.kill(pid, signal.SIGKILL)
+        print(f"  (pid {pid} did not quit on ctrl+q within {timeout:.0f} s: killed)")
+    tmux.cmd(f"kill-session -t {session}", check=False)  # already gone with its process, normally
 
 
-def _stats(xs: list[float]) -> tuple[float, float]:
+def stats(xs: list[float]) -> tuple[float, float]:
+    """Median and p95 (nearest rank)."""
     xs = sorted(xs)
-    p95 = xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
-    return statistics.median(xs), p95
+    return statistics.median(xs), xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def graph_marks(repo: Path) -> list[str]:
+    """Text only the drawn graph shows: the first layer's band with its first Kustomization, and
+    the last layer's band."""
+    from infra_tui.core import graph
+    from infra_tui.core import repo as repo_mod
+
+    g = graph.build(repo_mod.load(repo).env(None))
+    first = g.layers[0][0].rsplit("/", 1)[-1]
+    return [f"L0 {first}", f"L{len(g.layers) - 1} "]
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 25
-    ok = compileall.compile_dir(ROOT / "infra_tui", quiet=1) and compileall.compile_dir(
-        ROOT / "widgets", quiet=1
-    )
+    args = sys.argv[1:]
+    before = None
+    if "--before" in args:  # another checkout of infra-tui (e.g. main before a change), timed alike
+        i = args.index("--before")
+        before = Path(args[i + 1]).resolve()
+        del args[i : i + 2]
+    runs = int(args[0]) if args else 15
+    trees = [ROOT, *([before] if before else [])]
+    ok = all(compileall.compile_dir(t / d, quiet=1) for t in trees for d in ("infra_tui", "widgets"))
     print(f"bytecode compiled (compileall): {'ok' if ok else 'FAILED'}")
-    sys.path.insert(0, str(HERE))
-    from generate_repo import generate
-
-    from infra_tui.commands.demo import copy_demo
+    sys.path.insert(0, str(ROOT))
+    from tests.apprepo import make_repo
 
     tmp = Path(tempfile.mkdtemp(prefix="infra-tui-bench-"))
-    repos = {
-        "demo repo (39 components)": copy_demo(tmp / "demo-repo"),
-        "generated, 40 components": generate(tmp / "gen40", 40),
-    }
-    script = tmp / "shim.py"
-    script.write_text(SHIM)
-    for _ in range(2):  # warm the OS caches
-        _spawn(script, "bare")
-        for repo in repos.values():
-            _spawn(script, "infra", str(repo))
-    # interleave the rounds so background load hits every kind alike
+    repo = make_repo(tmp / "repo", extra=7)
+    marks = graph_marks(repo)
+    bare_script = tmp / "bare.py"
+    bare_script.write_text(BARE_APP)
+    python = str(Path(sys.executable))
+    apps = {"infra-tui": [str(Path(sys.executable).with_name("infra-tui"))]}
+    if before:  # the console script's two lines, with the other checkout first on the path
+        code = f"import sys; sys.path.insert(0, {str(before)!r}); from infra_tui.cli import main; sys.exit(main())"
+        apps = {"before": [python, "-c", code], "after": apps["infra-tui"]}
+    tmux = Tmux()
     bare: list[float] = []
-    runs: dict[str, list[list[float]]] = {k: [] for k in repos}
-    for _ in range(rounds):
-        bare.append(_spawn(script, "bare")[0])
-        for label, repo in repos.items():
-            runs[label].append(_spawn(script, "infra", str(repo)))
-    bm, bp = _stats(bare)
-    print(f"{rounds} runs each, fresh process on a 160x48 pty; ms from spawn")
-    print(f"{'bare Textual hello-world':52s} median {bm * 1000:5.0f}  p95 {bp * 1000:5.0f}")
-    for label, rs in runs.items():
-        for mark, i in (("wizard interactive", 0), ("repo loaded, graph shown", 1)):
-            m, p = _stats([r[i] for r in rs])
-            extra = f"  over bare {(m - bm) * 1000:+5.0f} (budget +150)" if i == 0 else ""
-            print(f"{label + ': ' + mark:52s} median {m * 1000:5.0f}  p95 {p * 1000:5.0f}{extra}")
+    timed: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in apps}
+    try:
+        for i in range(-2, runs):  # two rounds to warm the OS caches, not counted
+            b = start(tmux, f"bare{i + 2}", [python, str(bare_script)], tmp, None)
+            if i >= 0:
+                bare.append(b[0])
+            for name, argv in apps.items():
+                f, d = start(tmux, f"{name}{i + 2}", argv, repo, marks)
+                if i >= 0:
+                    timed[name][0].append(f)
+                    timed[name][1].append(d)
+    finally:
+        tmux.close()
+    bm, bp = stats(bare)
+    print(
+        f"{runs} runs each, interleaved; fresh process in a new tmux session {COLS}x{ROWS};"
+        f" ms from `tmux new-session`; repo: 38 Kustomizations (tests/apprepo, flat); graph marks {marks}"
+    )
+    print(
+        f"{'bare Textual app (three Inputs): first frame':46s} median {bm * 1000:5.0f}  p95 {bp * 1000:5.0f}"
+    )
+    for name, (first, drawn) in timed.items():
+        for label, xs, budget in (("first frame", first, 150), ("graph drawn", drawn, 250)):
+            m, p = stats(xs)
+            print(
+                f"{name + ': ' + label:46s} median {m * 1000:5.0f}  p95 {p * 1000:5.0f}"
+                f"  vs bare: median {(m - bm) * 1000:+5.0f}  p95 {(p - bp) * 1000:+5.0f}  (budget +{budget})"
+            )
 
 
 if __name__ == "__main__":

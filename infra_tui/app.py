@@ -38,6 +38,9 @@ from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
+    from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.trust import RepoSettingsFile
     from infra_tui.widgets.sim_player import SimPlayer
@@ -57,6 +60,9 @@ class RepoLoaded(Message):
 
     repo: Repo | None
     error: str | None = None
+    first: Preview | None = None
+    """The preview of an empty wizard (the env's bootstrap graph), made in the same thread: the
+    graph goes on screen with the repo, without a round trip through the preview worker."""
 
 
 ACTIONS: list[tuple[str, str, str]] = [
@@ -154,6 +160,15 @@ class InfraApp(OrderedKeysApp[int]):
 
     # -- life cycle --------------------------------------------------------------------
 
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, on a terminal that may go away: ``infra_tui.terminal``."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+            from infra_tui.terminal import HangupSafeDriver
+
+            return HangupSafeDriver
+        return driver
+
     def get_default_screen(self) -> MainScreen:
         # The wizard is the bottom screen. Pushed over Textual's blank default screen instead, it
         # is styled, laid out and rendered once more before its first frame (~60 ms).
@@ -164,9 +179,13 @@ class InfraApp(OrderedKeysApp[int]):
         self.theme = DARK
         if not self.blink:
             self._no_blink()
-        # read the repo once the wizard is on screen: a thread started now would compete with
-        # the first frame for the GIL (the wizard takes keys meanwhile; the title says loading…)
-        self.call_after_refresh(self.load_repo)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen (Textual's ``Ready``): read the repo now. A thread started
+        before would compete with the first frame for the GIL; ``call_after_refresh`` would wait
+        until the screen is idle, several frames later (focus, footer, cursor; ~0.1 s on a quiet
+        machine). The wizard takes keys meanwhile; the title says loading…"""
+        self.load_repo()
 
     def _exit_on_ending_signals(self) -> None:
         """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
@@ -230,7 +249,7 @@ class InfraApp(OrderedKeysApp[int]):
             self.post_message(RepoLoaded(None, str(exc)))
             return
         self.env = env
-        self.post_message(RepoLoaded(repo))
+        self.post_message(RepoLoaded(repo, first=_first_preview(repo, env)))
 
     @on(RepoLoaded)
     def _repo_loaded(self, message: RepoLoaded) -> None:
@@ -242,7 +261,7 @@ class InfraApp(OrderedKeysApp[int]):
         self.sub_title = f"{self.root.name} · env {self.env}"
         for problem in self.repo.problems[:3]:
             self.notify(str(problem), severity="warning", timeout=10)
-        self.main.set_repo(self.repo, self.env)
+        self.main.set_repo(self.repo, self.env, first=message.first)
         if not self._watching:
             self._watching = True
             self.watch_cluster()
@@ -431,6 +450,21 @@ class InfraApp(OrderedKeysApp[int]):
             self.notify(f"cannot save {path}: {exc.strerror}", severity="error")
         else:
             self.notify(f"summary saved to {path}", timeout=4)
+
+
+def _first_preview(repo: Repo, env: str) -> Preview | None:
+    """In the loading thread, what the screen needs once the repo is read: the rule tables (the
+    wizard's CRD kinds; cached per repo, so the UI thread and the preview worker reuse them) and
+    the preview of an empty wizard, i.e. the env's graph. None if that fails: the preview worker
+    then runs as for any edit and reports the error."""
+    from infra_tui.core import preview as preview_mod
+    from infra_tui.core import rules as rules_mod
+
+    try:
+        rules_mod.for_repo(repo)
+        return preview_mod.compute(repo, None, env)
+    except Exception:  # the preview worker reports it
+        return None
 
 
 async def git_status(root: Path) -> str:

@@ -21,13 +21,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from infra_tui.core import rules as rules_mod
-from infra_tui.core import spec as spec_mod
-from infra_tui.core.model import Repo
 from infra_tui.widgets.toggles import OnOffCheckbox, OnOffSelectionList
 
 if TYPE_CHECKING:
     from infra_tui.core.learn import Learned
+    from infra_tui.core.model import Repo
     from infra_tui.core.preview import Preview
 
 REQUIRED = {"name": "name", "chart": "chart", "repo-url": "repo url"}
@@ -333,6 +331,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
 
     def set_repo(self, repo: Repo, env: str | None = None) -> None:
         """The envs and Kustomizations to choose from."""
+        from infra_tui.core import rules as rules_mod
+
         env_name = env or repo.primary_env
         self.primary_env = env_name
         envs = self.query_one("#envs", SelectionList)
@@ -418,6 +418,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
             key: self._value(key)
             for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout")
         }
+        from infra_tui.core import spec as spec_mod
+
         values, values_error = parse_values(self.query_one("#values", TextArea).text)
         chart: dict[str, Any] = {"name": text["chart"], "repository": {"url": text["repo-url"]}}
         if text["repo-name"]:

@@ -64,6 +64,10 @@ class PreviewPane(Vertical):
         self._fields: dict[str, Any] | None = None
         self._stale = False
         self._busy = False
+        self._empty_for: tuple[Repo, str | None] | None = None
+        self._run: Worker[None] | None = None
+        """The preview run in flight, or the last one: only its result and its end count."""
+        """(repo, env) whose empty-wizard preview (``set_repo``'s ``first``) is on screen."""
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="graph"):
@@ -95,9 +99,17 @@ class PreviewPane(Vertical):
         """True while a preview run is pending or running."""
         return self._busy or self._stale
 
-    def set_repo(self, repo: Repo, env: str | None = None) -> None:
-        """A (re)loaded repo: recompute the preview for the current fields."""
+    def set_repo(
+        self, repo: Repo, env: str | None = None, *, first: preview_mod.Preview | None = None
+    ) -> None:
+        """A (re)loaded repo: recompute the preview for the current fields. ``first``, the
+        preview of an empty wizard made with the repo, is shown at once while the wizard is empty
+        (nothing typed yet) and no run is pending: the graph is on screen without a worker run."""
         self.repo, self.env = repo, env
+        if first is not None and not _named(self._fields) and not self.busy:
+            self._empty_for = (repo, env)
+            self.show(first)
+            return
         self.request(self._fields)
 
     def request(self, fields: dict[str, Any] | None) -> None:
@@ -105,12 +117,16 @@ class PreviewPane(Vertical):
         self._fields = fields
         if self.repo is None:
             return
+        shown = self._empty_for
+        if not _named(fields) and not self.busy and shown and shown[0] is self.repo and shown[1] == self.env:
+            return  # the empty wizard's preview of this repo and env is on screen already
+        self._empty_for = None
         if self._busy:
             self._stale = True
             return
         self._busy = True
         self._stale = False
-        self._compute(self.repo, fields, self.env)
+        self._run = self._compute(self.repo, fields, self.env)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
@@ -119,12 +135,17 @@ class PreviewPane(Vertical):
         from infra_tui.core import preview as preview_mod
 
         result = preview_mod.compute(repo, fields, env)
-        if not get_current_worker().is_cancelled:
-            self.post_message(_Computed(result))
+        worker = get_current_worker()
+        if not worker.is_cancelled:
+            self.post_message(_Computed(result, worker))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "preview" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+        if event.worker is not self._run:
+            # a replaced run: the next one may start while it is still being wound up (cancelled
+            # after its result came in); its end says nothing about the run now in flight
+            return
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._busy = False
             if event.state == WorkerState.ERROR:
                 self.notify(f"preview failed: {event.worker.error}", severity="error", timeout=8)
@@ -133,6 +154,8 @@ class PreviewPane(Vertical):
 
     def on__computed(self, message: _Computed) -> None:
         message.stop()
+        if message.worker is not self._run:
+            return  # a replaced run's result: never shown over a newer one (or the loader's graph)
         self._busy = False
         if self._stale:
             # The fields changed while this ran: show it anyway (typing stays live) and go again.
@@ -147,6 +170,12 @@ class PreviewPane(Vertical):
         self.post_message(self.Updated(preview))
 
 
+def _named(fields: dict[str, Any] | None) -> bool:
+    """The wizard holds a component (a name): its preview is a plan, not just the env's graph."""
+    return bool(fields and fields.get("name"))
+
+
 @dataclass(repr=False)
 class _Computed(Message):
     preview: preview_mod.Preview
+    worker: Worker[None]

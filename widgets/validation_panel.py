@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -18,8 +19,9 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
-from infra_tui.core.model import ChangePlan, Repo
-from infra_tui.core.validation import ComponentResult, ValidationReport
+if TYPE_CHECKING:  # the validation model loads with the first run, not before the first frame
+    from infra_tui.core.model import ChangePlan, Repo
+    from infra_tui.core.validation import ComponentResult, ValidationReport
 
 DEBOUNCE = 0.4
 """Seconds of quiet after the last plan change before validation starts (it spawns processes)."""
@@ -83,7 +85,8 @@ class ValidationPanel(Vertical):
 
     @work(exclusive=True, group="validation", exit_on_error=False)
     async def _run(self, repo: Repo, plan: ChangePlan) -> None:
-        from infra_tui.services.validate import cluster_dry_run, validate_plan  # not on the start-up path
+        from infra_tui.core.validation import ValidationReport  # not on the start-up path
+        from infra_tui.services.validate import cluster_dry_run, validate_plan
 
         started = time.monotonic()
         table = self.query_one(DataTable)

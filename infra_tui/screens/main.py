@@ -10,17 +10,19 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.widgets import Header, Input, Static, TextArea
 
 from infra_tui.core.model import Repo
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.component_form import ComponentForm
+from infra_tui.widgets.footer import KeyFooter
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
 from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:  # typing only: the app imports this screen, never the other way round
     from infra_tui.app import InfraApp
+    from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.troubleshoot import GitHelmRelease
     from infra_tui.services.cluster import ClusterSnapshot, Drift, StatusSource
@@ -59,7 +61,7 @@ class MainScreen(Screen[None]):
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
             yield SimPlayer(id="player", autoplay=self.autoplay)
-        yield Footer()
+        yield KeyFooter()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The first resume comes right after every widget was
@@ -89,9 +91,10 @@ class MainScreen(Screen[None]):
     def preview_pane(self) -> PreviewPane:
         return self.query_one(PreviewPane)
 
-    def set_repo(self, repo: Repo, env: str | None) -> None:
+    def set_repo(self, repo: Repo, env: str | None, *, first: Preview | None = None) -> None:
+        """A (re)loaded repo; ``first``: its empty-wizard preview, if the loader made one."""
         self.form.set_repo(repo, env)
-        self.preview_pane.set_repo(repo, env)
+        self.preview_pane.set_repo(repo, env, first=first)
         if self.demo:
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 

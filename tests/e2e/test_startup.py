@@ -50,6 +50,10 @@ HEAVY = (
     "infra_tui.core.preview",
     "infra_tui.core.scaffold",
     "infra_tui.core.apply",
+    # the wizard's checks, the rule tables and the validation model: read by the loader thread
+    "infra_tui.core.spec",
+    "infra_tui.core.rules",
+    "infra_tui.core.validation",
 )
 
 

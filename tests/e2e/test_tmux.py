@@ -198,3 +198,22 @@ def test_killing_its_pane_leaves_no_infra_tui_behind(tmux, demo_copy: Path) -> N
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         pytest.fail(f"infra-tui outlived its terminal: {still}")
+
+
+def test_closing_the_terminal_ends_the_tui(tmux, demo_copy: Path) -> None:
+    """``tmux kill-session`` hangs up the terminal: infra-tui exits (it used to hang for good, its
+    output queue full behind Textual's dead writer thread). Three times: it was a race."""
+    for _ in range(3):
+        s = tmux(f"{SCRIPT}", demo_copy)
+        wait_for(s, "L0 ")  # the graph is up: the app has written plenty
+        pid = int(
+            subprocess.run(
+                ["tmux", "display-message", "-p", "-t", s, "#{pane_pid}"], capture_output=True, text=True
+            ).stdout
+        )
+        subprocess.run(["tmux", "kill-session", "-t", s], check=True)
+        try:
+            assert wait_dead([pid], within=20), "infra-tui still runs after its terminal was closed"
+        finally:
+            if not dead(pid):
+                os.kill(pid, 9)

@@ -1,0 +1,72 @@
+"""Start-up: the wizard takes keys while the repo loads, and the graph arrives with the repo.
+
+The repo is read in a thread once the first frame is out; that thread also lays out the empty
+wizard's graph, so the graph is on screen in the same step that ends "loading…", with no preview
+run behind it. Whatever was typed meanwhile is kept and planned once the repo is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from infra_tui.app import InfraApp
+from infra_tui.widgets.graph_view import GraphView
+from tests.apprepo import make_repo, settle
+from tests.tui.test_key_order import WIZARD_BURST, feed_burst, form_values, raw
+
+
+async def test_the_graph_is_on_screen_when_the_repo_is(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", extra=7)  # the bench's 38 Kustomizations
+    app = InfraApp(root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.main.preview_pane
+        deadline = time.monotonic() + 30
+        while app.repo is None:  # every turn of the event loop: no step in between is missed
+            assert time.monotonic() < deadline, "the repo did not load"
+            await asyncio.sleep(0)
+        # the step that ends "loading…" put the graph up too: no preview run to wait for
+        assert app.sub_title.endswith("env local-kube")
+        assert pane.preview is not None and not pane.busy
+        graph = app.main.query_one(GraphView)
+        assert graph.graph is not None and len(graph.graph.nodes) == 38
+        assert graph.graph.layers[0] == ["flux-system/cluster-secrets"]
+        first = pane.preview
+        await settle(pilot)
+        assert pane.preview is first  # the empty wizard is not planned a second time
+
+
+async def test_keys_typed_while_the_repo_loads_are_kept_and_planned(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", extra=300)  # big enough to be still loading when typed
+    app = InfraApp(root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        # at once, as a user who starts typing the moment the wizard shows: one read of a burst
+        feed_burst(app, raw(WIZARD_BURST))
+        typed_while_loading = app.repo is None
+        await settle(pilot)
+        assert typed_while_loading
+        values = form_values(app)
+        assert values["name"] == "my-cache" and values["chart"] == "redis"
+        assert values["repo-name"] == "bitnami" and values["repo-url"] == "https://charts.bitnami.com/bitnami"
+        preview = app.main.preview_pane.preview
+        assert preview is not None and preview.fields["name"] == "my-cache"
+        assert "flux-system/my-cache" in app.main.query_one(GraphView).graph.nodes
+
+
+async def test_the_key_bar_follows_the_focus(tmp_path: Path) -> None:
+    """The footer skips rebuilds that would show the same keys, never ones that change them."""
+    app = InfraApp(make_repo(tmp_path / "repo"), blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+
+        def keys() -> set[str]:
+            return {k.description for k in app.main.query("FooterKey")}  # type: ignore[attr-defined]
+
+        assert {"Write", "Help", "Graph"} <= keys() and "Filter" not in keys()
+        app.main.query_one(GraphView).focus()
+        await pilot.pause(0.1)
+        assert {"Neighbourhood", "Filter", "Write"} <= keys()
+        app.main.query_one("#chart").focus()
+        await pilot.pause(0.1)
+        assert "Filter" not in keys() and "Write" in keys()

@@ -1,0 +1,48 @@
+"""The key bar at the bottom, rebuilt only when the keys it shows change.
+
+Textual's ``Footer`` rebuilds its keys after every change of the bindings, whether or not the keys
+it shows changed. At start-up three changes arrive together (the screen is resumed, the wizard's
+name field takes the focus, and Textual refreshes the bindings once more after the first frame):
+three identical rebuilds on the UI thread while the repo loads, each styling, laying out and
+painting the key bar (~20 ms each on a quiet machine). This one rebuilds only when what it would
+show differs from what it shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Footer
+
+
+class KeyFooter(Footer):
+    """A ``Footer`` that skips rebuilds which would show the same keys."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: tuple[Any, ...] | None = None
+        """What the last compose showed (``_keys``), None before the bindings were ready."""
+
+    def _keys(self) -> tuple[Any, ...]:
+        """What ``Footer.compose`` reads: the shown bindings (and the command palette's)."""
+        app = self.app
+        palette = app.COMMAND_PALETTE_BINDING
+        return (
+            self.show_command_palette and app.ENABLE_COMMAND_PALETTE,
+            self.compact,
+            tuple(
+                (key, b.action, b.description, b.group, app.get_key_display(b), enabled, tooltip)
+                for key, (_, b, enabled, tooltip) in self.screen.active_bindings.items()
+                if b.show or key == palette
+            ),
+        )
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._keys() if self._bindings_ready else None
+        yield from super().compose()
+
+    async def recompose(self) -> None:
+        if self._shown is not None and self.is_attached and self._keys() == self._shown:
+            return
+        await super().recompose()
