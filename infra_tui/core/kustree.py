@@ -14,10 +14,14 @@ files laid over it (``core.workspace``, ``services.dryrun``). Paths are repo-rel
 
 from __future__ import annotations
 
+import os
 import posixpath
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
+
+from infra_tui.core import yamlio
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -212,3 +216,44 @@ def _entry_line(text: str | None, entry: str) -> int:
         if entry in line and not line.lstrip().startswith("#"):
             return n
     return 0
+
+
+@dataclass
+class LayeredFS:
+    """``TreeFS`` over texts that may differ from the disk: a plan's workspace, or files laid over
+    the repo for validation. ``texts(rel)`` is a file's current text (None: no such file, or
+    deleted); ``layered()`` the paths that exist only in the layer."""
+
+    root: Path
+    texts: Callable[[str], str | None]
+    layered: Callable[[], Iterable[str]] = tuple
+
+    def kind(self, rel: str) -> str | None:
+        if self.texts(rel) is not None:
+            return FILE
+        if os.path.isdir(os.path.join(self.root, rel)):
+            return DIR
+        prefix = rel + "/" if rel else ""
+        return DIR if any(p.startswith(prefix) for p in self.layered()) else None
+
+    def listdir(self, rel: str) -> list[str]:
+        try:
+            names = set(os.listdir(os.path.join(self.root, rel)))
+        except OSError:
+            names = set()
+        prefix = rel + "/" if rel else ""
+        names |= {p[len(prefix) :].split("/", 1)[0] for p in self.layered() if p.startswith(prefix)}
+        return sorted(n for n in names if self.kind(join(rel, n)) is not None)
+
+    def kustomization(self, rel: str) -> dict[str, Any] | None:
+        try:
+            data = yamlio.load_one(self.texts(rel) or "")
+        except Exception:  # a syntax error: the build step reports it with its line
+            return None
+        return data if isinstance(data, dict) else None
+
+    def identity(self, rel: str) -> Hashable:
+        return rel
+
+    def text(self, rel: str) -> str | None:
+        return self.texts(rel)
