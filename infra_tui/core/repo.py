@@ -357,8 +357,7 @@ def _reconcile(
                 continue
             comp = _component(reader, tree)
             repo.builds[(name, ks.id)] = comp
-            if not ks.data.get("spec", {}).get("components"):
-                repo.components.setdefault(comp.dir, comp)
+            repo.components.setdefault(comp.dir, comp)
     return env
 
 

@@ -451,6 +451,28 @@ def lint(
     return sorted(unique, key=lambda f: (f.file, f.line, order.get(f.severity, 9), f.rule))
 
 
+def provider_table(repo: Repo, env_name: str | None = None) -> list[CrdProvider]:
+    """The CRD providers lint would advise, naming only Kustomizations that exist in the env (as
+    ids): ``validate`` gives the same "add dependsOn" advice as lint, never a name that is not there."""
+    env = repo.env(env_name)
+    rules = load_rules(repo, env.name)
+    g = graph_mod.build(env)
+    by_name: dict[str, list[str]] = {}
+    for nid in g.nodes:
+        by_name.setdefault(short_name(nid), []).append(nid)
+    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, False), by_name)
+    out: list[CrdProvider] = []
+    for p in rules.crd_providers:
+        pid = ctx.provider_id(p.provider)
+        if pid is not None:
+            out.append(CrdProvider(p.kinds, p.group, pid))
+    for group, ids in sorted(rules.learned_groups.items()):
+        pid = next((i for i in ids if i in g.nodes), None)
+        if pid is not None:
+            out.append(CrdProvider((), group, pid))
+    return out
+
+
 def _check_graph(ctx: _Ctx) -> None:
     g = ctx.graph
     for first, second in ctx.env.duplicates:

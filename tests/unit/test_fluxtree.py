@@ -233,3 +233,45 @@ def test_lint_never_sees_undeployed_components(tmp_path):
     root = fleet(tmp_path)
     found = rules.lint(repo.load(root), "prod")
     assert not any(f.file.startswith(("apps/legacy", "charts/")) for f in found)
+
+
+CLUSTER_POLICY = (
+    "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: require-labels\nspec:\n  rules: []\n"
+)
+
+
+def test_validate_resolves_every_deployed_kustomization_by_name_or_path(tmp_path, capsys):
+    root = fleet(tmp_path)
+    for name in ("web", "apps/web/app", "./apps/base/app"):
+        rc, out, err = run(capsys, "validate", name, "--repo", str(root), "--format", "json", "--no-progress")
+        assert rc in (0, 1) and err == "", (name, err)
+        assert [r["component"] for r in json.loads(out)["results"]] == [
+            "apps/web/app" if "web" in name else "apps/base/app"
+        ]
+
+
+def test_validate_gives_lint_s_provider_advice_never_a_missing_name(tmp_path, capsys):
+    """No kyverno Kustomization in the env: lint says no Kustomization provides kyverno.io, and
+    validate does not advise a dependsOn on a kyverno that does not exist."""
+    root = fleet(tmp_path)
+    (root / "apps/web/app/policy.yaml").write_text(CLUSTER_POLICY)
+    (root / "apps/web/app/kustomization.yaml").write_text(
+        kustomization_yaml(["helmrelease.yaml", "policy.yaml"])
+    )
+    rc, out, _ = run(capsys, "lint", "--repo", str(root), "--format", "json")
+    crd = [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "crd-dependency"]
+    assert len(crd) == 1 and "no Kustomization in env prod provides" in crd[0]
+    rc, out, _ = run(capsys, "validate", "web", "--repo", str(root), "--format", "json", "--no-progress")
+    result = json.loads(out)["results"][0]
+    assert "dependsOn kyverno" not in json.dumps(result)
+    # with a kyverno Kustomization deployed, both name it
+    (root / "apps/kyverno/app").mkdir(parents=True)
+    (root / "apps/kyverno/ks.yaml").write_text(app_ks("kyverno", "./apps/kyverno/app"))
+    (root / "apps/kyverno/app/kustomization.yaml").write_text(kustomization_yaml([]))
+    (root / "apps/kustomization.yaml").write_text(
+        KYAML + "resources:\n  - ./base/ks.yaml\n  - ./web/ks.yaml\n  - ./kyverno/ks.yaml\n"
+    )
+    rc, out, _ = run(capsys, "lint", "--repo", str(root), "--format", "json")
+    assert [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "crd-dependency"]
+    rc, out, _ = run(capsys, "validate", "web", "--repo", str(root), "--format", "json", "--no-progress")
+    assert "add dependsOn kyverno" in json.dumps(json.loads(out)["results"][0])
