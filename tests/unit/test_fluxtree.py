@@ -275,3 +275,14 @@ def test_validate_gives_lint_s_provider_advice_never_a_missing_name(tmp_path, ca
     assert [f["message"] for f in json.loads(out)["findings"] if f["rule"] == "crd-dependency"]
     rc, out, _ = run(capsys, "validate", "web", "--repo", str(root), "--format", "json", "--no-progress")
     assert "add dependsOn kyverno" in json.dumps(json.loads(out)["results"][0])
+
+
+def test_planning_into_a_non_flat_repo_says_writing_is_for_the_flat_shape(tmp_path, capsys):
+    root = fleet(tmp_path / "repo")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: cache\nchart:\n  name: redis\n  version: '19.x'\n  repository: {name: bitnami, url: https://charts.bitnami.com/bitnami}\n"
+    )
+    rc, out, err = run(capsys, "new", "--spec", str(spec), "--repo", str(root), "--format", "json")
+    assert rc == 1
+    assert any("writing is for the flat shape" in r for r in json.loads(out)["refusals"])
