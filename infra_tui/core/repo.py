@@ -276,6 +276,47 @@ def bootstrap_entries(reader: _Reader, base: Path, max_depth: int = 6) -> list[f
     return found
 
 
+def operator_entries(reader: _Reader, base: Path, max_depth: int = 6) -> list[fluxtree.EntryPoint]:
+    """Clusters bootstrapped by the flux-operator: a FluxInstance (or the flux-instance chart's
+    HelmRelease values) whose ``sync`` names a GitRepository path of this repo."""
+    found: list[fluxtree.EntryPoint] = []
+    base_s = str(base)
+    for dirpath, dirnames, filenames in os.walk(base_s):
+        depth = 0 if dirpath == base_s else dirpath[len(base_s) + 1 :].count(os.sep) + 1
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in kustree.SKIP_DIRS and not d.startswith(".") and depth < max_depth
+        )
+        for name in sorted(filenames):
+            if not name.endswith(YAML_SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            text = _peek(path) or ""
+            if "sync:" not in text or ("FluxInstance" not in text and "flux-instance" not in text):
+                continue
+            for d in reader.docs(path):
+                spec = mapping(mapping(d.data).get("spec"))
+                sync = mapping(spec.get("sync")) or mapping(
+                    mapping(mapping(spec.get("values")).get("instance")).get("sync")
+                )
+                target = sync.get("path")
+                if (
+                    sync.get("kind", "GitRepository") == "GitRepository"
+                    and isinstance(target, str)
+                    and "${" not in target
+                ):
+                    entry = kustree.norm(target.strip().removeprefix("./").lstrip("/"))
+                    if (base / entry).is_dir():
+                        found.append(
+                            fluxtree.EntryPoint(
+                                entry.rsplit("/", 1)[-1],
+                                entry,
+                                str(sync.get("name") or fluxtree.SYNC_SOURCE),
+                                reader.rel(path),
+                            )
+                        )
+    return list({e.entry: e for e in found}.values())
+
+
 def _peek(path: Path) -> str | None:
     try:
         return textfile.read_text(path)
@@ -293,7 +334,7 @@ def find_root(start: Path) -> Path:
             return candidate
     # a bootstrapped repo: flux-system folders anywhere in ``start``; above it, only where
     # ``flux bootstrap --path clusters/<name>`` puts them (never a scan of the whole disk)
-    if bootstrap_entries(_Reader(start), start):
+    if bootstrap_entries(_Reader(start), start) or operator_entries(_Reader(start), start):
         return start
     for candidate in start.parents:
         if any(candidate.glob("clusters/*/flux-system/gotk-sync.yaml")):
@@ -302,7 +343,8 @@ def find_root(start: Path) -> Path:
             break
     raise UserError(
         f"{start} is not inside a flat Flux repo (no clusters/<env>/infrastructure.yaml) nor a bootstrapped one "
-        "(no flux-system/gotk-sync.yaml) here or above; pass --repo PATH, or --path DIR to name a cluster's entry folder"
+        "(no flux-system/gotk-sync.yaml, no FluxInstance sync) here or above; pass --repo PATH, or --path DIR to name "
+        "a cluster's entry folder"
     )
 
 
@@ -310,9 +352,11 @@ def _load_repo(root: Path | str | None, *, with_components: bool) -> Repo:
     base = find_root(Path(root) if root else Path.cwd())
     reader = _Reader(_norm(base))
     entries = fluxtree.unique_names(bootstrap_entries(reader, reader.root))
-    flat = not entries
+    flat = not entries and bool(_flat_envs(reader.root))
     if flat:
         entries = _flat_envs(reader.root)
+    elif not entries:
+        entries = fluxtree.unique_names(operator_entries(reader, reader.root))
     envs: dict[str, Env] = {}
     repo = Repo(root=reader.root, envs=envs, components={}, problems=reader.problems, flat=flat)
     for ep in entries:

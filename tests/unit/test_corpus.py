@@ -183,3 +183,18 @@ def test_graph_json_cli_on_corpus(capsys):
         {"name", "namespace", "path", "file", "line", "dependsOn", "layer"} <= set(k)
         for k in out["kustomizations"]
     )
+
+
+def test_joryirving_envs_are_found_from_the_flux_instance_sync(capsys):
+    """No gotk-sync.yaml: the flux-operator's FluxInstance values name each cluster's entry."""
+    root = corpus_paths("joryirving/main")[0].parents[2]
+    r = repo.load(root)
+    assert sorted(r.envs) == ["main", "test"] and not r.flat
+    for cluster in ("joryirving/main", "joryirving/test"):
+        _, env = load(cluster)
+        assert {k.id for k in r.envs[cluster.split("/")[1]].kustomizations} == {
+            k.id for k in env.kustomizations
+        }
+    rc = main(["graph", "--repo", str(root), "--env", "test", "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["envs"] == ["main", "test"] and len(out["kustomizations"]) == 31
