@@ -178,7 +178,11 @@ def reconcile(
     def var_sources() -> list[Any]:
         for f in sorted(out.files - read_for_sources):
             read_for_sources.add(f)
-            sources.extend(postbuild.sources_in(f, docs(f), "\n".join(lines(f))))
+            file_docs = docs(f)
+            if any(
+                isinstance(d.data, dict) and d.data.get("kind") in ("ConfigMap", "Secret") for d in file_docs
+            ):
+                sources.extend(postbuild.sources_in(f, file_docs, "\n".join(lines(f))))
         return sources
 
     queue: list[tuple[kustree.KustomizeTree, FluxKustomization | None]] = [(t, None) for t in out.entry_trees]

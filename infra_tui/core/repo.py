@@ -99,8 +99,10 @@ class _Reader:
         try:
             st = os.stat(full)
             hit = _PARSED.get(full)
-            if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size) and hit[1] == rel:
+            if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size):
                 docs, errors = hit[2], hit[3]
+                if hit[1] != rel:  # the same file read against another root: errors name it anew
+                    errors = [yamlio.YamlError(rel, e.line, e.message) for e in errors]
             else:
                 text = textfile.read_text(full)
                 docs, errors = yamlio.load_documents(text, rel)
@@ -124,6 +126,7 @@ class _DiskFS:
     """``kustree.TreeFS`` over the repo on disk, reading through the load's ``_Reader``."""
 
     reader: _Reader
+    _lines: dict[str, list[str]] = field(default_factory=dict)
 
     def path(self, rel: str) -> str:
         return os.path.join(str(self.reader.root), rel) if rel else str(self.reader.root)
@@ -162,10 +165,14 @@ class _DiskFS:
             return None
 
     def docs(self, rel: str) -> list[yamlio.LoadedDocument]:
-        return self.reader.docs(Path(self.path(rel)))
+        hit = self.reader.parsed.get(rel)
+        return hit if hit is not None else self.reader.docs(Path(self.path(rel)))
 
     def lines(self, rel: str) -> list[str]:
-        return (self.text(rel) or "").splitlines()
+        hit = self._lines.get(rel)
+        if hit is None:
+            hit = self._lines[rel] = (self.text(rel) or "").splitlines()
+        return hit
 
 
 def _walk_yaml(folder: Path) -> Iterable[Path]:

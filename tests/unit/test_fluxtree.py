@@ -286,3 +286,25 @@ def test_planning_into_a_non_flat_repo_says_writing_is_for_the_flat_shape(tmp_pa
     rc, out, err = run(capsys, "new", "--spec", str(spec), "--repo", str(root), "--format", "json")
     assert rc == 1
     assert any("writing is for the flat shape" in r for r in json.loads(out)["refusals"])
+
+
+def test_flat_repo_unreferenced_component_never_exits_2_nor_is_linted(tmp_path, capsys):
+    from tests.repo_builder import FlatRepo
+
+    root = (
+        FlatRepo(tmp_path)
+        .house("cilium")
+        .file("namespaces/old/kustomization.yaml", "resources: [unclosed\n")
+        .file(
+            "namespaces/old/helm-release.yaml",
+            helm_release_yaml("old", values="    serviceMonitor:\n      enabled: true\n"),
+        )
+        .write()
+    )
+    rc, out, err = run(capsys, "lint", "--repo", str(root), "--format", "json")
+    assert (rc, err) == (0, "")
+    assert not any(f["file"].startswith("namespaces/old") for f in json.loads(out)["findings"])
+    assert "namespaces/old" in repo.load(root).components  # the wizard still knows the folder
+    (root / "namespaces/cilium/namespace.yaml").write_text("kind: [broken\n")
+    rc, _, err = run(capsys, "graph", "--repo", str(root))
+    assert rc == 2 and "namespaces/cilium/namespace.yaml:1" in err
