@@ -95,7 +95,13 @@ class _Reader:
         rel = self.rel(path)
         if rel in self.parsed:
             return self.parsed[rel]
-        full = os.path.normpath(os.path.abspath(path))
+        return self.docs_at(rel, os.path.normpath(os.path.abspath(path)))
+
+    def docs_at(self, rel: str, full: str) -> list[yamlio.LoadedDocument]:
+        """``docs`` of the file at absolute, normalised ``full``, known as ``rel``."""
+        hit_docs = self.parsed.get(rel)
+        if hit_docs is not None:
+            return hit_docs
         try:
             st = os.stat(full)
             hit = _PARSED.get(full)
@@ -127,16 +133,24 @@ class _DiskFS:
 
     reader: _Reader
     _lines: dict[str, list[str]] = field(default_factory=dict)
+    _stat: dict[str, os.stat_result | None] = field(default_factory=dict)
 
     def path(self, rel: str) -> str:
-        return os.path.join(str(self.reader.root), rel) if rel else str(self.reader.root)
+        return os.path.normpath(os.path.join(str(self.reader.root), rel)) if rel else str(self.reader.root)
+
+    def _st(self, rel: str) -> os.stat_result | None:
+        if rel not in self._stat:
+            try:
+                self._stat[rel] = os.stat(self.path(rel))
+            except OSError:
+                self._stat[rel] = None
+        return self._stat[rel]
 
     def kind(self, rel: str) -> str | None:
-        try:
-            mode = os.stat(self.path(rel)).st_mode
-        except OSError:
+        st = self._st(rel)
+        if st is None:
             return None
-        return kustree.DIR if stat.S_ISDIR(mode) else kustree.FILE if stat.S_ISREG(mode) else None
+        return kustree.DIR if stat.S_ISDIR(st.st_mode) else kustree.FILE if stat.S_ISREG(st.st_mode) else None
 
     def listdir(self, rel: str) -> list[str]:
         try:
@@ -148,15 +162,12 @@ class _DiskFS:
             return []
 
     def kustomization(self, rel: str) -> dict[str, Any] | None:
-        docs = self.reader.docs(Path(self.path(rel)))
+        docs = self.docs(rel)
         return docs[0].data if docs and isinstance(docs[0].data, dict) else None
 
     def identity(self, rel: str) -> Hashable:
-        try:
-            st = os.stat(self.path(rel))
-        except OSError:
-            return rel
-        return (st.st_dev, st.st_ino)
+        st = self._st(rel)
+        return rel if st is None else (st.st_dev, st.st_ino)
 
     def text(self, rel: str) -> str | None:
         try:
@@ -166,7 +177,11 @@ class _DiskFS:
 
     def docs(self, rel: str) -> list[yamlio.LoadedDocument]:
         hit = self.reader.parsed.get(rel)
-        return hit if hit is not None else self.reader.docs(Path(self.path(rel)))
+        if hit is not None:
+            return hit
+        if rel.startswith(("/", "..")):  # outside the root (a --path probe): the reader names it
+            return self.reader.docs(Path(self.path(rel)))
+        return self.reader.docs_at(rel, self.path(rel))
 
     def lines(self, rel: str) -> list[str]:
         hit = self._lines.get(rel)
@@ -358,7 +373,16 @@ def find_root(start: Path) -> Path:
 def _load_repo(root: Path | str | None, *, with_components: bool) -> Repo:
     base = find_root(Path(root) if root else Path.cwd())
     reader = _Reader(_norm(base))
-    entries = fluxtree.unique_names(bootstrap_entries(reader, reader.root))
+    if _flat_envs(reader.root):  # the flat shape, unless `flux bootstrap --path clusters/<env>` made it
+        entries = fluxtree.unique_names(
+            [
+                e
+                for d in sorted(reader.root.glob("clusters/*/flux-system"))
+                for e in bootstrap_entries(reader, d, 0)
+            ]
+        )
+    else:
+        entries = fluxtree.unique_names(bootstrap_entries(reader, reader.root))
     flat = not entries and bool(_flat_envs(reader.root))
     if flat:
         entries = _flat_envs(reader.root)
