@@ -142,6 +142,8 @@ class _DiskFS:
         if rel not in self._stat:
             try:
                 self._stat[rel] = os.stat(self.path(rel))
+            except PermissionError:
+                raise  # load() names the path: one line, exit 2
             except OSError:
                 self._stat[rel] = None
         return self._stat[rel]
@@ -155,6 +157,8 @@ class _DiskFS:
     def listdir(self, rel: str) -> list[str]:
         try:
             return sorted(os.listdir(self.path(rel)))
+        except PermissionError:
+            raise  # load() names the path: one line, exit 2
         except OSError as exc:
             self.reader.problems.append(
                 Problem(rel, 0, f"cannot list this folder: {textfile.why_unreadable(exc)}")
@@ -480,7 +484,10 @@ def _undeployed_components(reader: _Reader, repo: Repo) -> None:
     for d in sorted(p for p in ns_root.iterdir() if p.is_dir()):
         rel = reader.rel(d)
         if rel not in repo.components:
-            repo.components[rel] = _component(quiet, kustree.walk(fs, rel))
+            try:
+                repo.components[rel] = _component(quiet, kustree.walk(fs, rel))
+            except PermissionError:
+                continue  # nothing deploys it: unreadable is not bad input here
     repo.components = dict(sorted(repo.components.items()))
 
 
