@@ -198,3 +198,16 @@ def test_joryirving_envs_are_found_from_the_flux_instance_sync(capsys):
     rc = main(["graph", "--repo", str(root), "--env", "test", "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["envs"] == ["main", "test"] and len(out["kustomizations"]) == 31
+
+
+def test_ricsanfre_chart_servicemonitors_in_values_from_files_are_found():
+    """external-secrets' HelmRelease takes its values from a configMapGenerator's values.yaml."""
+    found = [f for f in findings("ricsanfre/prod") if f.rule == "chart-servicemonitor"]
+    assert [(f.kustomization, f.file, f.line) for f in found] == [
+        (
+            "flux-system/external-secrets-app",
+            "kubernetes/platform/external-secrets/app/base/values.yaml",
+            line,
+        )
+        for line in (7, 11, 14)
+    ]
