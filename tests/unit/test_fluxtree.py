@@ -308,3 +308,29 @@ def test_flat_repo_unreferenced_component_never_exits_2_nor_is_linted(tmp_path, 
     (root / "namespaces/cilium/namespace.yaml").write_text("kind: [broken\n")
     rc, _, err = run(capsys, "graph", "--repo", str(root))
     assert rc == 2 and "namespaces/cilium/namespace.yaml:1" in err
+
+
+def test_validate_all_of_a_non_flat_repo_is_what_the_env_deploys(tmp_path, capsys):
+    root = fleet(tmp_path)
+    bootstrapped(root, ["staging"], {"clusters/staging/other.yaml": app_ks("other", "./other")})
+    (root / "other").mkdir()
+    (root / "other/cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n"
+    )
+    for env, want in (
+        ("prod", {"apps", "apps/base/app", "apps/web/app", "clusters/prod"}),
+        ("staging", {"clusters/staging", "other"}),
+    ):
+        rc, out, _ = run(
+            capsys,
+            "validate",
+            "--all",
+            "--repo",
+            str(root),
+            "--env",
+            env,
+            "--format",
+            "json",
+            "--no-progress",
+        )
+        assert {r["component"] for r in json.loads(out)["results"]} == want, env
