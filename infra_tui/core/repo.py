@@ -14,6 +14,7 @@ subprocess.
 
 from __future__ import annotations
 
+import collections
 import os
 import stat
 from collections.abc import Hashable, Iterable
@@ -530,23 +531,31 @@ def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -
                 f"--path {d}: no such file or directory; name a folder (or YAML file) of the repo to scan"
             )
     first = _norm(dirs[0])
-    if root is None:
-        # where spec.path is relative to: guessed from the Kustomizations the entries hold
-        probe = _Reader(Path(first.anchor))
-        pfs = _DiskFS(probe)
-        entry_kss = fluxtree.reconcile(
-            pfs, pfs.docs, pfs.lines, [probe.rel(_norm(d)) for d in dirs], "probe", source=""
-        ).kustomizations
-        base = _guess_root(first, entry_kss)
-    else:
-        base = _norm(root)
+    # the entries' own Kustomizations tell where spec.path is relative to (unless --repo says)
+    # and which GitRepository is the repo (the one they name most; flux bootstrap's by default)
+    probe = _Reader(Path(first.anchor))
+    pfs = _DiskFS(probe)
+    entry_kss = fluxtree.reconcile(
+        pfs, pfs.docs, pfs.lines, [probe.rel(_norm(d)) for d in dirs], "probe", source=""
+    ).kustomizations
+    base = _guess_root(first, entry_kss) if root is None else _norm(root)
+    sources = collections.Counter(
+        str(k.source_ref.get("name"))
+        for k in entry_kss
+        if k.source_ref
+        and k.source_ref.get("kind", "GitRepository") == "GitRepository"
+        and k.source_ref.get("name")
+    )
+    source = (
+        fluxtree.SYNC_SOURCE
+        if not sources or fluxtree.SYNC_SOURCE in sources
+        else sources.most_common(1)[0][0]
+    )
     reader = _Reader(base)
     env_name = first.name.removesuffix(".yaml").removesuffix(".yml")
     repo = Repo(root=base, envs={}, components={}, problems=reader.problems, flat=False)
     entries = [Path(os.path.relpath(_norm(d), base)).as_posix() for d in dirs]
-    repo.envs[env_name] = _reconcile(
-        reader, repo, entries, env_name, fluxtree.SYNC_SOURCE, with_components=with_components
-    )
+    repo.envs[env_name] = _reconcile(reader, repo, entries, env_name, source, with_components=with_components)
     _fill_helmrelease_ids(repo)
     return repo
 

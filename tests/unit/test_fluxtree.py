@@ -334,3 +334,13 @@ def test_validate_all_of_a_non_flat_repo_is_what_the_env_deploys(tmp_path, capsy
             "--no-progress",
         )
         assert {r["component"] for r in json.loads(out)["results"]} == want, env
+
+
+def test_path_follows_the_git_repository_the_entry_names(tmp_path, capsys):
+    """A repo whose GitRepository is not called flux-system is still followed with --path."""
+    root = fleet(tmp_path)
+    for f in root.rglob("*.yaml"):
+        f.write_text(f.read_text().replace("  name: flux-system\n", "  name: home-ops\n"))
+    rc, out, _ = run(capsys, "graph", "--path", str(root / "clusters/prod"), "--format", "json")
+    names = {k["name"] for k in json.loads(out)["kustomizations"]}
+    assert rc == 0 and names == {"home-ops", "apps", "base", "web"}
