@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         data = graph_mod.to_dict(g)
         data["envs"] = list(repo.envs)
+        data["out_of_reach"] = [{"id": k, "reason": why} for k, why in sorted(env.out_of_reach.items())]
         if rows is not None:
             data["undeployed"] = rows
         print(json.dumps(data, indent=2))
@@ -84,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         Console().print(render_tree(g))
         if len(repo.envs) > 1:
             print(f"envs: {', '.join(repo.envs)} (pick one with --env NAME)")
+        if env.out_of_reach:
+            print(f"out of reach ({len(env.out_of_reach)}): content not read from this repo")
+            for nid, why in sorted(env.out_of_reach.items()):
+                print(f"  {short_name(nid)}: {why}")
     if rows is not None and args.format != "json":
         print_undeployed(rows)
     bad_input = report_problems(repo)

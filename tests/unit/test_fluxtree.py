@@ -186,7 +186,7 @@ def test_target_namespace_sets_the_namespace_of_nested_kustomizations(tmp_path):
     assert graph.build(env).missing == []  # web's dependsOn base follows web's namespace
 
 
-def test_other_sources_are_named_and_out_of_reach(tmp_path):
+def test_other_sources_are_named_and_out_of_reach(tmp_path, capsys):
     root = fleet(tmp_path)
     (root / "clusters/prod/oci.yaml").write_text(
         ks(
@@ -199,6 +199,12 @@ def test_other_sources_are_named_and_out_of_reach(tmp_path):
     env = repo.load(root).env("prod")
     assert "flux-system/tenant" in env.by_id()
     assert env.out_of_reach["flux-system/tenant"].startswith("its source is OCIRepository tenant")
+    rc, out, _ = run(capsys, "graph", "--repo", str(root), "--format", "json")
+    assert json.loads(out)["out_of_reach"] == [
+        {"id": "flux-system/tenant", "reason": env.out_of_reach["flux-system/tenant"]}
+    ]
+    rc, out, _ = run(capsys, "graph", "--repo", str(root))
+    assert "out of reach (1)" in out and "tenant: its source is OCIRepository tenant" in out
 
 
 def test_envs_of_a_bootstrapped_repo_are_listed_and_picked(tmp_path, capsys):
