@@ -41,7 +41,9 @@ def main() -> None:
         r = repo.load(paths=[CORPUS / p for p in PATHS])
         graph.build(next(iter(r.envs.values())))
         inproc.append((time.process_time() - t0) * 1000)
-    print(f"  load + graph, cold, CPU  median {statistics.median(inproc):7.1f} ms   min {min(inproc):7.1f} ms")
+    print(
+        f"  load + graph, cold, CPU  median {statistics.median(inproc):7.1f} ms   min {min(inproc):7.1f} ms"
+    )
 
 
 if __name__ == "__main__":
