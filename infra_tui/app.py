@@ -261,6 +261,10 @@ class InfraApp(OrderedKeysApp[int]):
         self.sub_title = f"{self.root.name} · env {self.env}"
         for problem in self.repo.problems[:3]:
             self.notify(str(problem), severity="warning", timeout=10)
+        if not self.repo.flat:
+            from infra_tui.core.scaffold import NOT_FLAT
+
+            self.notify(NOT_FLAT, title="not the flat shape", timeout=15)
         self.main.set_repo(self.repo, self.env, first=message.first)
         if not self._watching:
             self._watching = True

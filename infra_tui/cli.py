@@ -19,7 +19,7 @@ from infra_tui.errors import UserError
 
 COMMANDS: dict[str, str] = {
     "tui": "the interactive wizard, bootstrap graph and live diff (the default command)",
-    "demo": "the TUI on a copy of the bundled demo repo with a simulated bootstrap (no cluster needed)",
+    "demo": "the TUI on a copy of the bundled demo repo (or of --repo R) with a simulated bootstrap (no cluster needed)",
     "graph": "print the bootstrap layers (longest dependsOn chain), cycles and missing dependencies",
     "lint": "check the house patterns (CRD dependsOn, monitoring split, Helm anti-patterns, ...); exit 1 on any error",
     "new": "plan a new component (from --spec FILE or --plain prompts): print the diff and summary; --write writes it",

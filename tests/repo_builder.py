@@ -214,3 +214,30 @@ def line_of(path: Path, needle: str, nth: int = 1) -> int:
             if seen == nth:
                 return n
     raise AssertionError(f"{needle!r} (#{nth}) not in {path}")
+
+
+def gotk_sync(path: str, *, name: str = "flux-system") -> str:
+    """The sync objects `flux bootstrap --path PATH` writes into PATH/flux-system/gotk-sync.yaml."""
+    return (
+        "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
+        f"  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1m0s\n  ref:\n    branch: main\n"
+        "  secretRef:\n    name: flux-system\n  url: ssh://git@github.com/example/fleet\n"
+        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+        f"  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m0s\n  path: ./{path}\n"
+        f"  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: {name}\n"
+    )
+
+
+def bootstrapped(root: Path, clusters: Iterable[str], files: Mapping[str, str]) -> Path:
+    """A repo as `flux bootstrap` leaves it (``clusters/<name>/flux-system/``, a kustomization.yaml
+    listing gotk-components.yaml and gotk-sync.yaml) plus ``files`` (repo-relative path -> text)."""
+    for name in clusters:
+        fs = root / "clusters" / name / "flux-system"
+        fs.mkdir(parents=True, exist_ok=True)
+        (fs / "gotk-sync.yaml").write_text(gotk_sync(f"clusters/{name}"))
+        (fs / "gotk-components.yaml").write_text("# the Flux controllers, written by flux bootstrap\n")
+        (fs / "kustomization.yaml").write_text(kustomization_yaml(["gotk-components.yaml", "gotk-sync.yaml"]))
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root

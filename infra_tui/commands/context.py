@@ -22,6 +22,31 @@ def add_path_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+UNDEPLOYED = "not referenced by any kustomization.yaml reachable from the entry"
+
+
+def add_undeployed_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--show-undeployed",
+        action="store_true",
+        help="also list the Flux Kustomizations written in the repo that nothing deploys",
+    )
+
+
+def undeployed(repo: Repo, env: Env) -> list[dict[str, object]]:
+    """The JSON rows of ``--show-undeployed``."""
+    return [
+        {"name": k.name, "file": k.file, "line": k.line, "reason": UNDEPLOYED}
+        for k in repo_mod.undeployed(repo, env)
+    ]
+
+
+def print_undeployed(rows: list[dict[str, object]]) -> None:
+    print(f"undeployed ({len(rows)}):")
+    for row in rows:
+        print(f"  {row['file']}:{row['line']}: {row['name']}: {UNDEPLOYED}")
+
+
 def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned_notice: bool = True) -> Repo:
     """The repo named by --repo / --path, or found from the cwd (with its settings). A stale
     .infra-tui.learned.yaml is noticed with one line on stderr, and so is a write that was killed

@@ -11,7 +11,7 @@ from pathlib import Path
 from infra_tui.errors import UserError
 
 NAME = "demo"
-HELP = "the TUI on a copy of the bundled demo repo with a simulated bootstrap (no cluster needed)"
+HELP = "the TUI on a copy of the bundled demo repo (or of --repo R) with a simulated bootstrap (no cluster needed)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,14 +23,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paused", action="store_true", help="start with the simulation paused")
 
 
+def _target(into: Path | None, name: str) -> Path:
+    if into is None:
+        return Path(tempfile.mkdtemp(prefix="infra-tui-demo-")) / name
+    target = into.expanduser().resolve()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError(f"{target} exists and is not empty; pass --into a new or empty directory")
+    return target
+
+
+def copy_repo(repo: Path, into: Path | None) -> Path:
+    """Copy the Flux repo holding ``repo`` (any layout ``repo.load`` reads) to ``into`` (or a new
+    temp dir), without its Git history: the demo simulates that repo's own bootstrap, and the
+    wizard writes, if at all, only into the copy."""
+    from infra_tui.core import repo as repo_mod
+
+    if not repo.is_dir():
+        raise UserError(f"--repo {repo}: no such directory")
+    root = repo_mod.find_root(repo)
+    target = _target(into, root.name or "repo")
+    shutil.copytree(root, target, dirs_exist_ok=True, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    _git_init(target)
+    return target
+
+
 def copy_demo(into: Path | None) -> Path:
     """Copy templates/demo to ``into`` (or a new temp dir) and make it a git repo when git exists."""
-    if into is None:
-        target = Path(tempfile.mkdtemp(prefix="infra-tui-demo-")) / "demo-repo"
-    else:
-        target = into.expanduser().resolve()
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise UserError(f"{target} exists and is not empty; pass --into a new or empty directory")
+    target = _target(into, "demo-repo")
     source = resources.files("infra_tui.templates") / "demo"
     with resources.as_file(source) as src:
         if not Path(src, "clusters").is_dir():
@@ -70,9 +89,12 @@ def run(args: argparse.Namespace) -> int:
     from infra_tui.commands.context import require_terminal
 
     require_terminal()  # before copying: nothing to leave behind
-    root = copy_demo(Path(args.into) if args.into else None)
+    into = Path(args.into) if args.into else None
+    root = copy_repo(Path(args.repo), into) if getattr(args, "repo", None) else copy_demo(into)
     from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
 
     result = DemoApp(root, env=args.env, autoplay=not args.paused).run()
-    print(f"infra-tui demo: the demo repo stays at {root}")
+    print(
+        f"infra-tui demo: the {'copy of the repo' if getattr(args, 'repo', None) else 'demo repo'} stays at {root}"
+    )
     return int(result or 0)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from infra_tui.commands.context import add_path_argument, load_repo, pick_env, report_problems
+from infra_tui.commands.context import (
+    add_path_argument,
+    add_undeployed_argument,
+    load_repo,
+    pick_env,
+    print_undeployed,
+    report_problems,
+    undeployed,
+)
 from infra_tui.core import graph as graph_mod
 from infra_tui.core.model import short_name
 
@@ -19,6 +28,7 @@ HELP = "print the bootstrap layers (longest dependsOn chain), cycles and missing
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_path_argument(p)
     p.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
+    add_undeployed_argument(p)
 
 
 def render_tree(g: graph_mod.Graph) -> Tree:
@@ -59,14 +69,28 @@ def run(args: argparse.Namespace) -> int:
     repo = load_repo(args)
     env = pick_env(repo, args.env)
     g = graph_mod.build(env)
+    rows = undeployed(repo, env) if args.show_undeployed else None
     if args.format == "json":
-        print(graph_mod.to_json(g))
+        data = graph_mod.to_dict(g)
+        data["envs"] = list(repo.envs)
+        data["out_of_reach"] = [{"id": k, "reason": why} for k, why in sorted(env.out_of_reach.items())]
+        if rows is not None:
+            data["undeployed"] = rows
+        print(json.dumps(data, indent=2))
     elif args.format == "mermaid":
         print(graph_mod.to_mermaid(g), end="")
     elif args.format == "dot":
         print(graph_mod.to_dot(g), end="")
     else:
         Console().print(render_tree(g))
+        if len(repo.envs) > 1:
+            print(f"envs: {', '.join(repo.envs)} (pick one with --env NAME)")
+        if env.out_of_reach:
+            print(f"out of reach ({len(env.out_of_reach)}): content not read from this repo")
+            for nid, why in sorted(env.out_of_reach.items()):
+                print(f"  {short_name(nid)}: {why}")
+    if rows is not None and args.format != "json":
+        print_undeployed(rows)
     bad_input = report_problems(repo)
     if bad_input:
         return bad_input

@@ -11,10 +11,13 @@ from rich.text import Text
 
 from infra_tui.commands.context import (
     add_path_argument,
+    add_undeployed_argument,
     load_repo,
     pick_env,
+    print_undeployed,
     refuse_bad_input,
     report_problems,
+    undeployed,
 )
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import short_name
@@ -34,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--fix", action="store_true", help="plan fixes for every fixable finding and print the diff"
     )
     p.add_argument("--write", action="store_true", help="with --fix: write the fixes")
+    add_undeployed_argument(p)
 
 
 def print_findings(findings: list[rules_mod.Finding], console: Console) -> None:
@@ -67,10 +71,16 @@ def run(args: argparse.Namespace) -> int:
         refuse_bad_input(repo, "lint --fix")
 
         return fixes.run_fix(args, repo, env.name, findings)
+    rows = undeployed(repo, env) if args.show_undeployed else None
     if args.format == "json":
-        print(json.dumps({"env": env.name, "findings": [f.to_dict() for f in findings]}, indent=2))
+        data: dict[str, object] = {"env": env.name, "findings": [f.to_dict() for f in findings]}
+        if rows is not None:
+            data["undeployed"] = rows
+        print(json.dumps(data, indent=2))
     else:
         print_findings(findings, Console())
+        if rows is not None:
+            print_undeployed(rows)
     bad_input = report_problems(repo)
     if bad_input:
         return bad_input

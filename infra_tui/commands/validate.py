@@ -52,11 +52,12 @@ def _load_repo(args: argparse.Namespace) -> Repo:
     return repo
 
 
-def _crd_providers(repo: Repo) -> list[Any]:
+def _crd_providers(repo: Repo, env: str | None) -> list[Any]:
+    """lint's CRD providers for the env (so both give the same advice)."""
     try:
-        from infra_tui.core.rules import load_rules
+        from infra_tui.core.rules import provider_table
 
-        return list(load_rules(repo).crd_providers)
+        return provider_table(repo, env)
     except Exception:  # without the tables CRD providers are simply not checked
         return []
 
@@ -134,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
             f"no component or Kustomization named {exc.args[0]!r} (components: {known})"
         ) from None
     if not targets:
-        raise UserError(f"{repo.root}: no components found under namespaces/")
+        raise UserError(
+            f"{repo.root}: nothing this env deploys is built from the repo (no component to validate)"
+        )
     try:
         timeout = parse_duration(args.timeout)
     except ValueError as exc:
@@ -143,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     options = dryrun.Options(
         dry_run_timeout=timeout,
         strategy=args.dry_run,
-        crd_providers=_crd_providers(repo),
+        crd_providers=_crd_providers(repo, args.env),
         kustomize_argv=kustomize.kustomize_argv(),
         kubectl=kustomize.kubectl_path() or "kubectl",
         transport=transport,

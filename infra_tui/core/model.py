@@ -120,6 +120,7 @@ class Component:
     resources: list[Resource] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # manifest files read for it
     has_kustomization: bool = True
+    generated: dict[str, dict[str, str]] = field(default_factory=dict)  # "ConfigMap/name" -> key -> file
 
     def kinds(self) -> set[str]:
         return {r.kind for r in self.resources}
@@ -133,6 +134,11 @@ class Env:
     kustomizations: list[FluxKustomization] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     helmrelease_ids: set[str] = field(default_factory=set)
+    entry: list[str] = field(default_factory=list)  # the entry folders the walk started from
+    duplicates: list[tuple[FluxKustomization, FluxKustomization]] = field(default_factory=list)
+    out_of_reach: dict[str, str] = field(default_factory=dict)  # ks id -> why its content is not read
+    folders: set[str] = field(default_factory=set)  # folders a build started from
+    reached: set[str] = field(default_factory=set)  # manifest files the walk read
 
     def by_id(self) -> dict[str, FluxKustomization]:
         return {k.id: k for k in self.kustomizations}
@@ -161,6 +167,7 @@ class Repo:
     problems: list[Problem] = field(default_factory=list)
     flat: bool = True  # clusters/<env>/infrastructure.yaml + namespaces/<component>/
     settings: Settings = field(default_factory=Settings)  # .infra-tui.yaml, read by repo.load
+    builds: dict[tuple[str, str], Component] = field(default_factory=dict)  # (env, ks id) -> what it builds
 
     @property
     def primary_env(self) -> str:
@@ -175,6 +182,9 @@ class Repo:
         return self.envs[key]
 
     def component_for(self, ks: FluxKustomization) -> Component | None:
+        built = self.builds.get((ks.env, ks.id))
+        if built is not None and built.dir == (ks.path or "").strip().removeprefix("./").rstrip("/"):
+            return built
         if not ks.path:
             return None
         rel = ks.path.strip().removeprefix("./").rstrip("/")

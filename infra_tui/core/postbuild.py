@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra_tui.core.yamlio import load_documents
+from infra_tui.core.yamlio import LoadedDocument, load_documents
 
 DISABLE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 _VAR = re.compile(r"\$\$\{|\$\{([_A-Za-z][_A-Za-z0-9]*)(?:(:?[-=])([^}]*))?\}")
@@ -121,12 +121,19 @@ def collect_sources(root: Path, files: Iterable[str]) -> list[_Source]:
         if "ConfigMap" not in text and "Secret" not in text:
             continue
         docs, _errors = load_documents(text, rel)
-        for d in docs:
-            if isinstance(d.data, dict) and d.data.get("kind") in ("ConfigMap", "Secret"):
-                meta = d.data.get("metadata") or {}
-                if isinstance(meta, dict) and meta.get("name"):
-                    out.append(_Source(str(d.data["kind"]), str(meta["name"]), meta.get("namespace"), d.data, rel,
-                                       d.line, text))  # fmt: skip
+        out.extend(sources_in(rel, docs, text))
+    return out
+
+
+def sources_in(rel: str, docs: Iterable[LoadedDocument], text: str) -> list[_Source]:
+    """The ConfigMaps and Secrets among one file's parsed documents."""
+    out: list[_Source] = []
+    for d in docs:
+        if isinstance(d.data, dict) and d.data.get("kind") in ("ConfigMap", "Secret"):
+            meta = d.data.get("metadata") or {}
+            if isinstance(meta, dict) and meta.get("name"):
+                out.append(_Source(str(d.data["kind"]), str(meta["name"]), meta.get("namespace"), d.data, rel,
+                                   d.line, text))  # fmt: skip
     return out
 
 

@@ -1,35 +1,36 @@
-"""Reading a Flux repo from disk into the model.
+"""Reading a Flux repo from disk into the model: what Flux deploys, cluster by cluster.
 
-Two shapes are read:
+Each cluster (env) is walked from its entry folder by ``core.fluxtree`` (kustomize's tree through
+``core.kustree``): the folders ``flux bootstrap`` wrote its sync objects into
+(``clusters/<name>/flux-system/gotk-sync.yaml``), the flat shape's ``clusters/<env>/``, or the
+folders named with ``--path``. The flat shape of the house patterns (``clusters/<env>/
+infrastructure.yaml`` + ``namespaces/<component>/``) is one case of that walk; its undeployed
+``namespaces/`` folders are still known to the wizard, but never linted.
 
-* the **flat** shape of the house patterns: ``clusters/<env>/*.yaml`` hold the env's Flux
-  Kustomizations (``infrastructure.yaml`` first of all), ``namespaces/<component>/`` the
-  components;
-* **any** shape (``--path DIR``): every YAML file below DIR is scanned for Flux Kustomizations and
-  the directory named is one cluster. This is how the public repos of the corpus (per-app
-  ``ks.yaml`` files, nested kustomizations) are read.
-
-Reading never stops at the first bad file: every problem becomes a ``Problem`` (file, line, what
-to do) and the rest still loads. Pure: no Textual, no subprocess.
+Only files the walk reaches are read. Reading never stops at the first bad file: every problem
+becomes a ``Problem`` (file, line, what to do) and the rest still loads. Pure: no Textual, no
+subprocess.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra_tui.core import fluxtree, kustree, textfile, yamlio
 from infra_tui.core import settings as settings_mod
-from infra_tui.core import textfile, yamlio
+from infra_tui.core.fluxtree import is_flux_kustomization, parse_flux_kustomization
+from infra_tui.core.kustree import KUSTOMIZATION_FILES, SKIP_DIRS, YAML_SUFFIXES
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     FLUX_KS_GROUP,
     KUSTOMIZE_GROUP,
     Component,
-    DependsOn,
     Env,
     FluxKustomization,
     Problem,
@@ -40,17 +41,7 @@ from infra_tui.core.model import (
 )
 from infra_tui.errors import UserError
 
-YAML_SUFFIXES = (".yaml", ".yml")
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-SKIP_DIRS = {".git", ".github", "node_modules", ".venv", "__pycache__"}
-
-
-def is_flux_kustomization(doc: Any) -> bool:
-    return (
-        isinstance(doc, dict)
-        and doc.get("kind") == "Kustomization"
-        and str(doc.get("apiVersion", "")).startswith(FLUX_KS_GROUP + "/")
-    )
+__all__ = ["is_flux_kustomization", "parse_flux_kustomization", "load", "find_root", "as_resources"]
 
 
 def is_kustomize_file(doc: Any) -> bool:
@@ -61,19 +52,6 @@ def is_kustomize_file(doc: Any) -> bool:
 def _norm(path: Path) -> Path:
     """Absolute and normalised, without resolving symlinks (resolve() costs a syscall per part)."""
     return Path(os.path.normpath(os.path.abspath(path)))
-
-
-def find_root(start: Path) -> Path:
-    """Walk up from ``start`` to the directory holding ``clusters/*/infrastructure.yaml``."""
-    start = _norm(start)
-    for candidate in (start, *start.parents):
-        clusters = candidate / "clusters"
-        if clusters.is_dir() and any(clusters.glob("*/infrastructure.yaml")):
-            return candidate
-    raise UserError(
-        f"{start} is not inside a flat Flux repo (no clusters/<env>/infrastructure.yaml found here or above); "
-        "pass --repo PATH, or --path DIR to read another repo shape"
-    )
 
 
 # --------------------------------------------------------------------------- file cache
@@ -118,12 +96,20 @@ class _Reader:
         rel = self.rel(path)
         if rel in self.parsed:
             return self.parsed[rel]
-        full = os.path.normpath(os.path.abspath(path))
+        return self.docs_at(rel, os.path.normpath(os.path.abspath(path)))
+
+    def docs_at(self, rel: str, full: str) -> list[yamlio.LoadedDocument]:
+        """``docs`` of the file at absolute, normalised ``full``, known as ``rel``."""
+        hit_docs = self.parsed.get(rel)
+        if hit_docs is not None:
+            return hit_docs
         try:
             st = os.stat(full)
             hit = _PARSED.get(full)
-            if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size) and hit[1] == rel:
+            if hit is not None and hit[0] == (st.st_mtime_ns, st.st_size):
                 docs, errors = hit[2], hit[3]
+                if hit[1] != rel:  # the same file read against another root: errors name it anew
+                    errors = [yamlio.YamlError(rel, e.line, e.message) for e in errors]
             else:
                 text = textfile.read_text(full)
                 docs, errors = yamlio.load_documents(text, rel)
@@ -139,122 +125,74 @@ class _Reader:
         return docs
 
 
-# --------------------------------------------------------------------------- kustomize resolution
+# --------------------------------------------------------------------------- the repo as a TreeFS
 
 
 @dataclass
-class _KustomizeTree:
-    """What a folder's kustomization.yaml (or Flux's generated one) resolves to."""
+class _DiskFS:
+    """``kustree.TreeFS`` over the repo on disk, reading through the load's ``_Reader``."""
 
-    files: list[Path] = field(default_factory=list)
-    patch_files: set[Path] = field(default_factory=set)
-    has_kustomization: bool = True
+    reader: _Reader
+    _lines: dict[str, list[str]] = field(default_factory=dict)
+    _stat: dict[str, os.stat_result | None] = field(default_factory=dict)
 
+    def path(self, rel: str) -> str:
+        return os.path.normpath(os.path.join(str(self.reader.root), rel)) if rel else str(self.reader.root)
 
-def _kustomization_file(folder: Path) -> Path | None:
-    for name in KUSTOMIZATION_FILES:
-        p = folder / name
-        if p.is_file():
-            return p
-    return None
-
-
-def resolve_folder(
-    reader: _Reader, folder: Path, _seen: set[tuple[int, int]] | None = None
-) -> _KustomizeTree:
-    """The manifest files kustomize would read for ``folder``.
-
-    Follows ``resources`` and ``components`` (files and folders, recursively); remote URLs are
-    skipped. A folder without kustomization.yaml is read as Flux does: every YAML file below it.
-    Each folder is read once, known by (device, inode): symlinks such as ``loop -> ..`` or
-    ``self -> .`` cannot make the walk endless.
-    """
-    seen = _seen if _seen is not None else set()
-    folder = _norm(folder)
-    tree = _KustomizeTree()
-    try:
-        st = os.stat(folder)
-    except OSError as exc:
-        reader.problems.append(Problem(reader.rel(folder), 0, textfile.why_unreadable(exc)))
-        return tree
-    if (st.st_dev, st.st_ino) in seen:
-        return tree
-    seen.add((st.st_dev, st.st_ino))
-    kfile = _kustomization_file(folder)
-    if kfile is None:
-        # Flux generates a kustomization.yaml: every manifest below the folder, except that a
-        # sub-folder holding its own kustomization.yaml is included as that kustomization.
-        tree.has_kustomization = False
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError as exc:
-            reader.problems.append(
-                Problem(reader.rel(folder), 0, f"cannot list this folder: {textfile.why_unreadable(exc)}")
-            )
-            return tree
-        for entry in entries:
-            if entry.is_dir() and entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                sub = resolve_folder(reader, entry, seen)
-                tree.files.extend(sub.files)
-                tree.patch_files |= sub.patch_files
-            elif entry.name.endswith(YAML_SUFFIXES) and (entry.is_file() or entry.exists()):
-                tree.files.append(entry)  # a FIFO or socket is reported when it is read
-        return tree
-    docs = reader.docs(kfile)
-    kdoc = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
-    for p in _patch_paths(kdoc, folder):
-        tree.patch_files.add(p)
-    for key in ("resources", "components", "bases"):
-        entries = kdoc.get(key) or []
-        if not isinstance(entries, list):
-            continue
-        for entry in entries:
-            if not isinstance(entry, str) or "://" in entry or entry.startswith("github.com/"):
-                continue
-            target = _norm(folder / entry)
+    def _st(self, rel: str) -> os.stat_result | None:
+        if rel not in self._stat:
             try:
-                mode = os.stat(target).st_mode  # one stat: folder, file or missing
+                self._stat[rel] = os.stat(self.path(rel))
+            except PermissionError:
+                raise  # load() names the path: one line, exit 2
             except OSError:
-                mode = 0
-            if stat.S_ISDIR(mode):
-                sub = resolve_folder(reader, target, seen)
-                tree.files.extend(sub.files)
-                tree.patch_files |= sub.patch_files
-            elif stat.S_ISREG(mode):
-                tree.files.append(target)
-            else:
-                reader.problems.append(
-                    Problem(
-                        reader.rel(kfile),
-                        _entry_line(kfile, entry),
-                        f"'{entry}' listed in {key} does not exist; fix the path or remove it",
-                    )
-                )
-    return tree
+                self._stat[rel] = None
+        return self._stat[rel]
 
+    def kind(self, rel: str) -> str | None:
+        st = self._st(rel)
+        if st is None:
+            return None
+        return kustree.DIR if stat.S_ISDIR(st.st_mode) else kustree.FILE if stat.S_ISREG(st.st_mode) else None
 
-def _patch_paths(kdoc: dict[str, Any], folder: Path) -> Iterable[Path]:
-    for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
-        for entry in kdoc.get(key) or []:
-            path = (
-                entry.get("path")
-                if isinstance(entry, dict)
-                else entry
-                if key == "patchesStrategicMerge"
-                else None
+    def listdir(self, rel: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self.path(rel)))
+        except PermissionError:
+            raise  # load() names the path: one line, exit 2
+        except OSError as exc:
+            self.reader.problems.append(
+                Problem(rel, 0, f"cannot list this folder: {textfile.why_unreadable(exc)}")
             )
-            if isinstance(path, str) and "\n" not in path:
-                yield _norm(folder / path)
+            return []
 
+    def kustomization(self, rel: str) -> dict[str, Any] | None:
+        docs = self.docs(rel)
+        return docs[0].data if docs and isinstance(docs[0].data, dict) else None
 
-def _entry_line(path: Path, entry: str) -> int:
-    try:
-        for n, line in enumerate(textfile.read_text(path).splitlines(), start=1):
-            if entry in line:
-                return n
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 0
+    def identity(self, rel: str) -> Hashable:
+        st = self._st(rel)
+        return rel if st is None else (st.st_dev, st.st_ino)
+
+    def text(self, rel: str) -> str | None:
+        try:
+            return textfile.read_text(self.path(rel))
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def docs(self, rel: str) -> list[yamlio.LoadedDocument]:
+        hit = self.reader.parsed.get(rel)
+        if hit is not None:
+            return hit
+        if rel.startswith(("/", "..")):  # outside the root (a --path probe): the reader names it
+            return self.reader.docs(Path(self.path(rel)))
+        return self.reader.docs_at(rel, self.path(rel))
+
+    def lines(self, rel: str) -> list[str]:
+        hit = self._lines.get(rel)
+        if hit is None:
+            hit = self._lines[rel] = (self.text(rel) or "").splitlines()
+        return hit
 
 
 def _walk_yaml(folder: Path) -> Iterable[Path]:
@@ -299,153 +237,19 @@ def as_resources(data: Any, rel: str, line: int) -> list[Resource]:
     ]
 
 
-# --------------------------------------------------------------------------- Flux Kustomizations
-
-
-def parse_flux_kustomization(
-    data: dict[str, Any],
-    *,
-    file: str,
-    line: int,
-    env: str,
-    default_namespace: str,
-    doc_index: int,
-    lines: list[str] | None = None,
-    problems: list[Problem],
-) -> FluxKustomization | None:
-    """Build a ``FluxKustomization`` from one parsed document, reporting bad fields as problems."""
-    lines = lines or []
-    meta = data.get("metadata")
-    if not isinstance(meta, dict) or not meta.get("name"):
-        problems.append(Problem(file, line, "Flux Kustomization without metadata.name; add a name"))
-        return None
-    name = str(meta["name"])
-    namespace = str(meta.get("namespace") or default_namespace)
-    spec = mapping(data.get("spec"))
-    deps: list[DependsOn] = []
-    raw_deps = spec.get("dependsOn") or []
-    deps_line = yamlio.key_line(lines, ("spec", "dependsOn"), line) if raw_deps else line
-    if not isinstance(raw_deps, list):
-        problems.append(
-            Problem(file, deps_line, f"{name}: spec.dependsOn must be a list of {{name, namespace}} mappings")
-        )
-        raw_deps = []
-    entry_lines = yamlio.block_list_items(lines, deps_line)[0] if raw_deps else []
-    for offset, entry in enumerate(raw_deps):
-        entry_line = entry_lines[offset] if offset < len(entry_lines) else deps_line + 1 + offset
-        if not isinstance(entry, dict) or not entry.get("name"):
-            problems.append(
-                Problem(
-                    file,
-                    entry_line,
-                    f"{name}: dependsOn entry {entry!r} is not a mapping with a name; write '- name: <kustomization>'",
-                )
-            )
-            continue
-        deps.append(
-            DependsOn(ks_id(str(entry.get("namespace") or namespace), str(entry["name"])), entry_line)
-        )
-    patches: list[Any] = spec["patches"] if isinstance(spec.get("patches"), list) else []
-    for patch in patches:
-        text = patch.get("patch") if isinstance(patch, dict) else None
-        if isinstance(text, str) and (why := yamlio.alias_problem(text)):
-            problems.append(
-                Problem(
-                    file, yamlio.key_line(lines, ("spec", "patches"), line), f"{name}: a patch string: {why}"
-                )
-            )
-            patches = []
-            break
-    return FluxKustomization(
-        name=name,
-        namespace=namespace,
-        file=file,
-        line=line,
-        api_version=str(data.get("apiVersion")),
-        env=env,
-        path=spec.get("path") if isinstance(spec.get("path"), str) else None,
-        depends_on=deps,
-        wait=spec.get("wait") if isinstance(spec.get("wait"), bool) else None,
-        timeout=str(spec["timeout"]) if spec.get("timeout") is not None else None,
-        interval=str(spec["interval"]) if spec.get("interval") is not None else None,
-        retry_interval=str(spec["retryInterval"]) if spec.get("retryInterval") is not None else None,
-        prune=spec.get("prune") if isinstance(spec.get("prune"), bool) else None,
-        suspend=bool(spec.get("suspend", False)),
-        source_ref=spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else None,
-        patches=patches,
-        doc_index=doc_index,
-        data=data,
-    )
-
-
-def _read_flux_kustomizations(
-    reader: _Reader, files: Iterable[Path], env: str, namespace_of: dict[Path, str], skip: set[Path]
-) -> list[FluxKustomization]:
-    out: list[FluxKustomization] = []
-    for path in files:
-        if path in skip:
-            continue
-        docs = reader.docs(path)
-        if not any(is_flux_kustomization(d.data) for d in docs):
-            continue
-        rel = reader.rel(path)
-        try:
-            lines = textfile.read_text(path).splitlines()
-        except (OSError, UnicodeDecodeError):
-            lines = []
-        default_ns = namespace_of.get(_norm(path), DEFAULT_FLUX_NAMESPACE)
-        for d in docs:
-            if is_flux_kustomization(d.data):
-                ks = parse_flux_kustomization(
-                    d.data,
-                    file=rel,
-                    line=d.line,
-                    env=env,
-                    default_namespace=default_ns,
-                    doc_index=d.index,
-                    lines=lines,
-                    problems=reader.problems,
-                )
-                if ks is not None:
-                    out.append(ks)
-    return out
-
-
-def _namespace_map(reader: _Reader, scan_files: list[Path]) -> tuple[dict[Path, str], set[Path]]:
-    """File -> namespace from enclosing kustomization.yaml ``namespace:``; and patch-only files.
-
-    kustomize applies an outer kustomization's namespace over inner ones, so outer folders win.
-    """
-    kfiles = sorted(
-        (p for p in scan_files if p.name in KUSTOMIZATION_FILES), key=lambda p: len(p.parts), reverse=True
-    )
-    namespace_of: dict[Path, str] = {}
-    patch_files: set[Path] = set()
-    for kfile in kfiles:  # innermost first, so outer assignments overwrite
-        docs = reader.docs(kfile)
-        kdoc = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
-        if not is_kustomize_file(kdoc) and kdoc.get("kind") != "Kustomization":
-            continue
-        tree = resolve_folder(reader, kfile.parent)
-        patch_files |= tree.patch_files
-        ns = kdoc.get("namespace")
-        if isinstance(ns, str) and ns:
-            for f in tree.files:
-                namespace_of[_norm(f)] = ns
-    return namespace_of, patch_files
-
-
 # --------------------------------------------------------------------------- loading
 
 
 def load(
     root: Path | str | None = None, *, paths: list[Path | str] | None = None, with_components: bool = True
 ) -> Repo:
-    """Read a repo.
+    """Read what Flux deploys.
 
-    ``load(root)``: the flat shape, every env under ``clusters/``. ``load(paths=[DIR, ...])``: any
-    shape; all YAML below the given directories is one cluster named after the first directory.
-    The repo's settings (``.infra-tui.yaml``) come with it; a bad settings file raises ``UserError``.
+    ``load(root)``: every cluster of the repo, each walked from its entry folder (the folders
+    ``flux bootstrap`` writes its sync objects into, or the flat ``clusters/<env>/``).
+    ``load(paths=[DIR, ...])``: one cluster walked from the given entry folders (or files), named
+    after the first. The repo's settings (``.infra-tui.yaml``) come with it; a bad settings file
+    raises ``UserError``.
     """
     try:
         if paths:
@@ -453,7 +257,7 @@ def load(
                 [Path(p) for p in paths], root=Path(root) if root else None, with_components=with_components
             )
         else:
-            repo = _load_flat(root, with_components=with_components)
+            repo = _load_repo(root, with_components=with_components)
     except PermissionError as exc:  # a folder that cannot be listed or entered
         raise UserError(
             f"{exc.filename}: permission denied; make it readable (chmod) or run as its owner"
@@ -463,75 +267,229 @@ def load(
     return repo
 
 
-def _load_flat(root: Path | str | None, *, with_components: bool) -> Repo:
+def _flat_envs(base: Path) -> list[fluxtree.EntryPoint]:
+    clusters = base / "clusters"
+    if not clusters.is_dir():
+        return []
+    return [
+        fluxtree.EntryPoint(d.name, f"clusters/{d.name}")
+        for d in sorted(clusters.iterdir())
+        if d.is_dir() and not d.name.startswith(".") and (d / "infrastructure.yaml").is_file()
+    ]
+
+
+def bootstrap_entries(reader: _Reader, base: Path, max_depth: int = 6) -> list[fluxtree.EntryPoint]:
+    """Clusters bootstrapped with ``flux bootstrap``: a ``flux-system`` folder holding the sync
+    objects (GitRepository + Kustomization, ``gotk-sync.yaml``) names the entry its Kustomization
+    syncs; one holding only placeholders names its parent folder."""
+    found: list[fluxtree.EntryPoint] = []
+    base_s = str(base)
+    for dirpath, dirnames, filenames in os.walk(base_s):
+        depth = 0 if dirpath == base_s else dirpath[len(base_s) + 1 :].count(os.sep) + 1
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in kustree.SKIP_DIRS and not d.startswith(".") and depth < max_depth
+        )
+        if os.path.basename(dirpath) != "flux-system" or "gotk-sync.yaml" not in filenames:
+            continue
+        files = [Path(dirpath) / f for f in sorted(filenames) if f.endswith(YAML_SUFFIXES)]
+        synced = fluxtree.sync_entries(
+            (reader.rel(f), reader.docs(f)) for f in files if "GitRepository" in (_peek(f) or "")
+        )
+        if synced:
+            found.extend(synced)
+        else:
+            parent = reader.rel(Path(dirpath).parent)
+            found.append(fluxtree.EntryPoint(parent.rsplit("/", 1)[-1], parent, sync_file=None))
+    return found
+
+
+def operator_entries(reader: _Reader, base: Path, max_depth: int = 6) -> list[fluxtree.EntryPoint]:
+    """Clusters bootstrapped by the flux-operator: a FluxInstance (or the flux-instance chart's
+    HelmRelease values) whose ``sync`` names a GitRepository path of this repo."""
+    found: list[fluxtree.EntryPoint] = []
+    base_s = str(base)
+    for dirpath, dirnames, filenames in os.walk(base_s):
+        depth = 0 if dirpath == base_s else dirpath[len(base_s) + 1 :].count(os.sep) + 1
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in kustree.SKIP_DIRS and not d.startswith(".") and depth < max_depth
+        )
+        for name in sorted(filenames):
+            if not name.endswith(YAML_SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            text = _peek(path) or ""
+            if "sync:" not in text or ("FluxInstance" not in text and "flux-instance" not in text):
+                continue
+            for d in reader.docs(path):
+                spec = mapping(mapping(d.data).get("spec"))
+                sync = mapping(spec.get("sync")) or mapping(
+                    mapping(mapping(spec.get("values")).get("instance")).get("sync")
+                )
+                target = sync.get("path")
+                if (
+                    sync.get("kind", "GitRepository") == "GitRepository"
+                    and isinstance(target, str)
+                    and "${" not in target
+                ):
+                    entry = kustree.norm(target.strip().removeprefix("./").lstrip("/"))
+                    if (base / entry).is_dir():
+                        found.append(
+                            fluxtree.EntryPoint(
+                                entry.rsplit("/", 1)[-1],
+                                entry,
+                                str(sync.get("name") or fluxtree.SYNC_SOURCE),
+                                reader.rel(path),
+                            )
+                        )
+    return list({e.entry: e for e in found}.values())
+
+
+def _peek(path: Path) -> str | None:
+    try:
+        return textfile.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def find_root(start: Path) -> Path:
+    """Walk up from ``start`` to the repo: the folder holding ``clusters/*/infrastructure.yaml``
+    (the flat shape), or, from ``start`` up to its Git top, one with ``flux bootstrap``'s folders."""
+    start = _norm(start)
+    for candidate in (start, *start.parents):
+        clusters = candidate / "clusters"
+        if clusters.is_dir() and any(clusters.glob("*/infrastructure.yaml")):
+            return candidate
+    # a bootstrapped repo: flux-system folders anywhere in ``start``; above it, only where
+    # ``flux bootstrap --path clusters/<name>`` puts them (never a scan of the whole disk)
+    if bootstrap_entries(_Reader(start), start) or operator_entries(_Reader(start), start):
+        return start
+    for candidate in start.parents:
+        if any(candidate.glob("clusters/*/flux-system/gotk-sync.yaml")):
+            return candidate
+        if (candidate / ".git").exists():
+            break
+    raise UserError(
+        f"{start} is not inside a flat Flux repo (no clusters/<env>/infrastructure.yaml) nor a bootstrapped one "
+        "(no flux-system/gotk-sync.yaml, no FluxInstance sync) here or above; pass --repo PATH, or --path DIR to name "
+        "a cluster's entry folder"
+    )
+
+
+def _load_repo(root: Path | str | None, *, with_components: bool) -> Repo:
     base = find_root(Path(root) if root else Path.cwd())
     reader = _Reader(_norm(base))
-    envs: dict[str, Env] = {}
-    clusters = base / "clusters"
-    env_dirs = sorted(d for d in clusters.iterdir() if d.is_dir() and not d.name.startswith("."))
-    # infrastructure.yaml is the env's file; other YAML directly in clusters/<env>/ may hold more.
-    for env_dir in env_dirs:
-        files = sorted(env_dir.glob("*.y*ml"), key=lambda p: (p.name != "infrastructure.yaml", p.name))
-        kss = _read_flux_kustomizations(reader, files, env_dir.name, {}, set())
-        for f in files:
-            _require_objects(reader, f)
-        if not kss and not (env_dir / "infrastructure.yaml").exists():
-            continue
-        envs[env_dir.name] = Env(
-            env_dir.name, kss, [reader.rel(f) for f in files if reader.parsed.get(reader.rel(f))]
+    if _flat_envs(reader.root):  # the flat shape, unless `flux bootstrap --path clusters/<env>` made it
+        entries = fluxtree.unique_names(
+            [
+                e
+                for d in sorted(reader.root.glob("clusters/*/flux-system"))
+                for e in bootstrap_entries(reader, d, 0)
+            ]
         )
-    components: dict[str, Component] = {}
-    if with_components:
-        ns_root = base / "namespaces"
-        if ns_root.is_dir():
-            for d in sorted(p for p in ns_root.iterdir() if p.is_dir()):
-                components[reader.rel(d)] = _component(reader, d)
-        for env in envs.values():
-            for ks in env.kustomizations:
-                _attach_component(reader, base, ks, components)
-    repo = Repo(root=_norm(base), envs=envs, components=components, problems=reader.problems, flat=True)
+    else:
+        entries = fluxtree.unique_names(bootstrap_entries(reader, reader.root))
+    flat = not entries and bool(_flat_envs(reader.root))
+    if flat:
+        entries = _flat_envs(reader.root)
+    elif not entries:
+        entries = fluxtree.unique_names(operator_entries(reader, reader.root))
+    envs: dict[str, Env] = {}
+    repo = Repo(root=reader.root, envs=envs, components={}, problems=reader.problems, flat=flat)
+    for ep in entries:
+        if ep.name in envs:
+            continue
+        env = _reconcile(reader, repo, [ep.entry], ep.name, ep.source, with_components=with_components)
+        if flat:
+            _require_env_objects(reader, ep.entry)
+            infra = f"{ep.entry}/infrastructure.yaml"
+            env.kustomizations.sort(key=lambda k: k.file != infra)
+            env.files.sort(key=lambda f: f != infra)
+            if not env.kustomizations and reader.root.joinpath(infra).exists() is False:
+                continue
+        envs[ep.name] = env
+    if flat and with_components:
+        _undeployed_components(reader, repo)
     _fill_helmrelease_ids(repo)
     return repo
 
 
-def _require_objects(reader: _Reader, path: Path) -> None:
-    """Each document of an env file must be one object (a mapping): a list or a plain value there
-    is a mistake that would also make an appended document land in a broken file."""
-    for d in reader.docs(path):
-        if not isinstance(d.data, dict):
-            what = "a list" if isinstance(d.data, list) else f"a plain value ({str(d.data)[:40]!r})"
-            reader.problems.append(
-                Problem(
-                    reader.rel(path),
-                    d.line,
-                    f"this document is {what}, not a mapping; each document must be one object with apiVersion, kind and metadata",
+def _reconcile(
+    reader: _Reader, repo: Repo, entries: list[str], name: str, source: str, *, with_components: bool
+) -> Env:
+    fs = _DiskFS(reader)
+    deployed = fluxtree.reconcile(fs, fs.docs, fs.lines, entries, name, source=source)
+    reader.problems.extend(p for p in deployed.problems if p not in reader.problems)
+    files = [f for t in deployed.entry_trees for f in t.manifests if fs.docs(f)]
+    env = Env(
+        name,
+        deployed.kustomizations,
+        list(dict.fromkeys(files)),
+        entry=list(entries),
+        duplicates=deployed.duplicates,
+        out_of_reach={o.ks.id: o.reason for o in deployed.out_of_reach},
+        folders=deployed.folders,
+        reached=deployed.files,
+    )
+    if with_components:
+        for ks in deployed.kustomizations:
+            tree = deployed.builds.get(ks.id)
+            if tree is None:
+                continue
+            comp = _component(reader, tree)
+            repo.builds[(name, ks.id)] = comp
+            repo.components.setdefault(comp.dir, comp)
+    return env
+
+
+def _require_env_objects(reader: _Reader, entry: str) -> None:
+    """Each document of a flat env file must be one object (a mapping): a list or a plain value
+    there is a mistake that would also make an appended document land in a broken file."""
+    folder = reader.root / entry
+    for path in sorted(folder.glob("*.y*ml")):
+        for d in reader.docs(path):
+            if not isinstance(d.data, dict):
+                what = "a list" if isinstance(d.data, list) else f"a plain value ({str(d.data)[:40]!r})"
+                reader.problems.append(
+                    Problem(
+                        reader.rel(path),
+                        d.line,
+                        f"this document is {what}, not a mapping; each document must be one object with apiVersion, kind and metadata",
+                    )
                 )
-            )
 
 
-def _component(reader: _Reader, folder: Path) -> Component:
-    tree = resolve_folder(reader, folder)
-    resources = _resources_of(reader, tree.files, tree.patch_files)
+def _component(reader: _Reader, tree: kustree.KustomizeTree) -> Component:
+    files = tree.manifests
+    resources: list[Resource] = []
+    for rel in files:
+        for d in reader.docs(reader.root / rel):
+            resources.extend(as_resources(d.data, rel, d.line))
     return Component(
-        name=folder.name,
-        dir=reader.rel(folder),
+        name=tree.folder.rsplit("/", 1)[-1],
+        dir=tree.folder,
         resources=resources,
-        files=[reader.rel(f) for f in tree.files],
+        files=files,
         has_kustomization=tree.has_kustomization,
+        generated=tree.generated,
     )
 
 
-def _attach_component(
-    reader: _Reader, root: Path, ks: FluxKustomization, components: dict[str, Component]
-) -> None:
-    if not ks.path or "${" in ks.path:
+def _undeployed_components(reader: _Reader, repo: Repo) -> None:
+    """The flat shape's ``namespaces/<component>/`` folders that nothing deploys: known to the
+    wizard (names, folders), never linted; their problems do not count."""
+    ns_root = repo.root / "namespaces"
+    if not ns_root.is_dir():
         return
-    rel = ks.path.strip().removeprefix("./").rstrip("/")
-    if rel in components:
-        return
-    folder = root / rel
-    if folder.is_dir() and reader.rel(folder) == rel:
-        components[rel] = _component(reader, folder)
+    quiet = _Reader(reader.root, parsed=dict(reader.parsed))
+    fs = _DiskFS(quiet)
+    for d in sorted(p for p in ns_root.iterdir() if p.is_dir()):
+        rel = reader.rel(d)
+        if rel not in repo.components:
+            try:
+                repo.components[rel] = _component(quiet, kustree.walk(fs, rel))
+            except PermissionError:
+                continue  # nothing deploys it: unreadable is not bad input here
+    repo.components = dict(sorted(repo.components.items()))
 
 
 def _fill_helmrelease_ids(repo: Repo) -> None:
@@ -545,9 +503,8 @@ def _fill_helmrelease_ids(repo: Repo) -> None:
                     env.helmrelease_ids.add(ks_id(r.namespace or ks.namespace, r.name))
 
 
-def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
+def _guess_root(first: Path, kss: list[FluxKustomization]) -> Path:
     """The directory Flux paths are relative to: the ancestor where most ``spec.path`` exist."""
-    first = _norm(dirs[0])
     if first.is_file():
         first = first.parent
     candidates = [first, *first.parents]
@@ -555,7 +512,7 @@ def _guess_root(dirs: list[Path], kss: list[FluxKustomization]) -> Path:
     for cand in candidates:
         if (cand / ".git").exists():
             return cand
-        hits = sum(1 for k in kss if k.path and (cand / k.path).is_dir())
+        hits = sum(1 for k in kss if k.path and "${" not in k.path and (cand / k.path).is_dir())
         if hits > best_hits:
             best, best_hits = cand, hits
         if str(cand) == cand.anchor:
@@ -573,35 +530,66 @@ def _load_paths(dirs: list[Path], *, root: Path | None, with_components: bool) -
             raise UserError(
                 f"--path {d}: no such file or directory; name a folder (or YAML file) of the repo to scan"
             )
-    provisional = Path(os.path.commonpath([str(_norm(d) if d.is_dir() else _norm(d).parent) for d in dirs]))
-    reader = _Reader(provisional)
-    scan: list[Path] = []
-    for d in dirs:
-        scan.extend([_norm(d)] if d.is_file() else (_norm(p) for p in _walk_yaml(d)))
-    namespace_of, patch_files = _namespace_map(reader, scan)
-    env_name = _norm(dirs[0]).name.removesuffix(".yaml").removesuffix(".yml")
-    kss = _read_flux_kustomizations(reader, scan, env_name, namespace_of, patch_files)
-    base = _norm(root) if root else _guess_root(dirs, kss)
-    # re-express file paths relative to the real root
-    for ks in kss:
-        ks.file = Path(os.path.relpath(provisional / ks.file, base)).as_posix()
-    problems = [
-        Problem(
-            Path(os.path.relpath(provisional / p.file, base)).as_posix()
-            if not os.path.isabs(p.file)
-            else p.file,
-            p.line,
-            p.message,
-        )
-        for p in reader.problems
-    ]
-    env = Env(env_name, kss, sorted({k.file for k in kss}))
-    components: dict[str, Component] = {}
-    repo = Repo(root=base, envs={env_name: env}, components=components, problems=problems, flat=False)
-    if with_components:
-        creader = _Reader(base, problems=[], parsed={})
-        for ks in kss:
-            _attach_component(creader, base, ks, components)
-        _fill_helmrelease_ids(repo)
-        repo.problems.extend(p for p in creader.problems if p not in set(repo.problems))
+    first = _norm(dirs[0])
+    # the entries' own Kustomizations tell where spec.path is relative to (unless --repo says)
+    # and which GitRepository is the repo (the one they name most; flux bootstrap's by default)
+    probe = _Reader(Path(first.anchor))
+    pfs = _DiskFS(probe)
+    entry_kss = fluxtree.reconcile(
+        pfs, pfs.docs, pfs.lines, [probe.rel(_norm(d)) for d in dirs], "probe", source=""
+    ).kustomizations
+    base = _guess_root(first, entry_kss) if root is None else _norm(root)
+    sources = collections.Counter(
+        str(k.source_ref.get("name"))
+        for k in entry_kss
+        if k.source_ref
+        and k.source_ref.get("kind", "GitRepository") == "GitRepository"
+        and k.source_ref.get("name")
+    )
+    source = (
+        fluxtree.SYNC_SOURCE
+        if not sources or fluxtree.SYNC_SOURCE in sources
+        else sources.most_common(1)[0][0]
+    )
+    reader = _Reader(base)
+    env_name = first.name.removesuffix(".yaml").removesuffix(".yml")
+    repo = Repo(root=base, envs={}, components={}, problems=reader.problems, flat=False)
+    entries = [Path(os.path.relpath(_norm(d), base)).as_posix() for d in dirs]
+    repo.envs[env_name] = _reconcile(reader, repo, entries, env_name, source, with_components=with_components)
+    _fill_helmrelease_ids(repo)
     return repo
+
+
+def undeployed(repo: Repo, env: Env) -> list[FluxKustomization]:
+    """Flux Kustomizations written below the folders the walk went into that nothing deploys."""
+    reader = _Reader(repo.root)
+    deployed = {(k.file, k.doc_index) for k in env.kustomizations}
+    deployed |= {(k.file, k.doc_index) for pair in env.duplicates for k in pair}
+    out: list[FluxKustomization] = []
+    seen: set[str] = set()
+    for folder in sorted(env.folders | set(env.entry)):
+        top = repo.root / folder
+        if not top.is_dir():
+            continue
+        for path in _walk_yaml(top):
+            rel = reader.rel(path)
+            if rel in seen:
+                continue
+            seen.add(rel)
+            text = _peek(path) or ""
+            if FLUX_KS_GROUP not in text:
+                continue
+            for d in reader.docs(path):
+                if is_flux_kustomization(d.data) and (rel, d.index) not in deployed:
+                    ks = parse_flux_kustomization(
+                        d.data,
+                        file=rel,
+                        line=d.line,
+                        env=env.name,
+                        default_namespace=DEFAULT_FLUX_NAMESPACE,
+                        doc_index=d.index,
+                        problems=[],
+                    )
+                    if ks is not None:
+                        out.append(ks)
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -442,7 +443,7 @@ def lint(
             continue
         seen_components.add(comp.dir)
         for res in comp.resources:
-            _check_resource(ctx, ks, res)
+            _check_resource(ctx, ks, res, comp)
     if read_disk:
         _check_base_overlays(ctx)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -450,8 +451,40 @@ def lint(
     return sorted(unique, key=lambda f: (f.file, f.line, order.get(f.severity, 9), f.rule))
 
 
+def provider_table(repo: Repo, env_name: str | None = None) -> list[CrdProvider]:
+    """The CRD providers lint would advise, naming only Kustomizations that exist in the env (as
+    ids): ``validate`` gives the same "add dependsOn" advice as lint, never a name that is not there."""
+    env = repo.env(env_name)
+    rules = load_rules(repo, env.name)
+    g = graph_mod.build(env)
+    by_name: dict[str, list[str]] = {}
+    for nid in g.nodes:
+        by_name.setdefault(short_name(nid), []).append(nid)
+    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, False), by_name)
+    out: list[CrdProvider] = []
+    for p in rules.crd_providers:
+        pid = ctx.provider_id(p.provider)
+        if pid is not None:
+            out.append(CrdProvider(p.kinds, p.group, pid))
+    for group, ids in sorted(rules.learned_groups.items()):
+        pid = next((i for i in ids if i in g.nodes), None)
+        if pid is not None:
+            out.append(CrdProvider((), group, pid))
+    return out
+
+
 def _check_graph(ctx: _Ctx) -> None:
     g = ctx.graph
+    for first, second in ctx.env.duplicates:
+        ctx.add(
+            "duplicate-id",
+            "error",
+            first.id,
+            second.file,
+            second.line,
+            f"{first.id} is defined twice in what this env deploys: {first.file}:{first.line} and "
+            f"{second.file}:{second.line}; Flux applies one over the other: rename or remove one",
+        )
     for cycle in g.cycles:
         first = g.nodes[cycle[0]]
         # point at the dependsOn entry that opens the cycle (cycle[0] -> cycle[1])
@@ -906,7 +939,62 @@ def _helm_antipatterns(ctx: _Ctx, hr: dict[str, Any]) -> Iterator[tuple[str, tup
                 yield ap.rule, path, ap.why
 
 
-def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
+def _values_from(ctx: _Ctx, comp: Component | None, hr: Resource) -> Iterator[tuple[str, Any]]:
+    """(file, values) of each ``spec.valuesFrom`` whose ConfigMap / Secret a configMapGenerator /
+    secretGenerator of the component makes from a file in the repo."""
+    refs = _get(hr.data, ("spec", "valuesFrom"))
+    if comp is None or not isinstance(refs, list):
+        return
+    for ref in refs:
+        if not isinstance(ref, dict):
+            continue
+        key = str(ref.get("valuesKey") or "values.yaml")
+        rel = comp.generated.get(f"{ref.get('kind')}/{ref.get('name')}", {}).get(key)
+        if rel is None:
+            continue
+        try:
+            values = yamlio.load_one("\n".join(ctx.lines.get(rel)))
+        except Exception:  # not YAML: Flux reports it when it merges the values
+            continue
+        target = ref.get("targetPath")
+        if isinstance(target, str) and target:
+            for part in reversed(target.split(".")):
+                values = {part: values}
+        yield rel, values
+
+
+def _check_servicemonitor_switches(
+    ctx: _Ctx,
+    ks: FluxKustomization,
+    res: Resource,
+    values: Any,
+    file: str,
+    start: int,
+    prefix: tuple[str, ...],
+) -> None:
+    for key_path, value in _walk_values(values):
+        if (
+            len(key_path) >= 2
+            and key_path[-1] == "enabled"
+            and key_path[-2] in ctx.rules.servicemonitor_switches
+            and value is True
+        ):
+            line = ctx.lines.locate(file, start, (*prefix, *key_path))
+            where = f"values.{'.'.join(key_path)}" if prefix else f"{file}: {'.'.join(key_path)}"
+            ctx.add(
+                "chart-servicemonitor",
+                "warning",
+                ks.id,
+                file,
+                line,
+                f"HelmRelease {res.name} enables the chart's own ServiceMonitor ({where}); "
+                f"set it to false and put the ServiceMonitor in {ks.name}{ctx.rules.monitoring_suffix}",
+                fixable=bool(prefix),
+                values_path=key_path,
+            )
+
+
+def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource, comp: Component | None = None) -> None:
     if res.kind == "HelmRelease":
         for rule, path, why in _helm_antipatterns(ctx, res.data):
             line = ctx.lines.locate(res.file, res.line, ("spec", *path))
@@ -936,26 +1024,11 @@ def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
                 f"HelmRelease {res.name} has no {' or '.join(m + '.remediation.retries' for m in missing)}; set 3",
                 fixable=True,
             )
-        values = spec.get("values")
-        for key_path, value in _walk_values(values):
-            if (
-                len(key_path) >= 2
-                and key_path[-1] == "enabled"
-                and key_path[-2] in ctx.rules.servicemonitor_switches
-                and value is True
-            ):
-                line = ctx.lines.locate(res.file, res.line, ("spec", "values", *key_path))
-                ctx.add(
-                    "chart-servicemonitor",
-                    "warning",
-                    ks.id,
-                    res.file,
-                    line,
-                    f"HelmRelease {res.name} enables the chart's own ServiceMonitor (values.{'.'.join(key_path)}); "
-                    f"set it to false and put the ServiceMonitor in {ks.name}{ctx.rules.monitoring_suffix}",
-                    fixable=True,
-                    values_path=key_path,
-                )
+        _check_servicemonitor_switches(
+            ctx, ks, res, spec.get("values"), res.file, res.line, ("spec", "values")
+        )
+        for rel, values in _values_from(ctx, comp, res):
+            _check_servicemonitor_switches(ctx, ks, res, values, rel, 1, ())
     elif res.kind == "Namespace" and ctx.repo.flat:
         labels = _get(res.data, ("metadata", "labels")) or {}
         if "pod-security.kubernetes.io/enforce" not in labels:
@@ -982,13 +1055,39 @@ def _check_resource(ctx: _Ctx, ks: FluxKustomization, res: Resource) -> None:
     _check_restart_annotations(ctx, ks, res)
 
 
+APISERVER_PORTS = {"443", "6443", "https"}
+APISERVER_SERVICE_IP = ipaddress.ip_address("10.96.0.1")
+"""The ``kubernetes`` Service: the first address of the service CIDR (kubeadm's 10.96.0.0/12)."""
+
+
+def _covers_apiserver_service(block: dict[str, Any]) -> bool:
+    try:
+        net = ipaddress.ip_network(str(block.get("cidr")), strict=False)
+        excluded = [ipaddress.ip_network(str(e), strict=False) for e in block.get("except") or []]
+    except ValueError:
+        return False
+    ip = APISERVER_SERVICE_IP
+    return ip in net and not any(ip in e for e in excluded)
+
+
 def _targets_apiserver(res: Resource) -> bool:
+    """An egress rule to the API server's endpoints by ipBlock: on its ports (443/6443, any
+    address: the control plane's), or port-less to a block holding the ``kubernetes`` Service's
+    address. A port-less ipBlock to a pod CIDR or an external range is not API-server egress."""
     for rule in _get(res.data, ("spec", "egress")) or []:
         if not isinstance(rule, dict):
             continue
         ports = {str(p.get("port")) for p in rule.get("ports") or [] if isinstance(p, dict)}
-        has_ipblock = any(isinstance(t, dict) and "ipBlock" in t for t in rule.get("to") or [])
-        if has_ipblock and (ports & {"443", "6443"} or not ports):
+        blocks = [
+            t["ipBlock"]
+            for t in rule.get("to") or []
+            if isinstance(t, dict) and isinstance(t.get("ipBlock"), dict)
+        ]
+        if not blocks:
+            continue
+        if ports & APISERVER_PORTS:
+            return True
+        if not ports and any(_covers_apiserver_service(b) for b in blocks):
             return True
     return False
 

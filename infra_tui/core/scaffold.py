@@ -95,6 +95,12 @@ class _EnvPlan:
     new_kss: list[FluxKustomization]
 
 
+NOT_FLAT = (
+    "writing is for the flat shape (clusters/<env>/infrastructure.yaml + namespaces/<name>/); this repo is "
+    "another Flux layout: it is read, linted and watched, not written"
+)
+
+
 def plan(
     repo: Repo, spec: ComponentSpec, *, env: str | None = None, rules: rules_mod.Rules | None = None
 ) -> ChangePlan:
@@ -104,9 +110,7 @@ def plan(
     for p in spec.problems:
         refuse(str(p) if p.file else f"spec {p}")
     if not repo.flat:
-        refuse(
-            "new writes the flat layout (clusters/<env>/infrastructure.yaml + namespaces/<name>/); this repo was read with --path"
-        )
+        refuse(NOT_FLAT)
     if result.refusals and not spec.name:
         return result
     rules = rules or rules_for(repo)

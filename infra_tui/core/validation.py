@@ -406,7 +406,8 @@ def targets_from_repo(repo: Any, env_name: str | None = None, names: Sequence[st
             return Target(comp_dir)
         return Target(comp_dir, ks.id, frozenset(ancestors(ks.id, edges)), variables(ks))
 
-    dirs = sorted(repo.components)
+    # the flat shape: every namespaces/<component>/ folder; another layout: what the env deploys
+    dirs = sorted(repo.components) if getattr(repo, "flat", True) or env is None else sorted(by_dir)
     if not names:
         return [target(d) for d in dirs]
     out: list[Target] = []

@@ -29,8 +29,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from infra_tui.core import kustree, textfile, yamlio
 from infra_tui.core import repo as repo_mod
-from infra_tui.core import textfile, yamlio
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
     Component,
@@ -399,22 +399,9 @@ def remove_dependency(ws: Workspace, ks: FluxKustomization, target_id: str) -> N
 
 
 def component_files(ws: Workspace, folder: str) -> list[str]:
-    """Manifest files listed by ``folder``/kustomization.yaml (as the workspace has it now)."""
-    text = ws.text(f"{folder}/kustomization.yaml")
-    if text is None:
-        return []
-    data = yamlio.load_one(text) or {}
-    out = []
-    for entry in data.get("resources") or []:
-        if isinstance(entry, str) and "://" not in entry:
-            p = f"{folder}/{entry}".rstrip("/")
-            if ws.text(p) is not None:
-                out.append(p)
-            else:
-                sub = f"{p}/kustomization.yaml"
-                if ws.text(sub) is not None:
-                    out.extend(component_files(ws, p))
-    return out
+    """Manifest files kustomize builds from ``folder`` (as the workspace has it now)."""
+    fs = kustree.LayeredFS(ws.root, ws.text, lambda: [p for p, t in ws.current.items() if t is not None])
+    return kustree.walk(fs, folder).manifests
 
 
 def component_from_workspace(ws: Workspace, folder: str, name: str) -> Component:

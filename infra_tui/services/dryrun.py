@@ -25,17 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
-from infra_tui.core import k8s_schemas, rendered
+from infra_tui.core import k8s_schemas, kustree, rendered
 from infra_tui.core import validation as v
 from infra_tui.core.yamlio import key_line, load_documents, split_documents
 from infra_tui.services import kustomize, origin_build, proc, ssh
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 STRATEGIES = ("offline", "local", "ssh")
 
@@ -87,59 +80,12 @@ def _read(root: Path, rel: str, overlay: dict[str, str] | None) -> str | None:
         return None
 
 
-def _norm(rel: str) -> str:
-    parts: list[str] = []
-    for p in rel.split("/"):
-        if p in ("", "."):
-            continue
-        if p == ".." and parts:
-            parts.pop()
-        else:
-            parts.append(p)
-    return "/".join(parts)
-
-
 def component_files(root: Path, component_dir: str, overlay: dict[str, str] | None = None) -> list[str]:
-    """Manifest files a component's kustomization.yaml reaches (resources and components, recursively).
-
-    A folder without kustomization.yaml contributes every .yaml/.yml file below it (as Flux does).
-    Missing entries are left to the build step to report. Paths are repo-relative.
-    """
-    out: list[str] = []
-    seen: set[str] = set()
-
-    def visit_dir(rel_dir: str) -> None:
-        if rel_dir in seen:
-            return
-        seen.add(rel_dir)
-        for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-            text = _read(root, f"{rel_dir}/{name}", overlay)
-            if text is not None:
-                break
-        else:
-            base = root / rel_dir
-            files = sorted({*(p for p in base.rglob("*.yaml")), *(p for p in base.rglob("*.yml"))})
-            out.extend(p.relative_to(root).as_posix() for p in files if p.is_file())
-            out.extend(k for k in (overlay or {}) if k.startswith(rel_dir + "/") and k not in out)
-            return
-        try:
-            data = yaml.load(text, Loader=_Loader) or {}  # safe loader
-        except yaml.YAMLError:
-            return  # the syntax check reports it
-        if not isinstance(data, dict):
-            return
-        for entry in [*(data.get("resources") or []), *(data.get("components") or [])]:
-            if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
-                continue
-            rel = _norm(f"{rel_dir}/{entry}")
-            if (overlay and rel in overlay) or (root / rel).is_file():
-                if rel not in out:
-                    out.append(rel)
-            elif (root / rel).is_dir():
-                visit_dir(rel)
-
-    visit_dir(_norm(component_dir))
-    return out
+    """Manifest files kustomize builds from a component's folder (core.kustree, the one walker),
+    with ``overlay`` (repo-relative path -> text) laid over the disk. Missing entries are left to
+    the build step to report. Paths are repo-relative."""
+    fs = kustree.LayeredFS(root, lambda rel: _read(root, rel, overlay), lambda: overlay or {})
+    return kustree.walk(fs, component_dir).manifests
 
 
 def load_sources(

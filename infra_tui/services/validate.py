@@ -78,8 +78,7 @@ async def validate_plan(
     if not targets:
         return
     files = {f.path: f.after for f in plan.files if f.after is not None}
-    rules = rules_mod.load_rules(repo)
-    table = [{"kinds": list(p.kinds), "group": p.group, "provider": p.provider} for p in rules.crd_providers]
+    table = rules_mod.provider_table(repo, env)
     try:
         argv = kustomize.kustomize_argv()
     except kustomize.KustomizeNotFound as exc:

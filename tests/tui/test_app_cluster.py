@@ -144,7 +144,8 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         await wait_for(pilot, lambda: table_rows(app), what="the first poll")
         # the Cluster tab: one row per Kustomization with state, age and message
         rows = table_rows(app)
-        assert len(rows) == 38
+        # 38 in infrastructure.yaml + gateway-api-crds-upstream, which gateway-api-crds deploys
+        assert len(rows) == 39
         assert rows["cert-manager"][1] == "✗ failed"
         assert rows["cert-manager"][3] == CERT_MANAGER_FAILED  # brackets kept: not read as markup
         assert rows["local-cert-manager-config"][1] == "… waiting"
@@ -155,7 +156,7 @@ async def test_cluster_tab_and_graph_over_ssh(demo_root: Path, sshd) -> None:
         assert rows["cilium"][1] == "✓ ready" and rows["cilium"][2].endswith(("m", "h"))
         line = status_line(app)
         assert line.startswith(f"ssh://{sshd.user}@127.0.0.1:{sshd.port} · fetched ")
-        assert "32 ready, 5 waiting, 1 failed" in line
+        assert "33 ready, 5 waiting, 1 failed" in line
         # the graph: states painted per node, the root cause follows the waiting chain
         view = app.screen.query_one(GraphView)
         assert view.states["flux-system/cert-manager"] == "failed"

@@ -217,6 +217,15 @@ EXPECTED = {
             "source ghcr.io/kyverno/manifests/kyverno",
             "infrastructure/kyverno/sync.yaml:1",
         ),
+        # ... which is itself deployed (kyverno -> infrastructure/kyverno/sync.yaml): by its name
+        # and by its OCI source
+        ("kyverno-controller", "kyverno.io", "name", "infrastructure/kyverno/sync.yaml:1"),
+        (
+            "kyverno-controller",
+            "kyverno.io",
+            "source ghcr.io/kyverno/manifests/kyverno",
+            "infrastructure/kyverno/sync.yaml:1",
+        ),
     },
 }
 
@@ -239,10 +248,13 @@ def test_onedr0p_monitoring_crds_come_from_before_flux():
     """onedr0p installs prometheus-operator-crds with its bootstrap helmfile, not with Flux: the
     PrometheusRule / Probe / AlertmanagerConfig group is used and provided by no Kustomization."""
     facts = learned("onedr0p").bootstrap_provided
+    # the kopiur/backup kustomize component (added through spec.components) creates kopiur
+    # objects too; kopiur's own app folder is not in the corpus copy
     assert [(b.group, sorted(b.kinds)) for b in facts] == [
-        ("monitoring.coreos.com", ["AlertmanagerConfig", "Probe", "PrometheusRule"])
+        ("kopiur.home-operations.com", ["Restore", "SnapshotPolicy", "SnapshotSchedule"]),
+        ("monitoring.coreos.com", ["AlertmanagerConfig", "Probe", "PrometheusRule"]),
     ]
-    assert facts[0].count == 7 and not facts[0].confirmed
+    assert facts[1].count == 7 and not facts[1].confirmed
     env = repo.load(paths=corpus_paths("onedr0p"))
     found = [f for f in rules.lint(env) if f.rule == "crd-dependency" and f.severity == "warning"]
     assert {f.kustomization for f in found} == {
@@ -250,8 +262,15 @@ def test_onedr0p_monitoring_crds_come_from_before_flux():
         "o11y/blackbox-exporter-lan",
         "o11y/blackbox-exporter-vpn",
         "o11y/kube-prometheus-stack",
+        # through the kopiur/backup component (plex and recyclarr are the copied apps using it)
+        "default/plex",
+        "default/recyclarr",
     }
-    assert all("monitoring.coreos.com, whose CRDs no Kustomization" in f.message for f in found)
+    assert all(
+        "monitoring.coreos.com, whose CRDs no Kustomization" in f.message
+        or "kopiur.home-operations.com, whose CRDs no Kustomization" in f.message
+        for f in found
+    )
     # and learned providers find what the name-only table could not: an ExternalSecret without
     # dependsOn external-secrets, a GrafanaDashboard without grafana-operator
     errors = {

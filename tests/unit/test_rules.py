@@ -746,6 +746,34 @@ def test_networkpolicy_apiserver(tmp_path):
     )
 
 
+def _egress_policy(to: str, ports: str = "") -> str:
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: egress\n  namespace: app\n"
+        f"spec:\n  podSelector: {{}}\n  egress:\n    - to:\n        - ipBlock:\n{to}{ports}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("to", "ports", "flagged"),
+    [
+        # port-less to the pod CIDR (issue 14: was flagged) and to an external range: not the API server
+        ("            cidr: 10.244.0.0/16\n", "", False),
+        ("            cidr: 203.0.113.0/24\n", "", False),
+        # port-less to a block holding the kubernetes Service address (10.96.0.1)
+        ("            cidr: 10.96.0.0/12\n", "", True),
+        ("            cidr: 10.96.0.1/32\n", "", True),
+        # ... unless that address is excluded
+        ("            cidr: 0.0.0.0/0\n            except: [10.0.0.0/8]\n", "", False),
+        # on the API server's ports, wherever it is
+        ("            cidr: 192.168.50.100/32\n", "      ports:\n        - port: 443\n", True),
+        ("            cidr: 10.244.0.0/16\n", "      ports:\n        - port: 8080\n", False),
+    ],
+)
+def test_networkpolicy_apiserver_decides_by_the_api_servers_endpoints(tmp_path, to, ports, flagged):
+    root = base(tmp_path).house("app", files={"netpol.yaml": _egress_policy(to, ports)}).write()
+    assert bool(of(run_lint(root), "networkpolicy-apiserver")) is flagged
+
+
 def test_networkpolicy_without_apiserver_and_cnp_are_fine(tmp_path):
     files = {"netpol.yaml": NETPOL_DNS, **CNP_FILES}
     root = base(tmp_path).house("app", ["cilium"], files=files).write()
