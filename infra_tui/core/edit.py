@@ -351,7 +351,9 @@ def plan_edit(
 
     # ---- monitoring split on / off
     if edit.service_monitor is not None or edit.prometheus_rule is not None:
-        _edit_monitoring(repo, ws, target, edit, envs, ns, rules, notes, new_kss, touched, refuse, result)
+        _edit_monitoring(
+            repo, ws, target, edit, envs, ns, rules, notes, recreate, new_kss, touched, refuse, result
+        )
     if result.refusals:
         return result
 
@@ -386,6 +388,7 @@ def _edit_monitoring(
     ns: str,
     rules: rules_mod.Rules,
     notes: list[str],
+    recreate: list[str],
     new_kss: dict[str, list[str]],
     touched: dict[str, set[str]],
     refuse: Callable[[str], None],
@@ -437,6 +440,13 @@ def _edit_monitoring(
             after, _, _ = append_documents(ws.text(path), [body.text])
             ws.set(path, after)
             new_kss[e].append(ks_id(FLUX_NS, mon_name))
+            # the brief counts a monitoring split of a running component as structural: its
+            # monitoring moves to a new Kustomization ordered after monitoring and the component
+            recreate.append(
+                f"monitoring split out of deployed Kustomization {name} in {e}: new {mon_name} "
+                f"(dependsOn {provider.name}, {name})"
+                + ("; the chart's own ServiceMonitor is switched off" if want_sm and target.hr else "")
+            )
     elif has_split:
         if want_sm and not any("servicemonitor" in f for f in listed):
             ws.set(sm_file, render.cached(render.render_service_monitor, name, ns).text)

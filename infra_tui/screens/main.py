@@ -13,7 +13,6 @@ from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.component_form import ComponentForm
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
-from infra_tui.widgets.validation_panel import ValidationPanel
 
 
 class MainScreen(Screen):
@@ -163,23 +162,8 @@ class MainScreen(Screen):
 
     @on(PreviewPane.Updated)
     def _preview_updated(self, event: PreviewPane.Updated) -> None:
-        preview = event.preview
-        plan = preview.plan
-        self.form.set_preview(preview)
-        self.query_one(ValidationPanel).plan_changed(self.app.repo, plan if preview.writable else None)
-
-    @on(ValidationPanel.Finished)
-    def _validated(self, event: ValidationPanel.Finished) -> None:
-        """Fill the summary's "Validation Results" with the run, if its plan is still on screen."""
-        from infra_tui.core import summary as summary_mod
-        from infra_tui.widgets.summary_view import SummaryView
-
-        preview = self.preview_pane.preview
-        if preview is None or preview.plan is not event.plan:
-            return  # a newer plan is on screen; its own run will fill it
-        event.plan.validation = event.report
-        preview.summary = summary_mod.to_markdown(event.plan)
-        self.query_one(SummaryView).show(preview.summary)
+        # the pane runs the checks of its plan itself (the edit screen shares it)
+        self.form.set_preview(event.preview)
 
     @on(ComponentForm.WriteRequested)
     def _write(self) -> None:
