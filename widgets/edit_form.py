@@ -156,10 +156,13 @@ class EditForm(VerticalScroll, can_focus=False):
             picker.chosen = list(cur.depends_on)
             picker.set_names(cur.candidates)
             self.query_one("#values", TextArea).text = edit_fields.values_text(cur.values)
-            for old in self.query(".env-values"):
-                old.remove()
             anchor = self.query_one("#values-error")
             for env, values in cur.env_values.items():
+                existing = self.query(f"#{env_area_id(env)}")
+                if existing:  # loaded again (after a write): the editor stays, its text is new
+                    existing.first(TextArea).text = edit_fields.values_text(values)
+                    anchor = self.query_one(f"#{env_area_id(env)}-error")
+                    continue
                 label = Label(f"values in {env} (a Flux patch)", classes="form--heading env-values")
                 area = self._editor(env_area_id(env))
                 area.add_class("env-values")

@@ -58,6 +58,7 @@ class ComponentsScreen(Screen):
         #browse-status { height: auto; padding: 0 1; color: $text-muted; }
     }
     """
+    SUB_TITLE = "components"
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "edit", "Edit", show=True),
@@ -80,7 +81,6 @@ class ComponentsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "components"
         repo = getattr(self.app, "repo", None)
         if repo is not None:
             self.repo_reloaded(repo)

@@ -45,6 +45,7 @@ class EditScreen(Screen):
         super().__init__()
         self.component = component
         self._selected = False
+        self.sub_title = f"edit {component}"
 
     def compose(self) -> ComposeResult:
         from infra_tui.core.preview import compute_edit
@@ -56,7 +57,6 @@ class EditScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"edit {self.component}"
         repo = getattr(self.app, "repo", None)
         if repo is not None:
             self.repo_reloaded(repo)

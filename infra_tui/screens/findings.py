@@ -50,6 +50,7 @@ class FindingsScreen(Screen):
         #findings-status { height: auto; padding: 0 1; color: $text-muted; }
     }
     """
+    SUB_TITLE = "findings"
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "fix", "Fix selected"),
@@ -76,7 +77,6 @@ class FindingsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "findings"
         repo = getattr(self.app, "repo", None)
         if repo is not None:
             self.repo_reloaded(repo)
