@@ -112,6 +112,7 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     BINDINGS = [
         Binding("ctrl+s", "write", "Write", priority=True),
         Binding("f1", "help", "Help"),
+        *COCKPIT_BINDINGS,  # before the tabs: shown in the footer even at 80 columns
         Binding("f2", "tab('graph')", "Graph", priority=True),
         Binding("f3", "tab('diff')", "Diff", priority=True),
         Binding("f4", "tab('summary')", "Summary", priority=True),
@@ -121,7 +122,6 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         Binding("ctrl+y", "copy_summary", "Copy summary", show=False, priority=True),
         Binding("ctrl+o", "save_summary", "Save summary", show=False, priority=True),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, priority=True),
-        *COCKPIT_BINDINGS,
     ]
 
     def __init__(

@@ -229,7 +229,7 @@ class EditForm(VerticalScroll, can_focus=False):
         if self.current is None or self._loading:
             return
         self.state = self.read()
-        for box in self.query(".form--error"):
+        for box in self.query(".form--error").results(Static):
             key = (box.id or "").removesuffix("-error")
             reason = self.state.errors.get(key)
             box.update(f"✗ {reason}" if reason else "")

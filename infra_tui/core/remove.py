@@ -28,7 +28,9 @@ def plan_remove(repo: Repo, component: str, *, rules: rules_mod.Rules | None = N
     names = {component, component + rules.monitoring_suffix}
     for env in repo.envs.values():  # a split named otherwise (netcorp-monitoring of netcorp-app)
         parent = env.find(component)
-        for k in env.kustomizations if parent is not None else []:
+        if parent is None:
+            continue
+        for k in env.kustomizations:
             others = {d.rsplit("/", 1)[-1] for d in k.depends_on_ids} - {component}
             if (
                 k.name.endswith(rules.monitoring_suffix)

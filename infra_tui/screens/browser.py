@@ -48,7 +48,7 @@ def fuzzy(rows: list[browse.Row], query: str) -> list[browse.Row]:
     return [r for score, _, r in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0]
 
 
-class ComponentsScreen(Screen):
+class ComponentsScreen(Screen[None]):
     """The env's components; type to filter, enter to edit, delete to remove, esc back."""
 
     DEFAULT_CSS = """

@@ -5,7 +5,7 @@ it in."""
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -40,57 +40,66 @@ COCKPIT_ACTIONS: list[tuple[str, str, str]] = [
 class CockpitMixin:
     """Browser, edit and findings screens over the app's repo."""
 
-    def _close_cockpit(self: InfraApp) -> bool:
+    open_component: str | None
+
+    def _close_cockpit(self) -> bool:
         """Pop the cockpit screens down to the wizard. False while a dialog is open (it stays)."""
+        app = cast("InfraApp", self)
         from infra_tui.screens.main import MainScreen
 
-        if isinstance(self.screen, ModalScreen):
+        if isinstance(app.screen, ModalScreen):
             return False
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, (MainScreen, ModalScreen)):
-            self.pop_screen()
+        while len(app.screen_stack) > 1 and not isinstance(app.screen, (MainScreen, ModalScreen)):
+            app.pop_screen()
         return True
 
-    def action_components(self: InfraApp) -> None:
+    def action_components(self) -> None:
+        app = cast("InfraApp", self)
         from infra_tui.screens.browser import ComponentsScreen
 
-        if isinstance(self.screen, ComponentsScreen) or not self._close_cockpit():
+        if isinstance(app.screen, ComponentsScreen) or not self._close_cockpit():
             return
-        self.push_screen(ComponentsScreen())
+        app.push_screen(ComponentsScreen())
 
-    def action_findings(self: InfraApp) -> None:
+    def action_findings(self) -> None:
+        app = cast("InfraApp", self)
         from infra_tui.screens.findings import FindingsScreen
 
-        if isinstance(self.screen, FindingsScreen) or not self._close_cockpit():
+        if isinstance(app.screen, FindingsScreen) or not self._close_cockpit():
             return
-        self.push_screen(FindingsScreen())
+        app.push_screen(FindingsScreen())
 
-    def action_wizard(self: InfraApp) -> None:
+    def action_wizard(self) -> None:
         self._close_cockpit()
 
-    def open_edit(self: InfraApp, component: str) -> None:
+    def open_edit(self, component: str) -> None:
         """Push the edit screen on ``component`` (over whatever cockpit screen is on top)."""
+        app = cast("InfraApp", self)
         from infra_tui.screens.edit import EditScreen
 
-        self.push_screen(EditScreen(component))
+        app.push_screen(EditScreen(component))
 
-    def confirm_write(self: InfraApp, plan: ChangePlan) -> None:
+    def confirm_write(self, plan: ChangePlan) -> None:
         """The wizard's confirmation (every file listed), then ``core.apply``; the repo reloads after."""
+        app = cast("InfraApp", self)
         from infra_tui.screens.modals import WriteConfirmScreen
 
-        self.push_screen(WriteConfirmScreen(plan, self.root), partial(self._cockpit_confirmed, plan))
+        app.push_screen(WriteConfirmScreen(plan, app.root), partial(self._cockpit_confirmed, plan))
 
-    def _cockpit_confirmed(self: InfraApp, plan: ChangePlan, ok: bool | None) -> None:
+    def _cockpit_confirmed(self, plan: ChangePlan, ok: bool | None) -> None:
+        app = cast("InfraApp", self)
         if ok:
-            self.write_plan(plan, reset_form=False)
+            app.write_plan(plan, reset_form=False)
         else:
-            self.notify("nothing was written", timeout=3)
+            app.notify("nothing was written", timeout=3)
 
-    def cockpit_repo_loaded(self: InfraApp, repo: Repo) -> None:
+    def cockpit_repo_loaded(self, repo: Repo) -> None:
         """The repo was (re)read: every cockpit screen refreshes; ``infra-tui edit NAME`` opens."""
-        for screen in list(self.screen_stack):
+        app = cast("InfraApp", self)
+        for screen in list(app.screen_stack):
             reload = getattr(screen, "repo_reloaded", None)
             if callable(reload):
                 reload(repo)
-        if self.open_component:
-            name, self.open_component = self.open_component, None
-            self.open_edit(name)
+        if app.open_component:
+            name, app.open_component = app.open_component, None
+            app.open_edit(name)

@@ -31,7 +31,7 @@ class _Loaded(Message):
     kinds: list[str]
 
 
-class EditScreen(Screen):
+class EditScreen(Screen[None]):
     """Edit ``component`` of the app's repo; esc goes back."""
 
     DEFAULT_CSS = """

@@ -37,7 +37,7 @@ class _FixPreview(Message):
     preview: object  # core.preview.Preview
 
 
-class FindingsScreen(Screen):
+class FindingsScreen(Screen[None]):
     """Findings grouped by rule and component; the fix of the selection as a diff."""
 
     DEFAULT_CSS = """
@@ -61,7 +61,7 @@ class FindingsScreen(Screen):
         super().__init__()
         self.repo: Repo | None = None
         self.findings: list[Finding] = []
-        self.preview = None  # the fix preview of the selection
+        self.preview: object | None = None  # the fix preview (core.preview.Preview) of the selection
         self._key: tuple[Finding, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -132,7 +132,7 @@ class FindingsScreen(Screen):
         return [f for child in node.children for f in FindingsScreen._under(child)]
 
     @on(Tree.NodeHighlighted, "#findings-tree")
-    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+    def _highlighted(self, event: Tree.NodeHighlighted[Finding | None]) -> None:
         event.stop()
         self._show(event.node)
 
