@@ -94,6 +94,9 @@ def plan_remove(repo: Repo, component: str, *, rules: rules_mod.Rules | None = N
             )
             return result
         base = repo.root / folder
+        if base.is_symlink():
+            refuse(f"{folder} is a symlink; remove it by hand")
+            return result
         if not base.is_dir():
             continue
         for path in sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink()):

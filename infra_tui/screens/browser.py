@@ -93,12 +93,12 @@ class ComponentsScreen(Screen[None]):
                 self.repo_reloaded(repo)
 
     def _states(self) -> dict[str, str]:
+        """The attached cluster's (or the demo's) states, as painted on the wizard's graph."""
+        from infra_tui.screens.main import MainScreen
         from infra_tui.widgets.graph_view import GraphView
 
-        try:
-            return dict(self.app.main.query_one(GraphView).states)  # type: ignore[attr-defined]
-        except Exception:  # no main screen yet
-            return {}
+        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        return dict(main.query_one(GraphView).states) if main is not None else {}
 
     def repo_reloaded(self, repo: Repo) -> None:
         self._compute(repo, getattr(self.app, "env", None), self._states())

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Header
 from infra_tui.core import edit_fields
 from infra_tui.core.model import Repo
 from infra_tui.widgets.edit_form import PREVIEW_BUSY, EditForm
-from infra_tui.widgets.graph_view import GraphView
+from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
 
 WRITE_WAITS_FOR_PREVIEW = 10.0
@@ -93,9 +93,19 @@ class EditScreen(Screen[None]):
     @on(PreviewPane.Updated)
     def _preview_updated(self, event: PreviewPane.Updated) -> None:
         self.form.set_preview(event.preview)
+        view = self.query_one(GraphView)
         if not self._selected:  # the component under the cursor, once: then the user's choice
             self._selected = True
-            self.query_one(GraphView).select(self.component)
+            view.select(self.component)
+        states = self._cluster_states()
+        if states != view.states:  # the wizard's graph holds the attached cluster's (or demo's) states
+            self.query_one(GraphPanel).paint_states(states)
+
+    def _cluster_states(self) -> dict[str, str]:
+        from infra_tui.screens.main import MainScreen
+
+        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        return dict(main.query_one(GraphView).states) if main is not None else {}
 
     @on(EditForm.WriteRequested)
     def _write_requested(self) -> None:
