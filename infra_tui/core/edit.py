@@ -506,8 +506,11 @@ def finish_plan(
     for e in envs:
         env_obj = repo.envs[e]
         after_env = env_after(ws, env_obj)
-        g = graph_mod.build(after_env)
-        g_before = graph_mod.build(env_obj)
+        g_before = graph_mod.of_env(env_obj)
+        unchanged = len(after_env.kustomizations) == len(env_obj.kustomizations) and all(
+            a is b for a, b in zip(after_env.kustomizations, env_obj.kustomizations, strict=True)
+        )
+        g = g_before if unchanged else graph_mod.build(after_env)
         ids = touched.get(e, set()) | set(new_kss.get(e, []))
         old_cycles = {frozenset(c) for c in g_before.cycles}
         for cycle in g.cycles:

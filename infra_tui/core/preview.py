@@ -139,7 +139,8 @@ def env_with_plan(base_env: Env, plan: ChangePlan, removed: Sequence[str] = ()) 
         if k.id in gone:
             continue
         p = placed.pop(k.id, None)
-        kss.append(k if p is None else replace(k, depends_on=p.depends_on))
+        changed = p is not None and p.depends_on_ids != k.depends_on_ids
+        kss.append(replace(k, depends_on=p.depends_on) if changed and p is not None else k)
     new = list(placed.values())
     env = Env(base_env.name, kss + new, list(base_env.files), set(base_env.helmrelease_ids))
     return env, [k.id for k in new]
@@ -158,8 +159,14 @@ def from_plan(
     diff of every file, the summary, and why it cannot be written."""
     t0 = time.perf_counter() if t0 is None else t0
     env_name = env or repo.primary_env
-    after, new_ids = env_with_plan(repo.env(env_name), plan, removed)
-    g = graph_mod.build(after)
+    base = repo.env(env_name)
+    after, new_ids = env_with_plan(base, plan, removed)
+    same = all(a is b for a, b in zip(after.kustomizations, base.kustomizations, strict=False))
+    g = (
+        graph_mod.of_env(base)
+        if same and len(after.kustomizations) == len(base.kustomizations)
+        else graph_mod.build(after)
+    )
     inferred: dict[str, str] = {}
     for p in plan.placement:
         for dep, reason in (p.inferred or {}).items():
@@ -191,7 +198,7 @@ def compute_edit(repo: Repo, fields: dict[str, Any] | None, env: str | None = No
     fields = fields or {}
     edit = fields.get("edit") or {}
     if not fields.get("component") or not edit:
-        return Preview(fields, graph_mod.build(repo.env(env_name)), elapsed=time.perf_counter() - t0)
+        return Preview(fields, graph_mod.of_env(repo.env(env_name)), elapsed=time.perf_counter() - t0)
     from infra_tui.core import edit as edit_mod  # in the worker: it imports ruamel.yaml
 
     try:
