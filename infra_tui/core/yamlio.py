@@ -543,6 +543,50 @@ def scalar_position(text: str, keys: tuple[str, ...]) -> tuple[int, int] | None:
     return node.start_mark.line, node.start_mark.column
 
 
+@dataclass(frozen=True)
+class BlockItem:
+    """One item of a block sequence of flat mappings (``- name: x``), located in its text."""
+
+    line: int  # 0-based line of its first key
+    column: int  # column of its first key (the "- " is before it)
+    end_line: int  # 0-based line of its last value
+    values: dict[str, str]
+
+
+def block_mapping_items(text: str, keys: tuple[str, ...]) -> list[BlockItem] | None:
+    """The items of the block sequence at ``keys`` in the one document ``text`` when every item
+    is a block mapping of plain single-line scalars; None otherwise (the caller round-trips)."""
+    try:
+        node = yaml.compose(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+        if node is None:
+            return None
+    if not isinstance(node, yaml.SequenceNode) or node.flow_style or not node.value:
+        return None
+    items = []
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode) or item.flow_style or not item.value:
+            return None
+        pairs = item.value
+        if not all(isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode) and not v.style
+                   and v.start_mark.line == v.end_mark.line for k, v in pairs):  # fmt: skip
+            return None
+        items.append(
+            BlockItem(
+                item.start_mark.line,
+                item.start_mark.column,
+                max(v.end_mark.line for _, v in pairs),
+                {str(k.value): str(v.value) for k, v in pairs},
+            )
+        )
+    return items
+
+
 def rt_load(text: str) -> Any:
     """Round-trip load of one document (comments and quotes kept); aliases bounded as in
     ``load_one`` (raises ``YamlRefused``)."""
