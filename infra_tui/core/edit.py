@@ -503,6 +503,8 @@ def finish_plan(
     refuse = result.refusals.append
     result.warnings.extend(dict.fromkeys(ws.warnings))
     changed_files = {p for p in ws.order if ws.original.get(p) != ws.current.get(p)}
+    # every folder above a changed file: "does the change touch folder F" is a set lookup
+    changed_dirs = {p.rsplit("/", i)[0] for p in changed_files for i in range(1, p.count("/") + 1)}
     for e in envs:
         env_obj = repo.envs[e]
         after_env = env_after(ws, env_obj)
@@ -523,7 +525,7 @@ def finish_plan(
         # Kustomizations whose folder the change touches count as changed too
         for k in after_env.kustomizations:
             folder = (k.path or "").strip().removeprefix("./").rstrip("/")
-            if folder and any(p.startswith(folder + "/") for p in changed_files):
+            if folder and folder in changed_dirs:
                 ids = ids | {k.id}
         for kid in sorted(ids, key=lambda i: (g.layer.get(i, 0), i)):
             placed = by_id.get(kid)
@@ -541,7 +543,7 @@ def finish_plan(
         for kid in ids:
             linted = by_id.get(kid)
             folder = (linted.path or "").strip().removeprefix("./").rstrip("/") if linted else ""
-            if folder and (any(p.startswith(folder + "/") for p in changed_files) or folder not in comps):
+            if folder and (folder in changed_dirs or folder not in comps):
                 comps[folder] = component_from_workspace(ws, folder, folder.rsplit("/", 1)[-1])
         before_f = _lint_subset(repo, env_obj, repo.components, g_before, ids, rules)
         after_f = _lint_subset(repo, after_env, comps, g, ids, rules)

@@ -630,7 +630,7 @@ def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustom
         probs: list[Problem] = []
         for d in docs:
             if repo_mod.is_flux_kustomization(d.data):
-                k = repo_mod.parse_flux_kustomization(
+                parsed = repo_mod.parse_flux_kustomization(
                     d.data,
                     file=path,
                     line=d.line,
@@ -640,8 +640,8 @@ def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustom
                     lines=lines,
                     problems=probs,
                 )
-                if k:
-                    out.append(k)
+                if parsed:
+                    out.append(parsed)
     return out
 
 
