@@ -132,6 +132,17 @@ class EditForm(VerticalScroll, can_focus=False):
 
     # -- loading -----------------------------------------------------------------------
 
+    def set_component(self, component: str) -> None:
+        """Another component: nothing is shown as its until ``load``."""
+        self.component = component
+        self.current = None
+        self._preview = None
+        self.state = FormState({})
+        self.query_one("#edit-title", Static).update(f"Edit {component}")
+        self.query_one("#form-status", Static).update("loading…")
+        self.query_one("#recreate", Static).update("")
+        self.query_one("#write", Button).disabled = True
+
     def load(self, cur: edit_fields.Current, kinds: list[str]) -> None:
         """Fill every field from ``cur`` (what the repo has now)."""
         self.current = cur
@@ -157,13 +168,20 @@ class EditForm(VerticalScroll, can_focus=False):
             picker.set_names(cur.candidates)
             self.query_one("#values", TextArea).text = edit_fields.values_text(cur.values)
             anchor = self.query_one("#values-error")
+            for widget in self.query(".env-values"):  # shown again below for the envs it has
+                if not widget.has_class("form--error"):  # (error lines show by their class)
+                    widget.display = False
             for env, values in cur.env_values.items():
                 existing = self.query(f"#{env_area_id(env)}")
-                if existing:  # loaded again (after a write): the editor stays, its text is new
+                if existing:  # loaded again (after a write, another component): the editor stays
                     existing.first(TextArea).text = edit_fields.values_text(values)
+                    for widget in self.query(f"#{env_area_id(env)}, .-env-{env}"):
+                        widget.display = True
                     anchor = self.query_one(f"#{env_area_id(env)}-error")
                     continue
-                label = Label(f"values in {env} (a Flux patch)", classes="form--heading env-values")
+                label = Label(
+                    f"values in {env} (a Flux patch)", classes=f"form--heading env-values -env-{env}"
+                )
                 area = self._editor(env_area_id(env))
                 area.add_class("env-values")
                 area.text = edit_fields.values_text(values)

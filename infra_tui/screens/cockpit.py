@@ -77,7 +77,16 @@ class CockpitMixin:
         app = cast("InfraApp", self)
         from infra_tui.screens.edit import EditScreen
 
-        app.push_screen(EditScreen(component))
+        # one edit screen, installed: composing its ~100 widgets again for every component would
+        # cost most of the time it takes to open one
+        if not app.is_screen_installed("edit"):
+            app.install_screen(EditScreen(component), "edit")
+        screen = app.get_screen("edit")
+        assert isinstance(screen, EditScreen)
+        if screen.is_mounted:
+            screen.set_component(component)
+        if app.screen is not screen:
+            app.push_screen(screen)
 
     def confirm_write(self, plan: ChangePlan) -> None:
         """The wizard's confirmation (every file listed), then ``core.apply``; the repo reloads after."""

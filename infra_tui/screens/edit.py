@@ -62,6 +62,17 @@ class EditScreen(Screen[None]):
             self.repo_reloaded(repo)
         self.query_one("#version").focus()
 
+    def set_component(self, component: str) -> None:
+        """Show ``component`` (the screen is kept between components)."""
+        self.component = component
+        self._selected = False
+        self.sub_title = f"edit {component}"
+        self.form.set_component(component)
+        repo = getattr(self.app, "repo", None)
+        if repo is not None:
+            self.repo_reloaded(repo)
+        self.query_one("#version").focus()
+
     @property
     def form(self) -> EditForm:
         return self.query_one(EditForm)

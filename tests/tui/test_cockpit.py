@@ -313,3 +313,19 @@ async def test_demo_states_reach_the_browser(demo: Path) -> None:
         )
         assert {r.state for r in app.screen.rows} == {"ready"}
         assert "cluster state of 38" in str(app.screen.query_one("#browse-status", Static).render())
+
+
+async def test_the_edit_screen_is_reused_for_the_next_component(demo: Path) -> None:
+    app = InfraApp(demo, blink=False, open_component="redis")
+    async with app.run_test(size=(160, 48)) as pilot:
+        first = await edit_settled(pilot)
+        assert first.query_one("#env-values-staging", TextArea).display
+        await pilot.press("escape")
+        app.open_edit("reloader")
+        screen = await edit_settled(pilot)
+        assert screen is first and screen.form.current.name == "reloader"
+        assert screen.query_one("#version", Input).value == screen.form.current.version != "20.x"
+        assert str(screen.query_one("#edit-title", Static).render()) == "Edit reloader"
+        staging = screen.query_one("#env-values-staging", TextArea)
+        assert staging.display == bool(screen.form.current.env_values.get("staging") is not None)
+        assert str(screen.query_one("#form-status", Static).render()).startswith("nothing changed")
