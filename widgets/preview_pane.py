@@ -118,7 +118,9 @@ class PreviewPane(Vertical):
         self._stale = False
         self._compute(self.repo, fields, self.env)
 
-    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="preview", exit_on_error=False, description="compute the preview"
+    )
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
         # imported here, in the worker: the plan's modules (scaffold, rules, ruamel) are not
         # needed for the first frame

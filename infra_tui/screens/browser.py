@@ -103,7 +103,7 @@ class ComponentsScreen(Screen[None]):
     def repo_reloaded(self, repo: Repo) -> None:
         self._compute(repo, getattr(self.app, "env", None), self._states())
 
-    @work(thread=True, exclusive=True, group="browse", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="browse", exit_on_error=False, description="the browser rows")
     def _compute(self, repo: Repo, env: str | None, states: dict[str, str]) -> None:
         from infra_tui.core import rules as rules_mod
 
@@ -193,7 +193,7 @@ class ComponentsScreen(Screen[None]):
         if name and repo is not None:
             self._plan_remove(repo, name)
 
-    @work(thread=True, exclusive=True, group="remove", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="remove", exit_on_error=False, description="plan a removal")
     def _plan_remove(self, repo: Repo, name: str) -> None:
         from infra_tui.core import remove as remove_mod
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -46,6 +46,7 @@ class EditScreen(Screen[None]):
         self.component = component
         self._selected = False
         self.sub_title = f"edit {component}"
+        self._styled_theme: str | None = None
 
     def compose(self) -> ComposeResult:
         from infra_tui.core.preview import compute_edit
@@ -55,6 +56,15 @@ class EditScreen(Screen[None]):
             yield EditForm(self.component, id="form")
             yield PreviewPane(id="preview", planner=compute_edit)
         yield Footer()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler. The screen is kept between components: restyling its
+        # ~100 widgets on every push would be most of the time it takes to open one. Only a
+        # theme changed while it was hidden needs it.
+        theme = self.app.theme
+        if self._styled_theme == theme:
+            event.refresh_styles = False
+        self._styled_theme = theme
 
     def on_mount(self) -> None:
         repo = getattr(self.app, "repo", None)
@@ -85,7 +95,9 @@ class EditScreen(Screen[None]):
         """The repo was (re)read (after a write): prefill the form from disk again."""
         self._load(repo, getattr(self.app, "env", None))
 
-    @work(thread=True, exclusive=True, group="edit-load", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="edit-load", exit_on_error=False, description="read the component"
+    )
     def _load(self, repo: Repo, env: str | None) -> None:
         from infra_tui.core import rules as rules_mod
 

@@ -85,7 +85,7 @@ class FindingsScreen(Screen[None]):
     def repo_reloaded(self, repo: Repo) -> None:
         self._lint(repo, getattr(self.app, "env", None))
 
-    @work(thread=True, exclusive=True, group="findings-lint", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="findings-lint", exit_on_error=False, description="lint the env")
     def _lint(self, repo: Repo, env: str | None) -> None:
         from infra_tui.core import rules as rules_mod
 
@@ -170,7 +170,13 @@ class FindingsScreen(Screen[None]):
         if self.repo is not None:
             self._plan(self.repo, fixable_found, getattr(self.app, "env", None))
 
-    @work(thread=True, exclusive=True, group="findings-fix", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="findings-fix",
+        exit_on_error=False,
+        description="plan the fix of the selection",
+    )
     def _plan(self, repo: Repo, found: tuple[Finding, ...], env: str | None) -> None:
         from infra_tui.core import fix as fix_mod
         from infra_tui.core import preview as preview_mod
@@ -210,7 +216,13 @@ class FindingsScreen(Screen[None]):
             return
         self._plan_all(self.repo, fixable, getattr(self.app, "env", None))
 
-    @work(thread=True, exclusive=True, group="findings-fix-all", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="findings-fix-all",
+        exit_on_error=False,
+        description="plan every fix",
+    )
     def _plan_all(self, repo: Repo, found: tuple[Finding, ...], env: str | None) -> None:
         from infra_tui.core import fix as fix_mod
 
