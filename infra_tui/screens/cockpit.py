@@ -5,15 +5,12 @@ it in."""
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Any, cast
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from infra_tui.core.model import ChangePlan, Repo
-
-if TYPE_CHECKING:
-    from infra_tui.app import InfraApp
 
 COCKPIT_BINDINGS = [
     Binding("f8", "components", "Components", priority=True),
@@ -44,7 +41,7 @@ class CockpitMixin:
 
     def _close_cockpit(self) -> bool:
         """Pop the cockpit screens down to the wizard. False while a dialog is open (it stays)."""
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         from infra_tui.screens.main import MainScreen
 
         if isinstance(app.screen, ModalScreen):
@@ -54,7 +51,7 @@ class CockpitMixin:
         return True
 
     def action_components(self) -> None:
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         from infra_tui.screens.browser import ComponentsScreen
 
         if isinstance(app.screen, ComponentsScreen) or not self._close_cockpit():
@@ -62,7 +59,7 @@ class CockpitMixin:
         app.push_screen(ComponentsScreen())
 
     def action_findings(self) -> None:
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         from infra_tui.screens.findings import FindingsScreen
 
         if isinstance(app.screen, FindingsScreen) or not self._close_cockpit():
@@ -74,7 +71,7 @@ class CockpitMixin:
 
     def open_edit(self, component: str) -> None:
         """Push the edit screen on ``component`` (over whatever cockpit screen is on top)."""
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         from infra_tui.screens.edit import EditScreen
 
         # one edit screen, installed: composing its ~100 widgets again for every component would
@@ -90,13 +87,13 @@ class CockpitMixin:
 
     def confirm_write(self, plan: ChangePlan) -> None:
         """The wizard's confirmation (every file listed), then ``core.apply``; the repo reloads after."""
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         from infra_tui.screens.modals import WriteConfirmScreen
 
         app.push_screen(WriteConfirmScreen(plan, app.root), partial(self._cockpit_confirmed, plan))
 
     def _cockpit_confirmed(self, plan: ChangePlan, ok: bool | None) -> None:
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         if ok:
             app.write_plan(plan, reset_form=False)
         else:
@@ -104,7 +101,7 @@ class CockpitMixin:
 
     def cockpit_repo_loaded(self, repo: Repo) -> None:
         """The repo was (re)read: every cockpit screen refreshes; ``infra-tui edit NAME`` opens."""
-        app = cast("InfraApp", self)
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
         for screen in list(app.screen_stack):
             reload = getattr(screen, "repo_reloaded", None)
             if callable(reload):
