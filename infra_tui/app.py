@@ -26,6 +26,7 @@ from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
 from infra_tui.key_order import OrderedKeysApp
+from infra_tui.screens.cockpit import COCKPIT_ACTIONS, COCKPIT_BINDINGS, CockpitMixin
 from infra_tui.screens.main import MainScreen
 from infra_tui.screens.modals import (
     HelpScreen,
@@ -82,6 +83,7 @@ ACTIONS: list[tuple[str, str, str]] = [
         "learned",
         "CRD providers, style, similar services, with evidence",
     ),
+    *COCKPIT_ACTIONS,
     ("Help: every key", "help", ""),
 ]
 """Command palette entries: (title, action, help)."""
@@ -113,7 +115,7 @@ class InfraCommands(Provider):
                 )
 
 
-class InfraApp(OrderedKeysApp[int]):
+class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     """``infra-tui``: a repo, an env, the wizard and the preview."""
 
     TITLE = "infra-tui"
@@ -124,6 +126,7 @@ class InfraApp(OrderedKeysApp[int]):
     BINDINGS = [
         Binding("ctrl+s", "write", "Write", priority=True),
         Binding("f1", "help", "Help"),
+        *COCKPIT_BINDINGS,  # before the tabs: shown in the footer even at 80 columns
         Binding("f2", "tab('graph')", "Graph", priority=True),
         Binding("f3", "tab('diff')", "Diff", priority=True),
         Binding("f4", "tab('summary')", "Summary", priority=True),
@@ -133,7 +136,7 @@ class InfraApp(OrderedKeysApp[int]):
         Binding("ctrl+y", "copy_summary", "Copy summary", show=False, priority=True),
         Binding("ctrl+o", "save_summary", "Save summary", show=False, priority=True),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, priority=True),
-        Binding("f8", "learned", "Learned", show=False),
+        Binding("ctrl+l", "learned", "Learned", show=False),
     ]
 
     def __init__(
@@ -144,8 +147,11 @@ class InfraApp(OrderedKeysApp[int]):
         blink: bool = True,
         hint: str | None = None,
         cluster: WatchRequest | None = None,
+        open_component: str | None = None,
     ) -> None:
         super().__init__()
+        self.open_component = open_component
+        """``infra-tui edit NAME``: open the edit screen on it once the repo is read."""
         self.root = Path(root)
         self.env = env
         self.repo: Repo | None = None
@@ -266,6 +272,7 @@ class InfraApp(OrderedKeysApp[int]):
 
             self.notify(NOT_FLAT, title="not the flat shape", timeout=15)
         self.main.set_repo(self.repo, self.env, first=message.first)
+        self.cockpit_repo_loaded(self.repo)
         if not self._watching:
             self._watching = True
             self.watch_cluster()
@@ -333,11 +340,14 @@ class InfraApp(OrderedKeysApp[int]):
     # -- actions -----------------------------------------------------------------------
 
     def _preview_pane(self) -> PreviewPane:
-        return self.main.preview_pane
+        pane = getattr(self.screen, "preview_pane", None)  # the edit screen has its own
+        return pane if isinstance(pane, PreviewPane) else self.main.preview_pane
 
     def action_tab(self, tab: str) -> None:
         if tab in TABS:
-            if self.screen is not self.main:
+            if self.screen is not self.main and not isinstance(
+                getattr(self.screen, "preview_pane", None), PreviewPane
+            ):
                 return
             pane = self._preview_pane()
             pane.active = tab
@@ -385,6 +395,9 @@ class InfraApp(OrderedKeysApp[int]):
 
     def action_write(self, waited: float = 0.0) -> None:
         if self.screen is not self.main:
+            write = getattr(self.screen, "action_write_plan", None)  # edit / findings screens
+            if callable(write):
+                write()
             return
         plan, why = self._current_plan()
         if why == PREVIEW_BUSY and waited < WRITE_WAITS_FOR_PREVIEW:
@@ -404,7 +417,7 @@ class InfraApp(OrderedKeysApp[int]):
             self.notify("nothing was written", timeout=3)
 
     @work(exclusive=True, group="write", exit_on_error=False)
-    async def write_plan(self, plan: ChangePlan) -> None:
+    async def write_plan(self, plan: ChangePlan, reset_form: bool = True) -> None:
         """Write the plan's files, then show the repo's git status."""
         import asyncio
 
@@ -419,7 +432,8 @@ class InfraApp(OrderedKeysApp[int]):
         for warning in result.warnings:
             self.notify(warning, severity="warning", timeout=10)
         status = await git_status(self.root)
-        self.main.form.reset()
+        if reset_form:
+            self.main.form.reset()
         self.load_repo()
         await self.push_screen(WrittenScreen(result.written, status))
 

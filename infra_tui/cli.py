@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "lint": "check the house patterns (CRD dependsOn, monitoring split, Helm anti-patterns, ...); exit 1 on any error",
     "new": "plan a new component (from --spec FILE or --plain prompts): print the diff and summary; --write writes it",
     "edit": "plan a change to an existing component (from --spec FILE or --plain prompts); --write writes it",
+    "remove": "plan removing a component (folder, -monitoring split, its Flux Kustomizations in every env); --write writes it",
     "validate": "kustomize build + dry-run (offline schemas, local kube context, or over SSH) of components",
     "status": "read-only Flux status (Kustomizations, HelmReleases) of the cluster over SSH (or from a saved kubectl JSON)",
     "simulate": "simulate the Flux bootstrap of an env: when each Kustomization starts, becomes ready or fails",

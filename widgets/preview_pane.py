@@ -8,6 +8,7 @@ of keystrokes costs at most two runs and the first one starts at once (no timer 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:
     from infra_tui.core import preview as preview_mod
+
+    Planner = Callable[[Repo, dict[str, Any] | None, str | None], preview_mod.Preview]
 
 TABS = {
     "graph": "Graph",
@@ -56,8 +59,11 @@ class PreviewPane(Vertical):
 
         preview: preview_mod.Preview
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, planner: Planner | None = None) -> None:
         super().__init__(id=id)
+        self.planner = planner
+        """What turns fields into a preview (in a worker thread): ``core.preview.compute`` (the
+        wizard) unless given, e.g. ``core.preview.compute_edit`` for the edit screen."""
         self.repo: Repo | None = None
         self.env: str | None = None
         self.preview: preview_mod.Preview | None = None
@@ -128,13 +134,15 @@ class PreviewPane(Vertical):
         self._stale = False
         self._run = self._compute(self.repo, fields, self.env)
 
-    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="preview", exit_on_error=False, description="compute the preview"
+    )
     def _compute(self, repo: Repo, fields: dict[str, Any] | None, env: str | None) -> None:
         # imported here, in the worker: the plan's modules (scaffold, rules, ruamel) are not
         # needed for the first frame
         from infra_tui.core import preview as preview_mod
 
-        result = preview_mod.compute(repo, fields, env)
+        result = (self.planner or preview_mod.compute)(repo, fields, env)
         worker = get_current_worker()
         if not worker.is_cancelled:
             self.post_message(_Computed(result, worker))
@@ -167,7 +175,21 @@ class PreviewPane(Vertical):
         self.query_one(GraphPanel).show(preview.graph, new=preview.new_ids, inferred=preview.inferred)
         self.query_one(DiffView).show(preview.diffs)
         self.query_one(SummaryView).show(preview.summary)
+        self.query_one(ValidationPanel).plan_changed(self.repo, preview.plan if preview.writable else None)
         self.post_message(self.Updated(preview))
+
+    @on(ValidationPanel.Finished)
+    def _validated(self, event: ValidationPanel.Finished) -> None:
+        """Fill the summary's "Validation Results" with the run, if its plan is still on screen."""
+        from infra_tui.core import summary as summary_mod
+
+        event.stop()
+        preview = self.preview
+        if preview is None or preview.plan is not event.plan:
+            return  # a newer plan is on screen; its own run will fill it
+        event.plan.validation = event.report
+        preview.summary = summary_mod.to_markdown(event.plan)
+        self.query_one(SummaryView).show(preview.summary)
 
 
 def _named(fields: dict[str, Any] | None) -> bool:

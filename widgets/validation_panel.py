@@ -83,7 +83,7 @@ class ValidationPanel(Vertical):
         self.query_one("#validation-status", Static).update("validating…")
         self._run(repo, plan)
 
-    @work(exclusive=True, group="validation", exit_on_error=False)
+    @work(exclusive=True, group="validation", exit_on_error=False, description="validate the plan")
     async def _run(self, repo: Repo, plan: ChangePlan) -> None:
         from infra_tui.core.validation import ValidationReport  # not on the start-up path
         from infra_tui.services.validate import cluster_dry_run, validate_plan

@@ -7,7 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infra_tui.commands.context import known_component, load_repo, pick_env, refuse_bad_input
+from infra_tui.commands.context import (
+    known_component,
+    load_repo,
+    pick_env,
+    refuse_bad_input,
+    require_terminal,
+)
 from infra_tui.commands.new import add_output_arguments, emit
 from infra_tui.core import edit as edit_mod
 from infra_tui.core import spec as spec_mod
@@ -19,7 +25,7 @@ HELP = "plan a change to an existing component (from --spec FILE or --plain prom
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("component", metavar="COMPONENT", help="the component's Flux Kustomization name")
-    src = p.add_mutually_exclusive_group(required=True)
+    src = p.add_mutually_exclusive_group()
     src.add_argument(
         "--spec", metavar="FILE", help="edit spec: only the fields to change, keys as in the component spec"
     )
@@ -35,6 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.spec and not args.plain:
+        return run_tui(args)
     repo = load_repo(args)
     refuse_bad_input(repo, "edit")
     if args.env:
@@ -56,3 +64,15 @@ def run(args: argparse.Namespace) -> int:
         spec = spec_mod.load_edit_file(args.spec, args.component)
     plan = edit_mod.plan_edit(repo, args.component, spec, env=args.env, force=args.force)
     return emit(plan, repo, args)
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Neither --spec nor --plain: the TUI, opened on the component's edit screen."""
+    require_terminal()
+    repo = load_repo(args)
+    if args.env:
+        pick_env(repo, args.env)
+    known_component(repo, args.component)
+    from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
+
+    return int(InfraApp(repo.root, env=args.env, open_component=args.component).run() or 0)

@@ -351,7 +351,9 @@ def plan_edit(
 
     # ---- monitoring split on / off
     if edit.service_monitor is not None or edit.prometheus_rule is not None:
-        _edit_monitoring(repo, ws, target, edit, envs, ns, rules, notes, new_kss, touched, refuse, result)
+        _edit_monitoring(
+            repo, ws, target, edit, envs, ns, rules, notes, recreate, new_kss, touched, refuse, result
+        )
     if result.refusals:
         return result
 
@@ -386,6 +388,7 @@ def _edit_monitoring(
     ns: str,
     rules: rules_mod.Rules,
     notes: list[str],
+    recreate: list[str],
     new_kss: dict[str, list[str]],
     touched: dict[str, set[str]],
     refuse: Callable[[str], None],
@@ -442,6 +445,13 @@ def _edit_monitoring(
             after, _, _ = append_documents(ws.text(path), [body.text])
             ws.set(path, after)
             new_kss[e].append(ks_id(FLUX_NS, mon_name))
+            # the brief counts a monitoring split of a running component as structural: its
+            # monitoring moves to a new Kustomization ordered after monitoring and the component
+            recreate.append(
+                f"monitoring split out of deployed Kustomization {name} in {e}: new {mon_name} "
+                f"(dependsOn {', '.join(p.name for p in providers)}, {name})"
+                + ("; the chart's own ServiceMonitor is switched off" if want_sm and target.hr else "")
+            )
     elif has_split:
         if want_sm and not any("servicemonitor" in f for f in listed):
             ws.set(sm_file, render.cached(render.render_service_monitor, name, ns).text)
@@ -498,11 +508,16 @@ def finish_plan(
     refuse = result.refusals.append
     result.warnings.extend(dict.fromkeys(ws.warnings))
     changed_files = {p for p in ws.order if ws.original.get(p) != ws.current.get(p)}
+    # every folder above a changed file: "does the change touch folder F" is a set lookup
+    changed_dirs = {p.rsplit("/", i)[0] for p in changed_files for i in range(1, p.count("/") + 1)}
     for e in envs:
         env_obj = repo.envs[e]
         after_env = env_after(ws, env_obj)
-        g = graph_mod.build(after_env)
-        g_before = graph_mod.build(env_obj)
+        g_before = graph_mod.of_env(env_obj)
+        unchanged = len(after_env.kustomizations) == len(env_obj.kustomizations) and all(
+            a is b for a, b in zip(after_env.kustomizations, env_obj.kustomizations, strict=True)
+        )
+        g = g_before if unchanged else graph_mod.build(after_env)
         ids = touched.get(e, set()) | set(new_kss.get(e, []))
         old_cycles = {frozenset(c) for c in g_before.cycles}
         for cycle in g.cycles:
@@ -515,7 +530,7 @@ def finish_plan(
         # Kustomizations whose folder the change touches count as changed too
         for k in after_env.kustomizations:
             folder = (k.path or "").strip().removeprefix("./").rstrip("/")
-            if folder and any(p.startswith(folder + "/") for p in changed_files):
+            if folder and folder in changed_dirs:
                 ids = ids | {k.id}
         for kid in sorted(ids, key=lambda i: (g.layer.get(i, 0), i)):
             placed = by_id.get(kid)
@@ -533,7 +548,7 @@ def finish_plan(
         for kid in ids:
             linted = by_id.get(kid)
             folder = (linted.path or "").strip().removeprefix("./").rstrip("/") if linted else ""
-            if folder and (any(p.startswith(folder + "/") for p in changed_files) or folder not in comps):
+            if folder and (folder in changed_dirs or folder not in comps):
                 comps[folder] = component_from_workspace(ws, folder, folder.rsplit("/", 1)[-1])
         before_f = _lint_subset(repo, env_obj, repo.components, g_before, ids, rules)
         after_f = _lint_subset(repo, after_env, comps, g, ids, rules)

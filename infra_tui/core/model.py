@@ -141,7 +141,14 @@ class Env:
     reached: set[str] = field(default_factory=set)  # manifest files the walk read
 
     def by_id(self) -> dict[str, FluxKustomization]:
-        return {k.id: k for k in self.kustomizations}
+        """Kustomizations by id: a fresh dict, built from a copy kept while the list is unchanged
+        (an edit's preview asks several times per keystroke)."""
+        kss = self.kustomizations
+        cached = self.__dict__.get("_by_id")
+        if cached is None or cached[0] is not kss or cached[1] != len(kss):
+            cached = (kss, len(kss), {k.id: k for k in kss})
+            self.__dict__["_by_id"] = cached
+        return dict(cached[2])
 
     def resolve(self, ref: str) -> FluxKustomization | None:
         """A Kustomization by id when ``ref`` is ``ns/name``, else by plain name."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from infra_tui.core import diff as diff_mod
@@ -24,6 +24,7 @@ from infra_tui.core import summary as summary_mod
 from infra_tui.core.model import (
     ChangePlan,
     DependsOn,
+    Env,
     FluxKustomization,
     Repo,
     flux_id,
@@ -128,7 +129,6 @@ def compute(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -
         return Preview(fields or {}, graph_mod.build(base_env), elapsed=time.perf_counter() - t0)
     from infra_tui.core import scaffold  # in the worker: it imports ruamel.yaml
 
-    problems: list[str] = []
     try:
         plan = scaffold.plan(repo, make_spec(fields), env=env_name)
     except Exception as exc:  # a half-typed spec must never crash the preview
@@ -136,26 +136,88 @@ def compute(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -
         return Preview(
             fields, g, problems=[f"{exc.__class__.__name__}: {exc}"], elapsed=time.perf_counter() - t0
         )
-    extra = _placement_kustomizations(plan, env_name)
-    g = graph_mod.build(base_env, extra=extra)
+    return from_plan(repo, plan, fields, env_name, t0=t0)
+
+
+def env_with_plan(base_env: Env, plan: ChangePlan, removed: Sequence[str] = ()) -> tuple[Env, list[str]]:
+    """``base_env`` as the plan leaves it: the dependsOn of the Kustomizations it places replaced,
+    the ones it adds appended, ``removed`` ids dropped. Also the ids that are new."""
+    placed = {k.id: k for k in _placement_kustomizations(plan, base_env.name)}
+    gone = set(removed)
+    kss = []
+    for k in base_env.kustomizations:
+        if k.id in gone:
+            continue
+        p = placed.pop(k.id, None)
+        changed = p is not None and p.depends_on_ids != k.depends_on_ids
+        kss.append(replace(k, depends_on=p.depends_on) if changed and p is not None else k)
+    new = list(placed.values())
+    env = Env(base_env.name, kss + new, list(base_env.files), set(base_env.helmrelease_ids))
+    return env, [k.id for k in new]
+
+
+def from_plan(
+    repo: Repo,
+    plan: ChangePlan,
+    fields: dict[str, Any],
+    env: str | None = None,
+    *,
+    removed: Sequence[str] = (),
+    t0: float | None = None,
+) -> Preview:
+    """The preview of any plan (new, edit, fix, remove): the graph as the plan leaves the env, the
+    diff of every file, the summary, and why it cannot be written."""
+    t0 = time.perf_counter() if t0 is None else t0
+    env_name = env or repo.primary_env
+    base = repo.env(env_name)
+    after, new_ids = env_with_plan(base, plan, removed)
+    same = all(a is b for a, b in zip(after.kustomizations, base.kustomizations, strict=False))
+    g = (
+        graph_mod.of_env(base)
+        if same and len(after.kustomizations) == len(base.kustomizations)
+        else graph_mod.build(after)
+    )
     inferred: dict[str, str] = {}
     for p in plan.placement:
         for dep, reason in (p.inferred or {}).items():
-            inferred.setdefault(flux_id(dep), reason)
+            if reason != "added":  # edit marks explicit additions "added": not an inference
+                inferred.setdefault(flux_id(dep), reason)
     diffs = []
     for fc in plan.files:
         text = diff_mod.unified(fc, context=5 if fc.path.endswith("infrastructure.yaml") else 3)
         diffs.append(FileDiff(fc.path, fc.created, text, *diff_mod.stat(fc)))
     summary = summary_mod.to_markdown(plan) if plan.files else ""
-    problems.extend(plan.refusals)
     return Preview(
         fields,
         g,
         plan=plan,
-        new_ids=[k.id for k in extra],
+        new_ids=new_ids,
         inferred=inferred,
         diffs=diffs,
         summary=summary,
-        problems=problems,
+        problems=list(plan.refusals),
         elapsed=time.perf_counter() - t0,
     )
+
+
+def compute_edit(repo: Repo, fields: dict[str, Any] | None, env: str | None = None) -> Preview:
+    """The edit screen's preview: ``fields`` is ``{"component": NAME, "edit": EDIT SPEC MAPPING}``
+    (DESIGN.md "edit spec" keys); an empty edit shows the env as it is."""
+    t0 = time.perf_counter()
+    env_name = env or repo.primary_env
+    fields = fields or {}
+    edit = fields.get("edit") or {}
+    if not fields.get("component") or not edit:
+        return Preview(fields, graph_mod.of_env(repo.env(env_name)), elapsed=time.perf_counter() - t0)
+    from infra_tui.core import edit as edit_mod  # in the worker: it imports ruamel.yaml
+
+    try:
+        plan = edit_mod.plan_edit(repo, fields["component"], spec_mod.parse_edit(edit, fields["component"]))
+    except Exception as exc:  # a half-typed edit must never crash the preview
+        return Preview(
+            fields,
+            graph_mod.build(repo.env(env_name)),
+            problems=[f"{exc.__class__.__name__}: {exc}"],
+            elapsed=time.perf_counter() - t0,
+        )
+    return from_plan(repo, plan, fields, env_name, t0=t0)

@@ -21,7 +21,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +212,7 @@ class Workspace:
     current: dict[str, str | None] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    _chunks: dict[str, tuple[str, list[yamlio.Chunk]]] = field(default_factory=dict, repr=False)
 
     def text(self, path: str) -> str | None:
         if path not in self.current:
@@ -242,7 +243,13 @@ class Workspace:
     # -- documents
 
     def chunks(self, path: str) -> list[yamlio.Chunk]:
-        return yamlio.split_documents(self.text(path) or "")
+        """The documents of ``path`` as it is now (a fresh list: callers replace items in it)."""
+        text = self.text(path) or ""
+        cached = self._chunks.get(path)
+        if cached is None or cached[0] is not text:
+            # splitting a 5,000-line infrastructure.yaml costs ~10 ms; an edit asks many times
+            cached = self._chunks[path] = (text, yamlio.split_documents(text))
+        return list(cached[1])
 
     def doc_index(self, path: str, line: int) -> int:
         """Index of the chunk holding 1-based ``line`` (the first document when 0)."""
@@ -283,19 +290,12 @@ class Workspace:
         single-line scalar): the caller edits structurally instead."""
         chunks = self.chunks(path)
         chunk = chunks[index]
-        data = yamlio.rt_load(chunk.body)
-        parent = data
-        for k in keys[:-1]:
-            if not isinstance(parent, dict) or k not in parent:
-                return False
-            parent = parent[k]
-        if (
-            not isinstance(parent, CommentedMap)
-            or keys[-1] not in parent
-            or isinstance(parent[keys[-1]], (dict, list))
-        ):
+        if "*" in chunk.body:
+            yamlio.load_one(chunk.body)  # aliases bounded as everywhere (raises YamlRefused)
+        where = yamlio.scalar_position(chunk.body, keys)
+        if where is None:
             return False
-        line_no, col = parent.lc.value(keys[-1])
+        line_no, col = where
         lines = chunk.body.splitlines(keepends=True)
         line = lines[line_no]
         end = _scalar_extent(line, col)
@@ -338,7 +338,7 @@ def merge_patch(target: Any, patch: dict[str, Any]) -> None:
 def find_kustomization_doc(ws: Workspace, ks: FluxKustomization) -> int:
     """The chunk index of ``ks`` in its file (by name, robust to earlier edits of the file)."""
     for i, c in enumerate(ws.chunks(ks.file)):
-        if c.is_empty():
+        if c.is_empty() or ks.name not in c.body:  # parse only the documents that can be it
             continue
         try:
             d = yamlio.load_one(c.body)
@@ -353,8 +353,53 @@ def find_kustomization_doc(ws: Workspace, ks: FluxKustomization) -> int:
     raise KeyError(ks.id)
 
 
+def _dependency_items(
+    ws: Workspace, ks: FluxKustomization, index: int
+) -> tuple[list[str], list[yamlio.BlockItem]] | None:
+    """The lines of ``ks``'s document and its dependsOn items, when they can be edited as lines:
+    a block list of ``- name: x`` (``namespace: y``) entries, "\n" line ends."""
+    body = ws.chunks(ks.file)[index].body
+    if "\r" in body or "*" in body or "&" in body:
+        return None
+    items = yamlio.block_mapping_items(body, ("spec", "dependsOn"))
+    if not items:
+        return None
+    lines = body.splitlines(keepends=True)
+    for item in items:
+        if lines[item.line][: item.column].strip() != "-" or not set(item.values) <= {"name", "namespace"}:
+            return None
+    return lines, items
+
+
+def _set_body(ws: Workspace, path: str, index: int, body: str) -> None:
+    chunks = ws.chunks(path)
+    old = chunks[index]
+    chunks[index] = yamlio.Chunk(old.marker, body, old.start_line)
+    ws.set(path, "".join(c.text for c in chunks))
+
+
 def add_dependency(ws: Workspace, ks: FluxKustomization, target: FluxKustomization, note: str | None) -> None:
     index = find_kustomization_doc(ws, ks)
+    found = None if note else _dependency_items(ws, ks, index)
+    if found is not None:
+        # the common case as a line edit (a round-trip of the document costs ~10 ms a keystroke)
+        lines, items = found
+        if any(
+            i.values.get("name") == target.name
+            and i.values.get("namespace", ks.namespace) == target.namespace
+            for i in items
+        ):
+            return
+        prefix = lines[items[0].line][: items[0].column]
+        entry = f"{prefix}name: {target.name}\n"
+        if target.namespace != ks.namespace:
+            entry += " " * len(prefix) + f"namespace: {target.namespace}\n"
+        end = items[-1].end_line
+        if not lines[end].endswith("\n"):
+            lines[end] += "\n"
+        lines.insert(end + 1, entry)
+        _set_body(ws, ks.file, index, "".join(lines))
+        return
 
     def fn(d: Any) -> None:
         spec = d.setdefault("spec", CommentedMap())
@@ -381,6 +426,19 @@ def add_dependency(ws: Workspace, ks: FluxKustomization, target: FluxKustomizati
 
 def remove_dependency(ws: Workspace, ks: FluxKustomization, target_id: str) -> None:
     index = find_kustomization_doc(ws, ks)
+    found = _dependency_items(ws, ks, index)
+    if found is not None:
+        lines, items = found
+        gone = [
+            i
+            for i in items
+            if ks_id(i.values.get("namespace") or ks.namespace, i.values.get("name", "")) == target_id
+        ]
+        if gone and len(gone) < len(items):  # the key stays: drop the items' lines
+            for item in reversed(gone):
+                del lines[item.line : item.end_line + 1]
+            _set_body(ws, ks.file, index, "".join(lines))
+            return
 
     def fn(d: Any) -> None:
         deps = (d.get("spec") or {}).get("dependsOn")
@@ -447,6 +505,8 @@ def kustomization_resources(
 
 
 def deps_in_workspace(ws: Workspace, ks: FluxKustomization) -> list[str]:
+    if ws.current.get(ks.file, ws.original.get(ks.file)) == ws.original.get(ks.file):
+        return list(ks.depends_on_ids)  # its file is as the repo read it
     try:
         idx = find_kustomization_doc(ws, ks)
     except KeyError:
@@ -514,7 +574,7 @@ def env_after(ws: Workspace, env: Env) -> Env:
         if k.file in files_done:
             continue
         files_done.add(k.file)
-        kss.extend(kustomizations_of(ws, k.file, env.name))
+        kss.extend(_kustomizations_after(ws, k.file, env))
     for path in changed:  # a file of this env that had no Kustomization before
         if (
             path.startswith(f"clusters/{env.name}/")
@@ -523,6 +583,53 @@ def env_after(ws: Workspace, env: Env) -> Env:
         ):
             kss.extend(kustomizations_of(ws, path, env.name))
     return Env(env.name, kss, list(env.files), set(env.helmrelease_ids))
+
+
+def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustomization]:
+    """The Kustomizations of the changed file ``path``: the documents whose text did not change
+    keep their parsed objects (line and index moved), only the others are parsed again. An edit
+    of one dependsOn in a 300-document infrastructure.yaml parses one document, not 300."""
+    old_chunks = yamlio.split_documents(ws.original.get(path) or "")
+    old_bodies = {c.body for c in old_chunks}
+    kept: dict[str, tuple[int, list[FluxKustomization]]] = {}
+    for k in env.kustomizations:
+        if k.file == path and 0 <= k.doc_index < len(old_chunks):
+            chunk = old_chunks[k.doc_index]
+            kept.setdefault(chunk.body, (chunk.start_line, []))[1].append(k)
+    out: list[FluxKustomization] = []
+    used: set[str] = set()
+    text = ws.text(path) or ""
+    lines = text.splitlines()
+    for i, c in enumerate(ws.chunks(path)):
+        if c.is_empty():
+            continue
+        if c.body in old_bodies and c.body not in used:
+            used.add(c.body)
+            start, kss = kept.get(c.body, (c.start_line, []))
+            shift = c.start_line - start
+            out.extend(
+                k if (shift, i) == (0, k.doc_index) else replace(k, line=k.line + shift, doc_index=i)
+                for k in kss
+            )
+            continue
+        padded = "\n" * (c.start_line - 1) + c.text  # parsed in place: lines as in the file
+        docs, _ = yamlio.load_documents(padded, path)
+        probs: list[Problem] = []
+        for d in docs:
+            if repo_mod.is_flux_kustomization(d.data):
+                parsed = repo_mod.parse_flux_kustomization(
+                    d.data,
+                    file=path,
+                    line=d.line,
+                    env=env.name,
+                    default_namespace=FLUX_NS,
+                    doc_index=i,
+                    lines=lines,
+                    problems=probs,
+                )
+                if parsed:
+                    out.append(parsed)
+    return out
 
 
 def kustomizations_of(ws: Workspace, path: str, env: str) -> list[FluxKustomization]:

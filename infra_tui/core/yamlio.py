@@ -269,12 +269,39 @@ class Chunk:
         return self.body_line
 
 
+_MARKER_LINE = re.compile(r"^---(?:[ \t][^\n]*)?$\n?", re.M)
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def split_documents(text: str) -> list[Chunk]:
     """Split a YAML stream into document chunks, keeping every byte.
 
     ``"".join(c.text for c in split_documents(t)) == t`` always holds. A leading chunk with no
     marker holds whatever precedes the first `---` (often only header comments).
     """
+    if _OTHER_BREAKS.search(text):
+        return _split_by_lines(text)
+    # "\n" line ends only (the usual case): find the markers with one regex scan, ~10x faster
+    # than walking a 5,000-line infrastructure.yaml line by line (an edit splits it many times)
+    chunks: list[Chunk] = []
+    marker, pos, start, line, counted = "", 0, 1, 1, 0
+    for m in _MARKER_LINE.finditer(text):
+        body = text[pos : m.start()]
+        if marker or body:
+            chunks.append(Chunk(marker, body, start))
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        marker, pos, start = m.group(0), m.end(), line
+    body = text[pos:]
+    if marker or body:
+        chunks.append(Chunk(marker, body, start))
+    elif not chunks:
+        chunks.append(Chunk("", "", 1))
+    return chunks
+
+
+def _split_by_lines(text: str) -> list[Chunk]:
+    """``split_documents`` for text with other line breaks than "\n" (CRLF, form feeds, ...)."""
     chunks: list[Chunk] = []
     marker = ""
     body: list[str] = []
@@ -456,3 +483,66 @@ def alias_problem(text: str) -> str | None:
 def load_one(text: str) -> Any:
     """Parse a single YAML document (a patch string, a values block) with the fast loader."""
     return _parse(text)
+
+
+def scalar_position(text: str, keys: tuple[str, ...]) -> tuple[int, int] | None:
+    """0-based (line, column) where the block mapping value at ``keys`` starts in the one document
+    ``text``, when that value is a scalar; None when it is not there, not a scalar, or the text
+    does not compose. The C composer: ~20x faster than a round-trip load for this question."""
+    try:
+        node = yaml.compose(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+        if node is None:
+            return None
+    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null" and node.value == "":
+        return None
+    return node.start_mark.line, node.start_mark.column
+
+
+@dataclass(frozen=True)
+class BlockItem:
+    """One item of a block sequence of flat mappings (``- name: x``), located in its text."""
+
+    line: int  # 0-based line of its first key
+    column: int  # column of its first key (the "- " is before it)
+    end_line: int  # 0-based line of its last value
+    values: dict[str, str]
+
+
+def block_mapping_items(text: str, keys: tuple[str, ...]) -> list[BlockItem] | None:
+    """The items of the block sequence at ``keys`` in the one document ``text`` when every item
+    is a block mapping of plain single-line scalars; None otherwise (the caller round-trips)."""
+    try:
+        node = yaml.compose(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+        if node is None:
+            return None
+    if not isinstance(node, yaml.SequenceNode) or node.flow_style or not node.value:
+        return None
+    items = []
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode) or item.flow_style or not item.value:
+            return None
+        pairs = item.value
+        if not all(isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode) and not v.style
+                   and v.start_mark.line == v.end_mark.line for k, v in pairs):  # fmt: skip
+            return None
+        items.append(
+            BlockItem(
+                item.start_mark.line,
+                item.start_mark.column,
+                max(v.end_mark.line for _, v in pairs),
+                {str(k.value): str(v.value) for k, v in pairs},
+            )
+        )
+    return items

@@ -17,7 +17,7 @@ from infra_tui.core.model import Repo
 
 class LearnedScreen(ModalScreen[None]):
     """What the repo teaches: CRD providers, bootstrap-provided kinds, webhooks, house style,
-    similar services. Learned in a worker; ``F8`` (or the command palette) opens it."""
+    similar services. Learned in a worker; ``ctrl+l`` (or the command palette) opens it."""
 
     CSS_PATH = ["modals.tcss", "learned.tcss"]
 

@@ -18,7 +18,6 @@ from infra_tui.widgets.component_form import ComponentForm
 from infra_tui.widgets.footer import KeyFooter
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
-from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:  # typing only: the app imports this screen, never the other way round
     from infra_tui.app import InfraApp
@@ -192,23 +191,8 @@ class MainScreen(Screen[None]):
 
     @on(PreviewPane.Updated)
     def _preview_updated(self, event: PreviewPane.Updated) -> None:
-        preview = event.preview
-        plan = preview.plan
-        self.form.set_preview(preview)
-        self.query_one(ValidationPanel).plan_changed(self.app.repo, plan if preview.writable else None)
-
-    @on(ValidationPanel.Finished)
-    def _validated(self, event: ValidationPanel.Finished) -> None:
-        """Fill the summary's "Validation Results" with the run, if its plan is still on screen."""
-        from infra_tui.core import summary as summary_mod
-        from infra_tui.widgets.summary_view import SummaryView
-
-        preview = self.preview_pane.preview
-        if preview is None or preview.plan is not event.plan:
-            return  # a newer plan is on screen; its own run will fill it
-        event.plan.validation = event.report
-        preview.summary = summary_mod.to_markdown(event.plan)
-        self.query_one(SummaryView).show(preview.summary)
+        # the pane runs the checks of its plan itself (the edit screen shares it)
+        self.form.set_preview(event.preview)
 
     @on(ComponentForm.WriteRequested)
     def _write(self) -> None:

@@ -32,9 +32,12 @@ class WriteConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"Write {len(self.plan.files)} files to {self.root.name}/ ?", classes="dialog--title")
-            lines = [f"+ {p}  (new)" for p in self.plan.created] + [
-                f"~ {p}  (modified)" for p in self.plan.modified
-            ]
+            gone = {f.path for f in self.plan.files if getattr(f, "deleted", False)}
+            lines = (
+                [f"+ {p}  (new)" for p in self.plan.created]
+                + [f"~ {p}  (modified)" for p in self.plan.modified if p not in gone]
+                + [f"- {p}  (deleted)" for p in sorted(gone)]
+            )
             yield VerticalScroll(Static("\n".join(lines), markup=False), classes="dialog--body")
             if self.plan.recreate_required:
                 yield Static(
@@ -121,7 +124,7 @@ HELP = """\
   F1          this help            ctrl+p   command palette (every action)
   F2 … F6     Graph · Diff · Summary · Checks · Cluster tabs
   F7          zoom the focused pane (again to restore)
-  F8          what was learned from the repo (providers, style, similar services)
+  ctrl+l      what was learned from the repo (providers, style, similar services)
   ctrl+y      copy the summary (OSC 52)   ctrl+o  save the summary to a file
   ctrl+t      dark / light theme          ctrl+q  quit
   tab / shift+tab   next / previous field
@@ -130,6 +133,15 @@ HELP = """\
   Fields are checked as you type; a red ✗ under a field says what is wrong.
   Write stays disabled until the plan is valid. Values: YAML, checked live.
   depends on: type to search (fuzzy), enter adds the best match, space toggles.
+
+[b $accent]Cockpit[/] (change what exists)
+  F8          components: layer, cluster state, findings; type to filter (fuzzy)
+              enter edit it · delete remove it (refused while others depend on it) · esc back
+  edit        the form prefilled from disk; Graph/Diff/Summary/Checks update live;
+              the recreate verdict shows under the fields; ctrl+s writes (asks first)
+  F9          findings by rule and component: file:line, why, what to do, the fix as a diff
+              a  fix the selection   A  fix every fixable finding   esc back
+  `infra-tui edit NAME` opens the edit screen on NAME
 
 [b $accent]Graph[/] (focus it with F2 or tab)
   arrows move between nodes   home/end first/last   click selects

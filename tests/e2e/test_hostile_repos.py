@@ -20,6 +20,7 @@ COMMANDS: dict[str, list[str]] = {
     "lint --fix": ["lint", "--fix", "--write"],
     "new --spec": ["new", "--spec", "{spec}", "--write", "--no-validate"],
     "edit --spec": ["edit", "app", "--spec", "{edit}", "--write", "--no-validate"],
+    "remove": ["remove", "app", "--write"],
     "validate": ["validate", "app", "--dry-run", "offline"],
     "simulate": ["simulate"],
 }

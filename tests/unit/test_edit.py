@@ -182,7 +182,10 @@ def test_monitoring_on_then_off(demo: Path):
         "namespaces/reloader-monitoring/servicemonitor-reloader.yaml",
         "namespaces/reloader-monitoring/kustomization.yaml",
     } <= set(p.created)
-    assert not p.recreate_required  # a new split is an addition
+    # the brief lists a monitoring split of a running component among the structural changes
+    assert p.recreate_required
+    assert "monitoring split out of deployed Kustomization reloader in local-kube" in p.recreate_reason
+    assert "the chart's own ServiceMonitor is switched off" in p.recreate_reason
     apply_mod.apply(p, demo)
     assert findings(demo) - base == set()
     assert "reloader-monitoring" in [k.name for k in repo_mod.load(demo).envs["staging"].kustomizations]
