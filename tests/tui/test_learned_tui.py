@@ -1,5 +1,5 @@
 """The TUI shows what was learned: a marker next to each defaulted field of the wizard (learned
-from which component and line, or the house default) and the Learned view (F8, the command
+from which component and line, or the house default) and the Learned view (ctrl+l, the command
 palette, the help) listing every fact with its evidence and count."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ async def test_learned_view_lists_the_learned_providers_with_evidence(learned_ro
     app = InfraApp(learned_root, blink=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        await pilot.press("f8")
+        await pilot.press("ctrl+l")
         await settle(pilot)
         assert isinstance(app.screen, LearnedScreen)
         table = app.screen.query_one(DataTable)
@@ -90,7 +90,7 @@ async def test_learned_view_is_in_the_palette_and_the_help(learned_root: Path) -
     assert ("Show what was learned from the repo", "learned") == next(
         a[:2] for a in ACTIONS if a[1] == "learned"
     )
-    assert "F8" in HELP and "learned" in HELP
+    assert "ctrl+l" in HELP and "learned" in HELP
     app = InfraApp(learned_root, blink=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

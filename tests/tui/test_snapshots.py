@@ -213,7 +213,7 @@ def learned_root(tmp_path: Path) -> Path:
 def test_learned_view(snap_compare, learned_root, size) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
-        await pilot.press("f8")
+        await pilot.press("ctrl+l")
         await settle(pilot)
 
     assert snap_compare(
