@@ -11,7 +11,7 @@ def dead(pid: int) -> bool:
     """Gone, or a zombie (PID 1 in a container may never reap re-parented grandchildren)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before, or while, /proc was read
         return True
     return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
