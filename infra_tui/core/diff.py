@@ -20,7 +20,8 @@ _HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
-def _common_prefix(a: list[str], b: list[str]) -> int:
+def common_prefix(a: list[str], b: list[str]) -> int:
+    """How many leading items ``a`` and ``b`` share."""
     n = min(len(a), len(b))
     lo, hi = 0, n
     # binary search on slices: list equality is a fast C loop
@@ -33,7 +34,8 @@ def _common_prefix(a: list[str], b: list[str]) -> int:
     return lo
 
 
-def _common_suffix(a: list[str], b: list[str], limit: int) -> int:
+def common_suffix(a: list[str], b: list[str], limit: int) -> int:
+    """How many trailing items ``a`` and ``b`` share, at most ``limit``."""
     lo, hi = 0, limit
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -64,8 +66,8 @@ def unified(change: FileChange, context: int = 3) -> str:
     else:
         a = before.splitlines(keepends=True)
         b = change.after.splitlines(keepends=True)
-        head = _common_prefix(a, b)
-        tail = _common_suffix(a, b, min(len(a), len(b)) - head)
+        head = common_prefix(a, b)
+        tail = common_suffix(a, b, min(len(a), len(b)) - head)
         start = max(0, head - context)
         keep_tail = max(0, tail - context)
         a_mid = a[start : len(a) - keep_tail]
@@ -94,8 +96,24 @@ def plan_diff(plan: ChangePlan, context: int = 3) -> str:
     return "".join(unified(f, context) for f in plan.files)
 
 
+_STATS: dict[tuple[int, int], tuple[str | None, str, tuple[int, int]]] = {}
+
+
 def stat(change: FileChange) -> tuple[int, int]:
-    """(lines added, lines removed)."""
+    """(lines added, lines removed). Kept for the last texts: the preview and its summary both
+    count the lines of the same plan, whose infrastructure.yaml has thousands."""
+    key = (id(change.before), id(change.after))
+    hit = _STATS.get(key)
+    if hit is not None and hit[0] is change.before and hit[1] is change.after:
+        return hit[2]
+    counts = _count(change)
+    if len(_STATS) >= 32:
+        _STATS.pop(next(iter(_STATS)), None)
+    _STATS[key] = (change.before, change.after, counts)
+    return counts
+
+
+def _count(change: FileChange) -> tuple[int, int]:
     added = removed = 0
     for line in unified(change, 0).splitlines()[2:]:  # after the ---/+++ header
         if line.startswith("+"):

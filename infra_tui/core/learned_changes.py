@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from infra_tui.core import learn, learned_style
+from infra_tui.core import diff, learn, learned_style
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import ChangePlan, Env, FileChange, FluxKustomization, Repo, short_name
 
@@ -70,12 +70,8 @@ def added_lines(before: str, after: str) -> set[int]:
     """0-based numbers of the lines of ``after`` that ``before`` does not have (inserted or
     replaced); the common head and tail are skipped first, so a local edit of a large file is cheap."""
     a, b = before.split("\n"), after.split("\n")
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head = diff.common_prefix(a, b)
+    tail = diff.common_suffix(a, b, min(len(a), len(b)) - head)
     mid_a, mid_b = a[head : len(a) - tail], b[head : len(b) - tail]
     out: set[int] = set()
     matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)

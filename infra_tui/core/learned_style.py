@@ -18,6 +18,7 @@ Pure: no Textual, no subprocess; works on text the plan already holds.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from typing import Any
 
@@ -193,6 +194,19 @@ def _doc_kinds(lines: list[str]) -> list[str]:
     return kinds[: len(lines)]
 
 
+def _doc_kind_at(lines: list[str], n: int) -> str:
+    """``_doc_kinds(lines)[n]`` without walking the whole file."""
+    if lines[n].startswith("---"):
+        return ""
+    start = next((i + 1 for i in range(n - 1, -1, -1) if lines[i].startswith("---")), 0)
+    for line in itertools.islice(lines, start, None):
+        if line.startswith("---"):
+            break
+        if line.startswith("kind:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
 def restyle(
     text: str,
     style: dict[str, learn.StyleFact],
@@ -210,11 +224,13 @@ def restyle(
     plan added to an existing file, the others are kept byte for byte (no list re-indenting then).
     ``spec`` None: an edit or fix (a HelmRelease timeout line is then one the user stated)."""
     lines = text.split("\n")
-    kinds = _doc_kinds(lines)
-    for n, line in enumerate(lines):
-        if only is not None and n not in only:
-            continue
-        kind = kinds[n] if n < len(kinds) else ""
+    if only is None:
+        kinds = dict(enumerate(_doc_kinds(lines)))
+    else:  # a few lines of a large file: only their documents are looked at
+        kinds = {n: _doc_kind_at(lines, n) for n in only if 0 <= n < len(lines)}
+    for n in sorted(kinds):
+        line = lines[n]
+        kind = kinds[n]
         for doc_kind, prefix, key, default in _LINES:
             if kind != doc_kind or not line.startswith(prefix):
                 continue

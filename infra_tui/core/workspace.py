@@ -67,6 +67,22 @@ def read_text(path: Path) -> str | None:
 def clear_cache() -> None:
     """Forget cached file reads (benchmarks use it to time a cold plan)."""
     _READ_CACHE.clear()
+    _SPLITS.clear()
+
+
+_SPLITS: dict[int, tuple[str, list[yamlio.Chunk]]] = {}
+
+
+def split_read(text: str) -> list[yamlio.Chunk]:
+    """``yamlio.split_documents`` of a text ``read_text`` returned (the same object while the file
+    is unchanged), kept: every keystroke's plan splits the env's big infrastructure.yaml as read.
+    A fresh list; the chunks are frozen."""
+    hit = _SPLITS.get(id(text))
+    if hit is None or hit[0] is not text:
+        if len(_SPLITS) >= 64:
+            _SPLITS.pop(next(iter(_SPLITS)), None)
+        hit = _SPLITS[id(text)] = (text, yamlio.split_documents(text))
+    return list(hit[1])
 
 
 _MARKER = re.compile(r"^---(?:[ \t].*)?$", re.M)
@@ -248,7 +264,8 @@ class Workspace:
         cached = self._chunks.get(path)
         if cached is None or cached[0] is not text:
             # splitting a 5,000-line infrastructure.yaml costs ~10 ms; an edit asks many times
-            cached = self._chunks[path] = (text, yamlio.split_documents(text))
+            split = split_read if text is self.original.get(path) else yamlio.split_documents
+            cached = self._chunks[path] = (text, split(text))
         return list(cached[1])
 
     def doc_index(self, path: str, line: int) -> int:
@@ -589,7 +606,7 @@ def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustom
     """The Kustomizations of the changed file ``path``: the documents whose text did not change
     keep their parsed objects (line and index moved), only the others are parsed again. An edit
     of one dependsOn in a 300-document infrastructure.yaml parses one document, not 300."""
-    old_chunks = yamlio.split_documents(ws.original.get(path) or "")
+    old_chunks = split_read(ws.original.get(path) or "")
     old_bodies = {c.body for c in old_chunks}
     kept: dict[str, tuple[int, list[FluxKustomization]]] = {}
     for k in env.kustomizations:
