@@ -121,6 +121,12 @@ class EditForm(VerticalScroll, can_focus=False):
         yield Static("loading…", id="form-status", markup=False)
         yield Button("Write  ctrl+s", id="write", variant="success", disabled=True, compact=True)
 
+    def on_mount(self) -> None:
+        if not getattr(self.app, "blink", True):
+            # steady cursors (tests, screenshots): the app's own pass ran before this screen existed
+            for field in self.query(Input):
+                field.cursor_blink = False
+
     def _editor(self, widget_id: str) -> TextArea:
         area = TextArea(
             id=widget_id, classes="values", show_line_numbers=True, tab_behavior="indent", soft_wrap=False
@@ -145,6 +151,7 @@ class EditForm(VerticalScroll, can_focus=False):
 
     def load(self, cur: edit_fields.Current, kinds: list[str]) -> None:
         """Fill every field from ``cur`` (what the repo has now)."""
+        opening = self.current is None  # a component shown, not the reload after a write
         self.current = cur
         self._loading = True
         try:
@@ -155,6 +162,11 @@ class EditForm(VerticalScroll, can_focus=False):
                 ("timeout", cur.timeout),
             ):
                 self.query_one(f"#{wid}", Input).value = value
+            # on open, the field with the focus (the version) has its text selected as
+            # select-on-focus does, also when its Focus event came before this fill
+            focused = self.screen.focused
+            if opening and isinstance(focused, Input) and focused in self.query(".form--row > Input"):
+                focused.select_all()
             self.query_one("#webhook", Checkbox).value = cur.webhook
             self.query_one("#sm", Checkbox).value = cur.service_monitor
             self.query_one("#pr", Checkbox).value = cur.prometheus_rule
