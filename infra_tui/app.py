@@ -22,7 +22,6 @@ from textual.message import Message
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
 from infra_tui.key_order import OrderedKeysApp
@@ -246,6 +245,10 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
                 self.notify, recovered, title="Interrupted write", severity="warning", timeout=15
             )
         try:
+            # imported here, in the loader thread after the first frame: the repo model's modules
+            # (fluxtree, kustree, yamlio, PyYAML) are ~30 ms of imports the first frame need not wait for
+            from infra_tui.core import repo as repo_mod
+
             repo = repo_mod.load(self.root)
             env = repo.env(self.env).name
         except KeyError as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -67,6 +66,8 @@ def parse_values(text: str) -> tuple[dict[str, Any], str | None]:
     """The values editor's text as a mapping, or the parse error with its line."""
     if not text.strip():
         return {}, None
+    import yaml  # PyYAML: not needed for the first frame (the editor starts empty)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

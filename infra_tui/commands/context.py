@@ -7,10 +7,12 @@ import difflib
 import sys
 from pathlib import Path
 
-from infra_tui.core import repo as repo_mod
 from infra_tui.core import write_journal
 from infra_tui.core.model import Env, Repo
 from infra_tui.errors import UserError
+
+# ``core.repo`` is imported where a repo is read: ``infra-tui`` (the TUI) imports this module for
+# ``require_terminal`` before its first frame, and reads the repo after it
 
 
 def add_path_argument(p: argparse.ArgumentParser) -> None:
@@ -35,6 +37,8 @@ def add_undeployed_argument(p: argparse.ArgumentParser) -> None:
 
 def undeployed(repo: Repo, env: Env) -> list[dict[str, object]]:
     """The JSON rows of ``--show-undeployed``."""
+    from infra_tui.core import repo as repo_mod
+
     return [
         {"name": k.name, "file": k.file, "line": k.line, "reason": UNDEPLOYED}
         for k in repo_mod.undeployed(repo, env)
@@ -51,6 +55,8 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned
     """The repo named by --repo / --path, or found from the cwd (with its settings). A stale
     .infra-tui.learned.yaml is noticed with one line on stderr, and so is a write that was killed
     midway, which is rolled back or finished first (``core.write_journal``)."""
+    from infra_tui.core import repo as repo_mod
+
     paths = getattr(args, "path", None)
     if paths:
         repo = repo_mod.load(getattr(args, "repo", None), paths=paths, with_components=with_components)

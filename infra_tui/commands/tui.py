@@ -11,7 +11,7 @@ from pathlib import Path
 
 from infra_tui.commands.context import require_terminal
 from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
-from infra_tui.core import repo as repo_mod
+from infra_tui.core.roots import flat_root
 from infra_tui.core.settings import WatchRequest, parse_duration
 from infra_tui.errors import UserError
 
@@ -28,7 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     require_terminal()
-    root = repo_mod.find_root(Path(args.repo) if args.repo else Path.cwd())
+    start = Path(args.repo) if args.repo else Path.cwd()
+    # a flat repo is found without the repo model's modules: the app imports them in its loader
+    # thread, after the first frame
+    root = flat_root(start)
+    if root is None:
+        from infra_tui.core import repo as repo_mod
+
+        root = repo_mod.find_root(start)
     from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
 
     try:

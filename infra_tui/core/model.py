@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra_tui.core.settings import Settings
-
 if TYPE_CHECKING:
     from infra_tui.core.rules import Finding
+    from infra_tui.core.settings import Settings
     from infra_tui.core.validation import ValidationReport
 
 FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -164,6 +163,14 @@ class Env:
         return None
 
 
+def _no_settings() -> Settings:
+    """A repo without ``.infra-tui.yaml``: the default settings. Imported here, not at the top:
+    the settings module brings PyYAML, which the TUI's first frame does not need."""
+    from infra_tui.core.settings import Settings
+
+    return Settings()
+
+
 @dataclass
 class Repo:
     """Everything read from a repo: envs, components, and what could not be read."""
@@ -173,7 +180,7 @@ class Repo:
     components: dict[str, Component]  # keyed by repo-relative dir
     problems: list[Problem] = field(default_factory=list)
     flat: bool = True  # clusters/<env>/infrastructure.yaml + namespaces/<component>/
-    settings: Settings = field(default_factory=Settings)  # .infra-tui.yaml, read by repo.load
+    settings: Settings = field(default_factory=_no_settings)  # .infra-tui.yaml, read by repo.load
     builds: dict[tuple[str, str], Component] = field(default_factory=dict)  # (env, ks id) -> what it builds
 
     @property

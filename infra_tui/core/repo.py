@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra_tui.core import fluxtree, kustree, textfile, yamlio
+from infra_tui.core import fluxtree, kustree, roots, textfile, yamlio
 from infra_tui.core import settings as settings_mod
 from infra_tui.core.fluxtree import is_flux_kustomization, parse_flux_kustomization
 from infra_tui.core.kustree import KUSTOMIZATION_FILES, SKIP_DIRS, YAML_SUFFIXES
@@ -49,9 +49,7 @@ def is_kustomize_file(doc: Any) -> bool:
     return isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(KUSTOMIZE_GROUP + "/")
 
 
-def _norm(path: Path) -> Path:
-    """Absolute and normalised, without resolving symlinks (resolve() costs a syscall per part)."""
-    return Path(os.path.normpath(os.path.abspath(path)))
+_norm = roots.norm
 
 
 # --------------------------------------------------------------------------- file cache
@@ -355,10 +353,9 @@ def find_root(start: Path) -> Path:
     """Walk up from ``start`` to the repo: the folder holding ``clusters/*/infrastructure.yaml``
     (the flat shape), or, from ``start`` up to its Git top, one with ``flux bootstrap``'s folders."""
     start = _norm(start)
-    for candidate in (start, *start.parents):
-        clusters = candidate / "clusters"
-        if clusters.is_dir() and any(clusters.glob("*/infrastructure.yaml")):
-            return candidate
+    flat = roots.flat_root(start)
+    if flat is not None:
+        return flat
     # a bootstrapped repo: flux-system folders anywhere in ``start``; above it, only where
     # ``flux bootstrap --path clusters/<name>`` puts them (never a scan of the whole disk)
     if bootstrap_entries(_Reader(start), start) or operator_entries(_Reader(start), start):

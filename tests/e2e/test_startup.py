@@ -54,6 +54,10 @@ HEAVY = (
     "infra_tui.core.spec",
     "infra_tui.core.rules",
     "infra_tui.core.validation",
+    # the repo model: the app imports it in its loader thread, after the first frame
+    "infra_tui.core.repo",
+    "infra_tui.core.fluxtree",
+    "infra_tui.core.kustree",
 )
 
 
@@ -62,3 +66,11 @@ def test_the_tui_path_leaves_heavy_modules_for_later():
         "from infra_tui import cli; cli.build_parser().parse_args(['tui']); import infra_tui.app"
     )
     assert not [m for m in HEAVY if m in mods]
+
+
+def test_the_app_module_leaves_the_repo_model_to_the_loader_thread():
+    """The app reads the repo (and imports its model and PyYAML) in the loader thread, after the
+    first frame. (The console script's ``commands/tui.py`` still imports ``core.settings`` and
+    with it PyYAML before the app, for ``--timeout``.)"""
+    mods = _imported_after("import infra_tui.app")
+    assert not [m for m in ("infra_tui.core.repo", "infra_tui.core.settings", "yaml") if m in mods]
