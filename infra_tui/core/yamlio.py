@@ -485,10 +485,9 @@ def load_one(text: str) -> Any:
     return _parse(text)
 
 
-def scalar_position(text: str, keys: tuple[str, ...]) -> tuple[int, int] | None:
-    """0-based (line, column) where the block mapping value at ``keys`` starts in the one document
-    ``text``, when that value is a scalar; None when it is not there, not a scalar, or the text
-    does not compose. The C composer: ~20x faster than a round-trip load for this question."""
+def _composed_value(text: str, keys: tuple[str, ...]) -> yaml.Node | None:
+    """The node at ``keys`` (block mapping keys) in the one document ``text``, composed with the C
+    loader; None when it is not there or the text does not compose."""
     try:
         node = yaml.compose(text, Loader=_FastLoader)
     except yaml.YAMLError:
@@ -499,6 +498,14 @@ def scalar_position(text: str, keys: tuple[str, ...]) -> tuple[int, int] | None:
         node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
         if node is None:
             return None
+    return node
+
+
+def scalar_position(text: str, keys: tuple[str, ...]) -> tuple[int, int] | None:
+    """0-based (line, column) where the block mapping value at ``keys`` starts in the one document
+    ``text``, when that value is a scalar; None when it is not there, not a scalar, or the text
+    does not compose. The C composer: ~20x faster than a round-trip load for this question."""
+    node = _composed_value(text, keys)
     if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null" and node.value == "":
         return None
     return node.start_mark.line, node.start_mark.column
@@ -517,16 +524,7 @@ class BlockItem:
 def block_mapping_items(text: str, keys: tuple[str, ...]) -> list[BlockItem] | None:
     """The items of the block sequence at ``keys`` in the one document ``text`` when every item
     is a block mapping of plain single-line scalars; None otherwise (the caller round-trips)."""
-    try:
-        node = yaml.compose(text, Loader=_FastLoader)
-    except yaml.YAMLError:
-        return None
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            return None
-        node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
-        if node is None:
-            return None
+    node = _composed_value(text, keys)
     if not isinstance(node, yaml.SequenceNode) or node.flow_style or not node.value:
         return None
     items = []
