@@ -13,14 +13,16 @@
   the replaced file is kept; it is compared with what the plan read, after the swap and again
   after all swaps: an append that landed between the last check and the swap puts every file back
   and refuses ("changed on disk while writing"). New files are linked in (never over a file that
-  appeared meanwhile). Permission bits are kept. Any failure puts back what was swapped;
+  appeared meanwhile). Permission bits are kept. Any failure puts back what was swapped, keeping
+  what other processes wrote to the new files meanwhile (``core.put_back``);
 * a journal (``core.write_journal``) records the write before anything is touched, so that the
   next command finishes or rolls back a write killed midway;
 * a dirty git tree is a warning, not a refusal. Core runs no subprocess, so the caller passes a
   ``git_status(root) -> [dirty paths]`` function (the CLI runs ``git status --porcelain``).
 
 ``INFRA_TUI_TEST_WRITE_PAUSE=N`` (tests only) stops the write at its N-th step (journal written,
-each file staged, checked, swapped, verified, committed, cleaned) with the line
+each file staged, checked, swapped, verified, committed, cleaned; a roll-back goes on counting
+through its own steps) with the line
 ``infra-tui: test pause at write step N`` on stderr, so a test can ``kill -9`` it exactly there.
 """
 
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from infra_tui.core import dirfd, textfile, write_journal
+from infra_tui.core import dirfd, put_back, textfile, write_journal
 from infra_tui.core.model import ChangePlan, FileChange
 
 
@@ -122,6 +124,10 @@ def _current_form(change: FileChange, target: Path) -> tuple[list[str], textfile
 
 PAUSE_ENV = "INFRA_TUI_TEST_WRITE_PAUSE"
 
+step_hook: Callable[[int], None] | None = None
+"""Tests only: called with the step number at each step of a write (see ``PAUSE_ENV``), so a test
+can act as a racing process at an exact moment."""
+
 
 def apply(plan: ChangePlan, root: Path | str, *, git_status: GitStatus | None = None) -> ApplyResult:
     """Write every file of ``plan`` under ``root``. Raises ``ApplyRefused`` and writes nothing when a
@@ -186,6 +192,7 @@ class _Staged:
             old,
             write_journal.digest(before),
             None if kind == "delete" else write_journal.digest(data),
+            None if kind == "delete" else len(data),
         )
         return cls(change, parts[:-1], parts[-1], kind, data, entry)
 
@@ -214,6 +221,8 @@ class _Write:
 
     def step(self) -> None:
         self.steps += 1
+        if step_hook is not None:
+            step_hook(self.steps)
         if self.pause_at == str(self.steps):
             print(f"infra-tui: test pause at write step {self.steps}", file=sys.stderr, flush=True)
             time.sleep(3600)
@@ -237,9 +246,12 @@ class _Write:
                 self._stage(root_fd)
                 self._swap()
                 self._verify(root_fd)
-            except BaseException:
-                clean = self._roll_back(root_fd)
+            except BaseException as exc:
+                clean, kept = self._roll_back(root_fd, journal)
                 journal.close(remove=clean)
+                if kept and isinstance(exc, Exception):
+                    why = exc.reasons if isinstance(exc, ApplyRefused) else [str(exc)]
+                    raise ApplyRefused(kept + why) from exc
                 raise
             journal.commit()
             self.step()
@@ -268,7 +280,10 @@ class _Write:
             self.made.extend(made)
             if f.kind != "delete":
                 mode = new_mode if f.kind == "create" else dirfd.mode_of(f.dir_fd, f.name)
-                dirfd.write_new(f.dir_fd, f.entry.tmp, f.data, mode)
+                # written under a name of its own first: a hidden .tmp file only ever holds whole text
+                part = write_journal.part_name(f.entry.tmp)
+                dirfd.write_new(f.dir_fd, part, f.data, mode)
+                dirfd.rename(f.dir_fd, part, f.entry.tmp)
                 f.state = "staged"
             self.step()
         # everything is staged: check once more right before the swaps
@@ -320,6 +335,12 @@ class _Write:
             return
         try:
             raw = dirfd.settled(f.dir_fd, f.aside) if settle else dirfd.read_bytes(f.dir_fd, f.aside)
+        except dirfd.StillWriting:
+            raise ApplyRefused(
+                [
+                    f"{f.where} is held open for writing by another process; nothing written, re-run once it is done"
+                ]
+            ) from None
         except OSError:
             raw = None
         if not f.matches_plan(raw):
@@ -332,28 +353,68 @@ class _Write:
             self._unchanged(f, settle=True)
         self.step()
 
-    def _roll_back(self, root_fd: int) -> bool:
-        """Undo what was done; ``False`` when something could not be put back (the journal then
-        stays, for the next command to try)."""
-        clean = True
-        for f in reversed(self.files):
+    def _roll_back(self, root_fd: int, journal: write_journal.Open) -> tuple[bool, list[str]]:
+        """Undo what was done, losing nothing another process wrote meanwhile; ``False`` when
+        something could not be put back (the journal then stays, for the next command to try),
+        and one line per file that had to be kept in two versions (``put_back``)."""
+        clean, kept = True, []
+        for i, f in reversed(list(enumerate(self.files))):
             if f.dir_fd < 0:
                 continue
             try:
                 if f.state == "swapped":
-                    if f.kind == "create":
-                        dirfd.unlink(f.dir_fd, f.name)
-                    elif f.exchanged:
-                        if not dirfd.exchange(f.dir_fd, f.aside, f.name):
-                            raise OSError("cannot exchange back")
-                    else:
-                        dirfd.rename(f.dir_fd, f.aside, f.name)
+                    line = self._put_back(i, f, journal)
+                    if line:
+                        kept.append(line)
                     f.aside = ""
                 dirfd.unlink(f.dir_fd, f.entry.tmp)
+                dirfd.unlink(f.dir_fd, write_journal.part_name(f.entry.tmp))
             except OSError:
                 clean = False
         dirfd.remove_empty_dirs(root_fd, self.made)
-        return clean
+        return clean, kept
+
+    def _put_back(self, i: int, f: _Staged, journal: write_journal.Open) -> str | None:
+        where = "/".join((*f.parts, f.name))
+        if f.kind == "create":
+            try:
+                now = dirfd.settled(f.dir_fd, f.name)
+            except OSError:
+                now = b""
+            if now is None or now == f.data:
+                dirfd.unlink(f.dir_fd, f.name)
+                return None
+            return (
+                f"{where}: changed by another process while infra-tui was creating it; "
+                "left as it is: check it, then make the plan again"
+            )
+        if f.kind == "delete":
+            try:
+                dirfd.link(f.dir_fd, f.aside, f.name)
+            except FileExistsError:
+                side = put_back.keep_aside(f.dir_fd, f.aside, f.name)
+                return (
+                    f"{where}: made anew by another process while infra-tui was deleting it; "
+                    f"left as it is, the deleted file is kept as {_beside(f, side)}: merge, delete it, then make the plan again"
+                )
+            dirfd.unlink(f.dir_fd, f.aside)
+            return None
+        spare = f.entry.old if f.exchanged else f.entry.tmp
+        written = put_back.Written(f.entry.after or "", len(f.data))
+        kept = put_back.restore(
+            f.dir_fd, f.name, f.aside, spare, written, lambda at: journal.mark(i, at), self.step
+        )
+        if kept is None:
+            return None
+        return (
+            f"{where}: changed by another process while infra-tui was writing it and again before it "
+            f"was put back: left as that process wrote it, the text it replaced is kept as "
+            f"{_beside(f, kept.side)}: merge what you need from it, delete it, then make the plan again"
+        )
+
+
+def _beside(f: _Staged, side: str) -> str:
+    return "/".join((*f.parts, side))
 
 
 def _redirected(rel: str) -> str:

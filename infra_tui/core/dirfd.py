@@ -12,6 +12,7 @@ file that was replaced stays reachable under the other name, to be compared and 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -107,14 +108,22 @@ def read_bytes(dir_fd: int, name: str) -> bytes | None:
         os.close(fd)
 
 
+class StillWriting(OSError):
+    """A process still holds the file open for writing: its bytes may not be final."""
+
+    def __init__(self, name: str):
+        super().__init__(errno.EBUSY, "held open for writing by another process", name)
+
+
 def settled(dir_fd: int, name: str, within: float = 2.0) -> bytes | None:
     """The bytes of ``name`` once no process holds it open for writing (``None``: no such file).
 
     A process that opened the file before it was swapped aside may still be writing to it
     (``echo >> f``: open, then write). A Linux read lease is granted only while nobody has the file
     open for writing, and an open for writing while it is held breaks it: so the bytes read under
-    a lease that is still whole are final. Where leases are refused (not the file's owner, a file
-    system without them) a short pause stands in; after ``within`` seconds the bytes are taken."""
+    a lease that is still whole are final. A writer still there after ``within`` seconds raises
+    ``StillWriting`` (what it writes later must not land in a file about to be dropped). Where
+    leases are refused (not the file's owner, a file system without them) a short pause stands in."""
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     except FileNotFoundError:
@@ -130,19 +139,23 @@ def settled(dir_fd: int, name: str, within: float = 2.0) -> bytes | None:
             try:
                 fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
             except OSError as exc:
-                if exc.errno == errno.EAGAIN and time.monotonic() < deadline:
-                    time.sleep(0.001)  # a writer has it open: wait for it to finish
-                    continue
                 if exc.errno != errno.EAGAIN:
                     time.sleep(LEASELESS_PAUSE)
-                return _read_fd(fd)
+                    return _read_fd(fd)
+                if time.monotonic() >= deadline:
+                    raise StillWriting(name) from None
+                time.sleep(0.001)  # a writer has it open: wait for it to finish
+                continue
             try:
                 data = _read_fd(fd)
                 whole = fcntl.fcntl(fd, fcntl.F_GETLEASE) == fcntl.F_RDLCK
             finally:
-                fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
-            if whole or time.monotonic() >= deadline:
+                with contextlib.suppress(OSError):  # a broken lease may be gone already
+                    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+            if whole:
                 return data
+            if time.monotonic() >= deadline:
+                raise StillWriting(name)
     finally:
         os.close(fd)
 

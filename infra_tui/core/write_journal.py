@@ -5,9 +5,11 @@ replaced file is kept under, the sha256 of the bytes before and after) and every
 create, before it touches anything; it marks the journal ``committed`` once every file is in
 place, and removes it when done. A process killed in between (``kill -9``, power loss) leaves
 the journal; the next infra-tui command that loads the repo calls ``recover``: before the mark
-it rolls the write back (each file's earlier bytes put back, created files, hidden temp files
-and folders it made removed), after the mark it finishes it (the hidden files go), and says so in
-one line.
+it rolls the write back (each file's earlier bytes put back with ``core.put_back``, which keeps
+what other processes wrote meanwhile, created files, hidden temp files and folders it made
+removed), after the mark it finishes it (the hidden files go), and says so in one line. A
+roll-back that appends a carried tail records ``carry <entry> <offset>`` first, so a roll-back
+killed midway is finished without appending it twice.
 
 Where: ``.git/infra-tui-journal`` when the repo root holds a ``.git`` folder (nothing under
 ``.git`` shows as a change to commit), else ``.infra-tui-journal`` in the root (a dotfile that
@@ -20,20 +22,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from infra_tui.core import dirfd
+from infra_tui.core import dirfd, put_back
 
 NAME = "infra-tui-journal"
 COMMITTED = b"committed\n"
+CARRY = "carry"
 
 
 class Busy(Exception):
@@ -54,6 +58,8 @@ class Entry:
     """sha256 of the bytes the file held when the plan was checked."""
     after: str | None = None
     """sha256 of the bytes written."""
+    size: int | None = None
+    """Length of the bytes written (tells an append to them from any other change)."""
 
 
 @dataclass
@@ -73,6 +79,12 @@ def hidden_names(name: str) -> tuple[str, str]:
     """A fresh hidden temp name and keep-aside name for file ``name`` (same folder)."""
     token = secrets.token_hex(4)
     return f".{name}.{token}.infra-tui.tmp", f".{name}.{token}.infra-tui.old"
+
+
+def part_name(tmp: str) -> str:
+    """Where the text of hidden file ``tmp`` is written before it is renamed to ``tmp``, so that
+    ``tmp`` only ever holds whole text (a write killed midway leaves only a ``.part``)."""
+    return tmp + ".part"
 
 
 def _where(root_fd: int) -> tuple[tuple[str, ...], str]:
@@ -126,6 +138,10 @@ class Open:
         """Every file is in place: from here a recovery finishes the write instead of undoing it."""
         os.write(self.fd, COMMITTED)
         os.fsync(self.fd)
+
+    def mark(self, index: int, offset: int) -> None:
+        """Entry ``index``: a tail is about to be appended to the restored file at ``offset``."""
+        _mark(self.fd, index, offset)
 
     def close(self, *, remove: bool = True) -> None:
         if remove:
@@ -195,9 +211,17 @@ def _recover_at(root_fd: int, jdir: int, name: str) -> str | None:
             dirfd.unlink(jdir, name)  # torn before it was complete: nothing had been touched
             return None
         committed = rest.startswith(COMMITTED)
-        kept = _finish(root_fd, journal) if committed else _roll_back(root_fd, journal)
-        if not kept:
-            dirfd.unlink(jdir, name)
+        if committed:
+            kept = _finish(root_fd, journal)
+        else:
+            wfd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=jdir)
+            try:
+                kept = _roll_back(root_fd, journal, _carried(rest), lambda i, at: _mark(wfd, i, at))
+            except OSError as exc:
+                return f"an interrupted write (started {journal.started}) could not be rolled back yet ({exc}); the next command tries again"
+            finally:
+                os.close(wfd)
+        dirfd.unlink(jdir, name)
     finally:
         os.close(fd)
     n = len(journal.entries)
@@ -206,48 +230,142 @@ def _recover_at(root_fd: int, jdir: int, name: str) -> str | None:
         return f"{what} was finished: every file had been written; its hidden leftovers were removed"
     if kept:
         return (
-            f"{what} was rolled back except {', '.join(kept)}, changed since by someone else; "
-            f"its earlier text is kept beside it as a hidden *.infra-tui.old/.tmp file"
+            f"{what} was rolled back except {'; '.join(kept)}: merge what you need, delete the "
+            f"*{put_back.CONFLICT} file, then re-run"
         )
     return f"{what} was rolled back: the repo is as it was before it; re-run it"
+
+
+def _mark(fd: int, index: int, offset: int) -> None:
+    os.write(fd, f"{CARRY} {index} {offset}\n".encode())
+    os.fsync(fd)
+
+
+def _carried(rest: bytes) -> dict[int, int]:
+    """Entry index -> offset of each tail that a killed roll-back had started to append."""
+    out = {}
+    for line in rest.splitlines():
+        words = line.decode(errors="replace").split()
+        if len(words) == 3 and words[0] == CARRY and words[1].isdigit() and words[2].isdigit():
+            out[int(words[1])] = int(words[2])
+    return out
 
 
 def _finish(root_fd: int, journal: Journal) -> list[str]:
     for e in journal.entries:
         with _folder(root_fd, e.path) as (fd, _):
             if fd is not None:
-                dirfd.unlink(fd, e.tmp)
-                dirfd.unlink(fd, e.old)
+                for hidden in (e.tmp, part_name(e.tmp), e.old):
+                    dirfd.unlink(fd, hidden)
     return []
 
 
-def _roll_back(root_fd: int, journal: Journal) -> list[str]:
-    """Put every file back as it was; the paths whose state matches neither side are kept."""
+def _roll_back(
+    root_fd: int, journal: Journal, carried: dict[int, int], mark: Callable[[int, int], None]
+) -> list[str]:
+    """Put every file back as it was, keeping what other processes wrote meanwhile
+    (``put_back``); one line per path that had to be kept in two versions."""
     kept: list[str] = []
-    for e in journal.entries:
+    for i, e in enumerate(journal.entries):
         with _folder(root_fd, e.path) as (fd, name):
             if fd is None:
                 continue
-            current = digest(_read(fd, name))
+            dirfd.unlink(fd, part_name(e.tmp))
             if e.kind == "create":
-                if current is not None and current == e.after:
-                    dirfd.unlink(fd, name)
-                dirfd.unlink(fd, e.tmp)
-                continue
-            original = next((h for h in (e.old, e.tmp) if digest(_read(fd, h)) == e.before), None)
-            if original is None or current == e.before:
-                dirfd.unlink(fd, e.tmp)  # never swapped in, or already back
-                if current == e.before:
-                    dirfd.unlink(fd, e.old)
-                continue
-            if current is None or current == e.after:
-                dirfd.rename(fd, original, name)
-                for h in (e.old, e.tmp):
-                    dirfd.unlink(fd, h)
+                side = _undo_create(fd, name, e)
+            elif e.kind == "delete":
+                side = _undo_delete(fd, name, e)
             else:
-                kept.append(e.path)
+                side = _undo_modify(fd, name, e, carried.get(i), functools.partial(mark, i))
+            if side:
+                folder = e.path.rpartition("/")[0]
+                other = (
+                    f", the other version kept as {folder + '/' if folder else ''}{side}"
+                    if side != name
+                    else ""
+                )
+                kept.append(f"{e.path} (changed meanwhile by another process: left as it is{other})")
     dirfd.remove_empty_dirs(root_fd, journal.dirs)
     return kept
+
+
+def _undo_create(fd: int, name: str, e: Entry) -> str | None:
+    """``name`` itself when the created file is there with more than this write's text."""
+    dirfd.unlink(fd, e.tmp)
+    current = _read(fd, name)
+    if current is None:
+        return None
+    tail = put_back.Written(e.after or "", e.size).tail(current)
+    if tail == b"":
+        dirfd.unlink(fd, name)
+    return name if tail else None  # anything else is not this write's file
+
+
+def _undo_delete(fd: int, name: str, e: Entry) -> str | None:
+    dirfd.unlink(fd, e.tmp)
+    deleted = _read(fd, e.old)
+    if deleted is None:
+        return None  # never moved aside
+    try:
+        dirfd.link(fd, e.old, name)
+    except FileExistsError:
+        if _read(fd, name) != deleted:
+            return put_back.keep_aside(fd, e.old, name)
+    dirfd.unlink(fd, e.old)
+    return None
+
+
+@dataclass
+class _Seen:
+    data: bytes
+    ino: int
+
+
+def _look(fd: int, name: str) -> _Seen | None:
+    try:
+        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        data = dirfd.read_bytes(fd, name)
+    except OSError:
+        return None
+    return None if data is None else _Seen(data, st.st_ino)
+
+
+def _undo_modify(fd: int, name: str, e: Entry, carried_at: int | None, mark: put_back.Mark) -> str | None:
+    """Whatever step the write or its roll-back was killed at: the replaced file back at ``name``
+    with what was appended meanwhile (or, changed otherwise, the two versions side by side)."""
+    written = put_back.Written(e.after or "", e.size)
+    now, tmp, old = _look(fd, name), _look(fd, e.tmp), _look(fd, e.old)
+    if now and old and old.ino == now.ino:  # linked aside, the new text not renamed in (or back)
+        dirfd.unlink(fd, e.old)
+        old = None
+    if now and tmp and tmp.ino == now.ino:  # the new text linked aside, the old not renamed back
+        if old:
+            dirfd.rename(fd, e.old, name)
+            now, old = old, None
+        else:
+            dirfd.unlink(fd, e.tmp)
+            tmp = None
+    hidden = []
+    for h, seen in ((e.tmp, tmp), (e.old, old)):
+        if seen and written.tail(seen.data) == b"":
+            dirfd.unlink(fd, h)  # just the text this write staged
+        elif seen:
+            hidden.append(h)
+    if not hidden:
+        return None
+    if now is None:  # nothing at the path: the replaced file goes back (never over a newcomer)
+        try:
+            dirfd.link(fd, hidden[0], name)
+        except FileExistsError:
+            return put_back.keep_aside(fd, hidden[0], name)
+        dirfd.unlink(fd, hidden[0])
+        return None
+    if written.tail(now.data) is not None:  # this write's text is at the path: put the old back
+        spare = e.old if hidden[0] == e.tmp else e.tmp
+        kept = put_back.restore(fd, name, hidden[0], spare, written, mark)
+        return kept.side if kept else None
+    sides = [put_back.settle(fd, name, h, written, mark, carried_at=carried_at) for h in hidden]
+    return ", ".join(k.side for k in sides if k) or None
 
 
 def _read(fd: int, name: str) -> bytes | None:
