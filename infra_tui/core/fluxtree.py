@@ -185,7 +185,11 @@ def reconcile(
                 sources.extend(postbuild.sources_in(f, file_docs, "\n".join(lines(f))))
         return sources
 
-    queue: list[tuple[kustree.KustomizeTree, FluxKustomization | None]] = [(t, None) for t in out.entry_trees]
+    # an entry folder is built by the cluster's sync Kustomization when it holds it: its postBuild
+    # and targetNamespace apply to the entry's own documents, as to any other build
+    queue: list[tuple[kustree.KustomizeTree, FluxKustomization | None]] = [
+        (t, _self_sync(t, docs, env, source)) for t in out.entry_trees
+    ]
     while queue:
         tree, owner = queue.pop(0)
         out.folders.add(tree.folder)
@@ -230,6 +234,33 @@ def reconcile(
                     out.builds[ks.id] = child
                     queue.append((child, ks))
     return out
+
+
+def _self_sync(tree: kustree.KustomizeTree, docs: Docs, env: str, source: str) -> FluxKustomization | None:
+    """The Flux Kustomization in ``tree`` that builds ``tree``'s own folder from this repo (the
+    root sync: ``flux-system`` in gotk-sync.yaml, ``cluster`` in a config/cluster.yaml), if any."""
+    for rel in tree.manifests:
+        for d in docs(rel):
+            if not is_flux_kustomization(d.data):
+                continue
+            path = mapping(d.data.get("spec")).get("path")
+            if (
+                not isinstance(path, str)
+                or kustree.norm(path.strip().removeprefix("./").lstrip("/")) != tree.folder
+            ):
+                continue
+            ks = parse_flux_kustomization(
+                d.data,
+                file=rel,
+                line=d.line,
+                env=env,
+                default_namespace=tree.namespace_of.get(rel) or DEFAULT_FLUX_NAMESPACE,
+                doc_index=d.index,
+                problems=[],  # the walk parses it again and reports
+            )
+            if ks is not None and in_repo(ks, source) is None:
+                return ks
+    return None
 
 
 def _target_namespace(owner: FluxKustomization | None) -> str | None:

@@ -152,3 +152,25 @@ def test_the_repo_is_found_from_a_subfolder_up_to_the_git_top(tmp_path, capsys, 
     monkeypatch.chdir(root / "kubernetes/apps/web")
     rc, data = graph_json(capsys)
     assert rc == 0 and data["envs"] == ["dev"] and len(data["kustomizations"]) == 3
+
+
+def test_the_root_sync_s_post_build_applies_to_the_entry_s_own_kustomizations(tmp_path, capsys):
+    """The sync Kustomization builds the entry folder that holds it: its postBuild (substituteFrom
+    the cluster-settings ConfigMap of that folder) reaches the Kustomizations written there."""
+    root = cluster_repo(
+        tmp_path,
+        {
+            "kubernetes/clusters/dev/config/cluster.yaml": git_repository(
+                "flux-system", "flux-system", "https://github.com/example/fleet.git"
+            )
+            + sync_ks("cluster", "flux-system", "flux-system", "./kubernetes/clusters/dev")
+            + "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n",
+            "kubernetes/clusters/dev/infra/web.yaml": sync_ks(
+                "web-${DOMAIN}", "flux-system", "flux-system", "./kubernetes/apps/${APP:=web}"
+            ),
+        },
+    )
+    rc, data = graph_json(capsys, "--repo", str(root))
+    web = next(k for k in data["kustomizations"] if k["name"].startswith("web"))
+    assert rc == 0 and (web["name"], web["path"]) == ("web-dev.example.com", "./kubernetes/apps/web")
+    assert data["out_of_reach"] == []

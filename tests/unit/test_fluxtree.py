@@ -350,3 +350,39 @@ def test_path_follows_the_git_repository_the_entry_names(tmp_path, capsys):
     rc, out, _ = run(capsys, "graph", "--path", str(root / "clusters/prod"), "--format", "json")
     names = {k["name"] for k in json.loads(out)["kustomizations"]}
     assert rc == 0 and names == {"home-ops", "apps", "base", "web"}
+
+
+def test_postbuild_and_target_namespace_of_a_nested_kustomization_apply_to_what_it_deploys(tmp_path):
+    """``team`` is deployed by ``apps``'s path, not from the entry: its targetNamespace and its
+    postBuild (substitute, and substituteFrom a ConfigMap it deploys) reach the Kustomizations it
+    deploys (name, namespace, path, dependsOn), and those are built in turn."""
+    root = fleet(tmp_path)
+    (root / "apps/kustomization.yaml").write_text(
+        KYAML + "resources:\n  - ./base/ks.yaml\n  - ./web/ks.yaml\n  - ./team/ks.yaml\n"
+    )
+    files = {
+        "apps/team/ks.yaml": app_ks(
+            "team",
+            "./apps/team/app",
+            extra="  targetNamespace: team-ns\n  postBuild:\n    substitute:\n      SUFFIX: blue\n"
+            "    substituteFrom:\n      - kind: ConfigMap\n        name: team-vars\n",
+        ),
+        "apps/team/app/kustomization.yaml": kustomization_yaml(["vars.yaml", "svc.yaml"]),
+        "apps/team/app/vars.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: team-vars\n"
+        "  namespace: flux-system\ndata:\n  TIER: gold\n",
+        "apps/team/app/svc.yaml": app_ks("svc-${SUFFIX}", "./apps/team/${TIER}", ("${DEP:=db}",)).replace(
+            "  namespace: flux-system\n", "", 1
+        )
+        + app_ks("db", "./apps/team/gold").replace("  namespace: flux-system\n", "", 1),
+        "apps/team/gold/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gold\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    r = repo.load(root)
+    env = r.env("prod")
+    assert {k.id for k in env.kustomizations} >= {"flux-system/team", "team-ns/svc-blue", "team-ns/db"}
+    svc = env.resolve("team-ns/svc-blue")
+    assert svc is not None and (svc.path, svc.depends_on_ids) == ("./apps/team/gold", ["team-ns/db"])
+    assert graph.build(env).missing == [] and env.out_of_reach == {}
+    assert [res.name for res in r.component_for(svc).resources] == ["gold"]
