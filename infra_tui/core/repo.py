@@ -338,6 +338,7 @@ def _reconcile(
         list(dict.fromkeys(files)),
         entry=list(entries),
         duplicates=deployed.duplicates,
+        not_objects=deployed.not_objects,
         out_of_reach={o.ks.id: o.reason for o in deployed.out_of_reach},
         folders=deployed.folders,
         reached=deployed.files,
