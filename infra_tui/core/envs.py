@@ -26,7 +26,7 @@ from infra_tui.core.model import DEFAULT_FLUX_NAMESPACE, mapping
 
 MAX_DEPTH = 6  # folders below the repo root searched for sync objects
 SYNC_FILE = "gotk-sync.yaml"
-_GIT_REPOSITORY = re.compile(rb"^kind:[ \t]*['\"]?GitRepository\b", re.MULTILINE)
+_GIT_REPOSITORY = re.compile(r"^kind:[ \t]*['\"]?GitRepository\b", re.MULTILINE)
 
 
 class Reader(Protocol):
@@ -130,7 +130,9 @@ def scan(reader: Reader, base: Path, max_depth: int = MAX_DEPTH, *, anywhere: bo
         in_flux_system = os.path.basename(dirpath) == "flux-system" and SYNC_FILE in filenames
         if in_flux_system:
             files = [Path(dirpath) / f for f in filenames if f.endswith(YAML_SUFFIXES)]
-            candidates = [(reader.rel(f), reader.docs(f)) for f in files if b"GitRepository" in _bytes(f)]
+            candidates = [
+                (reader.rel(f), reader.docs(f)) for f in files if "GitRepository" in (peek(f) or "")
+            ]
             urls.update(u for _, file_docs in candidates for u in _git_urls(file_docs))
             synced = fluxtree.sync_entries(iter(candidates))
             if synced:
@@ -144,13 +146,13 @@ def scan(reader: Reader, base: Path, max_depth: int = MAX_DEPTH, *, anywhere: bo
             if not name.endswith(YAML_SUFFIXES) or (in_flux_system and name == SYNC_FILE):
                 continue
             path = Path(dirpath) / name
-            data = _bytes(path)
-            if b"sync:" in data and (b"FluxInstance" in data or b"flux-instance" in data):
+            text = peek(path) or ""  # never blocks: a FIFO named x.yaml is not read
+            if "sync:" in text and ("FluxInstance" in text or "flux-instance" in text):
                 out.operator_files.append(path)
-            if _GIT_REPOSITORY.search(data) and b"Kustomization" in data:
+            if _GIT_REPOSITORY.search(text) and "Kustomization" in text:
                 rel = reader.rel(path)
                 # parsed quietly: a file that holds no root sync is not part of any cluster
-                found.append((rel, yamlio.load_documents(peek(path) or "", rel)[0]))
+                found.append((rel, yamlio.load_documents(text, rel)[0]))
     # gotk-sync.yaml first: another file syncing the same folder adds no cluster
     seen = {e.entry for e in found if isinstance(e, fluxtree.EntryPoint)}
     for item in found:
@@ -233,15 +235,8 @@ def normal_url(url: Any) -> str:
     return f"{host}/{rest.strip('/').removesuffix('.git')}".rstrip("/")
 
 
-def _bytes(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
 def peek(path: Path) -> str | None:
+    """The text of a regular file (``core.textfile``: never a blocking read), or None."""
     try:
         return textfile.read_text(path)
     except (OSError, UnicodeDecodeError):

@@ -5,6 +5,8 @@ repo and the Kustomization in flux-system that syncs it, in a file that is not
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 from infra_tui.cli import main
@@ -174,3 +176,13 @@ def test_the_root_sync_s_post_build_applies_to_the_entry_s_own_kustomizations(tm
     web = next(k for k in data["kustomizations"] if k["name"].startswith("web"))
     assert rc == 0 and (web["name"], web["path"]) == ("web-dev.example.com", "./kubernetes/apps/web")
     assert data["out_of_reach"] == []
+
+
+def test_a_fifo_named_yaml_never_blocks_the_search(tmp_path):
+    root = cluster_repo(tmp_path)
+    os.mkfifo(root / "kubernetes/pipe.yaml")  # outside every cluster: the search reads it, the walk not
+    result: list[list[str]] = []
+    t = threading.Thread(target=lambda: result.append(sorted(repo.load(root).envs)), daemon=True)
+    t.start()
+    t.join(30)
+    assert result == [["dev"]]
