@@ -35,6 +35,7 @@ WHY: dict[str, str] = {
     "ks-shape": "The house Kustomization shape (prune: false, wait, timeout, sourceRef flux-system) keeps bootstrap order and deletions predictable.",
     "ks-name": "The API server refuses names that are not DNS-1123: Flux cannot apply it.",
     "duplicate-id": "Two definitions of one namespace/name: the last applied wins, silently.",
+    "non-manifest-yaml": "Flux's generated kustomization decodes every YAML file of the folder: one that is no object fails the whole Kustomization.",
 }
 """Why a rule matters, from spec/patterns.md and the brief (rule id -> one sentence)."""
 

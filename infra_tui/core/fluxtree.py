@@ -9,6 +9,10 @@ files around a document set its namespace, and the parent's ``postBuild`` variab
 and the ConfigMaps / unencrypted Secrets of ``substituteFrom`` found in the repo) are substituted
 into the child's fields (``${VAR}``, ``${VAR:=default}``), as Flux does after the build.
 
+Where a build's folder has no kustomization.yaml, kustomize-controller generates one and decodes
+every YAML file it lists: documents that are no objects (a values file) are kept for the
+``non-manifest-yaml`` rule, as Flux fails that build on them.
+
 A document reached twice is one definition; two documents with one ``namespace/name`` are a
 duplicate (both kept for the ``duplicate-id`` rule, the first reached is deployed). What no walk
 reaches is not deployed: it is not read at all, so its problems never count.
@@ -27,6 +31,7 @@ from infra_tui.core.model import (
     FLUX_KS_GROUP,
     DependsOn,
     FluxKustomization,
+    NotAnObject,
     Problem,
     ks_id,
     mapping,
@@ -141,6 +146,7 @@ class Deployed:
     entry_trees: list[kustree.KustomizeTree] = field(default_factory=list)
     out_of_reach: list[OutOfReach] = field(default_factory=list)
     duplicates: list[tuple[FluxKustomization, FluxKustomization]] = field(default_factory=list)
+    not_objects: list[NotAnObject] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: set[str] = field(default_factory=set)  # every manifest file reached
     folders: set[str] = field(default_factory=set)  # every folder a build started from
@@ -171,6 +177,7 @@ def reconcile(
         else:
             out.entry_trees.append(kustree.walk(fs, entry))
     seen_docs: set[tuple[str, int]] = set()
+    checked: set[str] = set()  # files of generated kustomizations checked for objects
     by_id: dict[str, FluxKustomization] = {}
     sources: list[Any] = []
     read_for_sources: set[str] = set()
@@ -185,12 +192,17 @@ def reconcile(
                 sources.extend(postbuild.sources_in(f, file_docs, "\n".join(lines(f))))
         return sources
 
-    queue: list[tuple[kustree.KustomizeTree, FluxKustomization | None]] = [(t, None) for t in out.entry_trees]
+    # an entry folder is built by the cluster's sync Kustomization when it holds it: its postBuild
+    # and targetNamespace apply to the entry's own documents, as to any other build
+    queue: list[tuple[kustree.KustomizeTree, FluxKustomization | None]] = [
+        (t, _self_sync(t, docs, env, source)) for t in out.entry_trees
+    ]
     while queue:
         tree, owner = queue.pop(0)
         out.folders.add(tree.folder)
         out.problems.extend(Problem(p.file, p.line, p.message) for p in tree.problems)
         out.files.update(tree.manifests)
+        out.not_objects.extend(_not_objects(tree, docs, owner, checked))
         pb = postbuild.post_build_for(owner, var_sources) if owner is not None else None
         target_ns = _target_namespace(owner)
         for rel in tree.manifests:
@@ -230,6 +242,58 @@ def reconcile(
                     out.builds[ks.id] = child
                     queue.append((child, ks))
     return out
+
+
+def _not_objects(
+    tree: kustree.KustomizeTree, docs: Docs, owner: FluxKustomization | None, checked: set[str]
+) -> Iterator[NotAnObject]:
+    """Documents kustomize-controller's generated kustomization cannot decode: it lists every YAML
+    file below a folder without kustomization.yaml and decodes each as Kubernetes objects (a kind,
+    and a metadata.name unless the kind is a List); empty documents are skipped."""
+    for rel in tree.manifests:
+        if rel not in tree.flux_generated or rel in checked:
+            continue
+        checked.add(rel)
+        for d in docs(rel):
+            data = d.data
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                why = "is not a mapping"
+            elif not data.get("kind"):
+                why = "has no kind"
+            elif not str(data["kind"]).endswith("List") and not mapping(data.get("metadata")).get("name"):
+                why = "has no metadata.name"
+            else:
+                continue
+            yield NotAnObject(owner.id if owner else None, rel, d.line, why, tree.folder)
+
+
+def _self_sync(tree: kustree.KustomizeTree, docs: Docs, env: str, source: str) -> FluxKustomization | None:
+    """The Flux Kustomization in ``tree`` that builds ``tree``'s own folder from this repo (the
+    root sync: ``flux-system`` in gotk-sync.yaml, ``cluster`` in a config/cluster.yaml), if any."""
+    for rel in tree.manifests:
+        for d in docs(rel):
+            if not is_flux_kustomization(d.data):
+                continue
+            path = mapping(d.data.get("spec")).get("path")
+            if (
+                not isinstance(path, str)
+                or kustree.norm(path.strip().removeprefix("./").lstrip("/")) != tree.folder
+            ):
+                continue
+            ks = parse_flux_kustomization(
+                d.data,
+                file=rel,
+                line=d.line,
+                env=env,
+                default_namespace=tree.namespace_of.get(rel) or DEFAULT_FLUX_NAMESPACE,
+                doc_index=d.index,
+                problems=[],  # the walk parses it again and reports
+            )
+            if ks is not None and in_repo(ks, source) is None:
+                return ks
+    return None
 
 
 def _target_namespace(owner: FluxKustomization | None) -> str | None:

@@ -26,6 +26,22 @@ from infra_tui.core import yamlio
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".github", "node_modules", ".venv", "__pycache__"}
+# files source-controller leaves out of every artifact (its default ignore patterns; fluxcd/pkg
+# sourceignore ExcludeCI / ExcludeExtra): Flux never builds them
+SOURCE_IGNORED = {
+    ".travis.yml",
+    ".gitlab-ci.yml",
+    "appveyor.yml",
+    ".drone.yml",
+    "cloudbuild.yaml",
+    "codeship-services.yml",
+    "codeship-steps.yml",
+    ".goreleaser.yml",
+    ".goreleaser.brew.yml",
+    ".sops.yaml",
+    ".flux.yaml",
+    ".golangci.yaml",
+}
 FILE, DIR = "file", "dir"
 
 
@@ -69,6 +85,9 @@ class KustomizeTree:
     from_components: set[str] = field(default_factory=set)  # files reached through components
     problems: list[TreeProblem] = field(default_factory=list)
     has_kustomization: bool = True
+    flux_generated: set[str] = field(
+        default_factory=set
+    )  # files kustomize-controller's generated kustomization lists
 
     @property
     def manifests(self) -> list[str]:
@@ -103,13 +122,22 @@ def walk(
 ) -> KustomizeTree:
     """What kustomize builds from ``folder`` (plus Flux ``spec.components``, relative to it)."""
     tree = KustomizeTree(norm(folder))
-    _walk(fs, tree.folder, tree, seen if seen is not None else set(), list(components), False)
+    _walk(fs, tree.folder, tree, seen if seen is not None else set(), list(components), False, by_flux=True)
     return tree
 
 
 def _walk(
-    fs: TreeFS, folder: str, tree: KustomizeTree, seen: set[Hashable], extra: list[str], via_comp: bool
+    fs: TreeFS,
+    folder: str,
+    tree: KustomizeTree,
+    seen: set[Hashable],
+    extra: list[str],
+    via_comp: bool,
+    *,
+    by_flux: bool = False,
 ) -> None:
+    """``by_flux``: the build's own folder, or a folder below it with no kustomization.yaml between:
+    where none is, kustomize-controller generates one (``flux_generated``)."""
     key = fs.identity(folder)
     if key in seen:
         return
@@ -119,7 +147,7 @@ def _walk(
     if kfile is None:
         if folder == tree.folder:
             tree.has_kustomization = False
-        _generated(fs, folder, tree, seen, via_comp)
+        _generated(fs, folder, tree, seen, via_comp, by_flux)
         for comp in extra:
             _entry(fs, folder, comp, "components", kfile or folder, tree, seen, True)
         return
@@ -185,15 +213,19 @@ def _add(tree: KustomizeTree, rel: str, via_comp: bool) -> None:
         tree.from_components.add(rel)
 
 
-def _generated(fs: TreeFS, folder: str, tree: KustomizeTree, seen: set[Hashable], via_comp: bool) -> None:
+def _generated(
+    fs: TreeFS, folder: str, tree: KustomizeTree, seen: set[Hashable], via_comp: bool, by_flux: bool
+) -> None:
     for name in sorted(fs.listdir(folder)):
         rel = join(folder, name)
         kind = fs.kind(rel)
         if kind == DIR:
             if name not in SKIP_DIRS and not name.startswith("."):
-                _walk(fs, rel, tree, seen, [], via_comp)
-        elif name.endswith(YAML_SUFFIXES) and name not in KUSTOMIZATION_FILES:
+                _walk(fs, rel, tree, seen, [], via_comp, by_flux=by_flux)
+        elif name.endswith(YAML_SUFFIXES) and name not in KUSTOMIZATION_FILES and name not in SOURCE_IGNORED:
             _add(tree, rel, via_comp)  # a FIFO or socket is reported when it is read
+            if by_flux:
+                tree.flux_generated.add(rel)
 
 
 def _patch_paths(kdoc: dict[str, Any]) -> Iterable[str]:

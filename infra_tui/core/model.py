@@ -125,6 +125,18 @@ class Component:
         return {r.kind for r in self.resources}
 
 
+@dataclass(frozen=True)
+class NotAnObject:
+    """A YAML document that is no Kubernetes object in a file a generated kustomization lists:
+    kustomize-controller fails that whole build on it ("failed to decode Kubernetes YAML")."""
+
+    ks: str | None  # the Flux Kustomization whose build lists the file (None: an entry, no sync)
+    file: str
+    line: int
+    why: str  # "has no kind", "has no metadata.name", "is not a mapping"
+    folder: str  # the folder without a kustomization.yaml
+
+
 @dataclass
 class Env:
     """One cluster: ``clusters/<env>/`` (flat) or the directory named by ``--path``."""
@@ -138,6 +150,7 @@ class Env:
     out_of_reach: dict[str, str] = field(default_factory=dict)  # ks id -> why its content is not read
     folders: set[str] = field(default_factory=set)  # folders a build started from
     reached: set[str] = field(default_factory=set)  # manifest files the walk read
+    not_objects: list[NotAnObject] = field(default_factory=list)  # what Flux's generated builds fail on
 
     def by_id(self) -> dict[str, FluxKustomization]:
         """Kustomizations by id: a fresh dict, built from a copy kept while the list is unchanged

@@ -1,9 +1,9 @@
 """Reading a Flux repo from disk into the model: what Flux deploys, cluster by cluster.
 
 Each cluster (env) is walked from its entry folder by ``core.fluxtree`` (kustomize's tree through
-``core.kustree``): the folders ``flux bootstrap`` wrote its sync objects into
-(``clusters/<name>/flux-system/gotk-sync.yaml``), the flat shape's ``clusters/<env>/``, or the
-folders named with ``--path``. The flat shape of the house patterns (``clusters/<env>/
+``core.kustree``): the folder its sync objects name (``core.envs``: ``flux bootstrap``'s
+``clusters/<name>/flux-system/gotk-sync.yaml``, the same objects in another file, a FluxInstance),
+the flat shape's ``clusters/<env>/``, or the folders named with ``--path``. The flat shape of the house patterns (``clusters/<env>/
 infrastructure.yaml`` + ``namespaces/<component>/``) is one case of that walk; its undeployed
 ``namespaces/`` folders are still known to the wizard, but never linted.
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra_tui.core import envs as envs_mod
 from infra_tui.core import fluxtree, kustree, roots, textfile, yamlio
 from infra_tui.core import settings as settings_mod
 from infra_tui.core.fluxtree import is_flux_kustomization, parse_flux_kustomization
@@ -265,131 +266,45 @@ def load(
     return repo
 
 
-def _flat_envs(base: Path) -> list[fluxtree.EntryPoint]:
-    clusters = base / "clusters"
-    if not clusters.is_dir():
-        return []
-    return [
-        fluxtree.EntryPoint(d.name, f"clusters/{d.name}")
-        for d in sorted(clusters.iterdir())
-        if d.is_dir() and not d.name.startswith(".") and (d / "infrastructure.yaml").is_file()
-    ]
-
-
-def bootstrap_entries(reader: _Reader, base: Path, max_depth: int = 6) -> list[fluxtree.EntryPoint]:
-    """Clusters bootstrapped with ``flux bootstrap``: a ``flux-system`` folder holding the sync
-    objects (GitRepository + Kustomization, ``gotk-sync.yaml``) names the entry its Kustomization
-    syncs; one holding only placeholders names its parent folder."""
-    found: list[fluxtree.EntryPoint] = []
-    base_s = str(base)
-    for dirpath, dirnames, filenames in os.walk(base_s):
-        depth = 0 if dirpath == base_s else dirpath[len(base_s) + 1 :].count(os.sep) + 1
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in kustree.SKIP_DIRS and not d.startswith(".") and depth < max_depth
-        )
-        if os.path.basename(dirpath) != "flux-system" or "gotk-sync.yaml" not in filenames:
-            continue
-        files = [Path(dirpath) / f for f in sorted(filenames) if f.endswith(YAML_SUFFIXES)]
-        synced = fluxtree.sync_entries(
-            (reader.rel(f), reader.docs(f)) for f in files if "GitRepository" in (_peek(f) or "")
-        )
-        if synced:
-            found.extend(synced)
-        else:
-            parent = reader.rel(Path(dirpath).parent)
-            found.append(fluxtree.EntryPoint(parent.rsplit("/", 1)[-1], parent, sync_file=None))
-    return found
-
-
-def operator_entries(reader: _Reader, base: Path, max_depth: int = 6) -> list[fluxtree.EntryPoint]:
-    """Clusters bootstrapped by the flux-operator: a FluxInstance (or the flux-instance chart's
-    HelmRelease values) whose ``sync`` names a GitRepository path of this repo."""
-    found: list[fluxtree.EntryPoint] = []
-    base_s = str(base)
-    for dirpath, dirnames, filenames in os.walk(base_s):
-        depth = 0 if dirpath == base_s else dirpath[len(base_s) + 1 :].count(os.sep) + 1
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in kustree.SKIP_DIRS and not d.startswith(".") and depth < max_depth
-        )
-        for name in sorted(filenames):
-            if not name.endswith(YAML_SUFFIXES):
-                continue
-            path = Path(dirpath) / name
-            text = _peek(path) or ""
-            if "sync:" not in text or ("FluxInstance" not in text and "flux-instance" not in text):
-                continue
-            for d in reader.docs(path):
-                spec = mapping(mapping(d.data).get("spec"))
-                sync = mapping(spec.get("sync")) or mapping(
-                    mapping(mapping(spec.get("values")).get("instance")).get("sync")
-                )
-                target = sync.get("path")
-                if (
-                    sync.get("kind", "GitRepository") == "GitRepository"
-                    and isinstance(target, str)
-                    and "${" not in target
-                ):
-                    entry = kustree.norm(target.strip().removeprefix("./").lstrip("/"))
-                    if (base / entry).is_dir():
-                        found.append(
-                            fluxtree.EntryPoint(
-                                entry.rsplit("/", 1)[-1],
-                                entry,
-                                str(sync.get("name") or fluxtree.SYNC_SOURCE),
-                                reader.rel(path),
-                            )
-                        )
-    return list({e.entry: e for e in found}.values())
-
-
-def _peek(path: Path) -> str | None:
-    try:
-        return textfile.read_text(path)
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 def find_root(start: Path) -> Path:
     """Walk up from ``start`` to the repo: the folder holding ``clusters/*/infrastructure.yaml``
-    (the flat shape), or, from ``start`` up to its Git top, one with ``flux bootstrap``'s folders."""
+    (the flat shape), or, from ``start`` up to its Git top, one with a cluster's sync objects
+    (``core.envs``)."""
+    return _locate(start)[0].root
+
+
+def _locate(start: Path) -> tuple[_Reader, envs_mod.Scan | None]:
+    """The repo's reader, and the scan of its sync objects when finding the root made one."""
     start = _norm(start)
     flat = roots.flat_root(start)
     if flat is not None:
-        return flat
-    # a bootstrapped repo: flux-system folders anywhere in ``start``; above it, only where
-    # ``flux bootstrap --path clusters/<name>`` puts them (never a scan of the whole disk)
-    if bootstrap_entries(_Reader(start), start) or operator_entries(_Reader(start), start):
-        return start
+        return _Reader(flat), None
+    # a bootstrapped repo: sync objects anywhere in ``start``; above it, only where
+    # ``flux bootstrap --path clusters/<name>`` puts them, or anywhere in the Git top (never a
+    # scan of the whole disk)
+    reader = _Reader(start)
+    scanned = envs_mod.scan(reader, start, anywhere=True)
+    if scanned:
+        return reader, scanned
     for candidate in start.parents:
         if any(candidate.glob("clusters/*/flux-system/gotk-sync.yaml")):
-            return candidate
-        if (candidate / ".git").exists():
+            return _Reader(candidate), None
+        if (candidate / ".git").exists():  # the Git top: sync objects anywhere in it
+            reader = _Reader(candidate)
+            scanned = envs_mod.scan(reader, candidate, anywhere=True)
+            if scanned:
+                return reader, scanned
             break
     raise UserError(
         f"{start} is not inside a flat Flux repo (no clusters/<env>/infrastructure.yaml) nor a bootstrapped one "
-        "(no flux-system/gotk-sync.yaml, no FluxInstance sync) here or above; pass --repo PATH, or --path DIR to name "
-        "a cluster's entry folder"
+        "(no GitRepository + Kustomization sync objects such as flux-system/gotk-sync.yaml, no FluxInstance sync) "
+        "here or above; pass --repo PATH, or --path DIR to name a cluster's entry folder"
     )
 
 
 def _load_repo(root: Path | str | None, *, with_components: bool) -> Repo:
-    base = find_root(Path(root) if root else Path.cwd())
-    reader = _Reader(_norm(base))
-    if _flat_envs(reader.root):  # the flat shape, unless `flux bootstrap --path clusters/<env>` made it
-        entries = fluxtree.unique_names(
-            [
-                e
-                for d in sorted(reader.root.glob("clusters/*/flux-system"))
-                for e in bootstrap_entries(reader, d, 0)
-            ]
-        )
-    else:
-        entries = fluxtree.unique_names(bootstrap_entries(reader, reader.root))
-    flat = not entries and bool(_flat_envs(reader.root))
-    if flat:
-        entries = _flat_envs(reader.root)
-    elif not entries:
-        entries = fluxtree.unique_names(operator_entries(reader, reader.root))
+    reader, scanned = _locate(Path(root) if root else Path.cwd())
+    entries, flat = envs_mod.entries(reader, scanned)
     envs: dict[str, Env] = {}
     repo = Repo(root=reader.root, envs=envs, components={}, problems=reader.problems, flat=flat)
     for ep in entries:
@@ -423,6 +338,7 @@ def _reconcile(
         list(dict.fromkeys(files)),
         entry=list(entries),
         duplicates=deployed.duplicates,
+        not_objects=deployed.not_objects,
         out_of_reach={o.ks.id: o.reason for o in deployed.out_of_reach},
         folders=deployed.folders,
         reached=deployed.files,
@@ -573,7 +489,7 @@ def undeployed(repo: Repo, env: Env) -> list[FluxKustomization]:
             if rel in seen:
                 continue
             seen.add(rel)
-            text = _peek(path) or ""
+            text = envs_mod.peek(path) or ""
             if FLUX_KS_GROUP not in text:
                 continue
             for d in reader.docs(path):

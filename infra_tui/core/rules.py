@@ -485,6 +485,17 @@ def _check_graph(ctx: _Ctx) -> None:
             f"{first.id} is defined twice in what this env deploys: {first.file}:{first.line} and "
             f"{second.file}:{second.line}; Flux applies one over the other: rename or remove one",
         )
+    for n in ctx.env.not_objects:
+        ctx.add(
+            "non-manifest-yaml",
+            "error",
+            n.ks,
+            n.file,
+            n.line,
+            f"this YAML document {n.why}: {n.folder or './'} has no kustomization.yaml, so kustomize-controller "
+            "generates one listing every YAML file below it and fails the whole build on this one "
+            "(failed to decode Kubernetes YAML); add a kustomization.yaml listing the manifests, or move the file out",
+        )
     for cycle in g.cycles:
         first = g.nodes[cycle[0]]
         # point at the dependsOn entry that opens the cycle (cycle[0] -> cycle[1])

@@ -42,3 +42,23 @@ async def test_demo_of_a_bootstrapped_repo_simulates_its_own_bootstrap(tmp_path:
         panel.select("flux-system/web")
         await pilot.pause()
         assert "web" in panel.detail_text().plain
+
+
+async def test_demo_of_a_repo_whose_sync_objects_are_not_in_gotk_sync(tmp_path: Path) -> None:
+    """ricsanfre/pi-cluster keeps its flux-system GitRepository and the cluster's Kustomization in
+    kubernetes/clusters/dev/config/cluster.yaml: the demo opens on env dev and simulates it."""
+    from tests.corpus import corpus_paths
+
+    source = corpus_paths("ricsanfre/dev")[0].parents[2]
+    root = await asyncio.to_thread(copy_repo, source, tmp_path / "copy")
+    app = DemoApp(root, blink=False, autoplay=False)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await settle(pilot)
+        assert app.env == "dev"
+        nodes = set(app.player.source.graph.nodes)
+        assert {
+            "flux-system/cluster",
+            "flux-system/cilium-app",
+            "flux-system/flux-operator-instance",
+        } <= nodes
+        assert len(nodes) == 9 and set(app.screen.query_one(GraphView).graph.nodes) == nodes

@@ -211,3 +211,20 @@ def test_ricsanfre_chart_servicemonitors_in_values_from_files_are_found():
         )
         for line in (7, 11, 14)
     ]
+
+
+def test_ricsanfre_dev_env_is_found_from_its_sync_objects_in_config_cluster_yaml(capsys):
+    """No gotk-sync.yaml: kubernetes/clusters/dev/config/cluster.yaml holds the flux-system
+    GitRepository and the Kustomization that syncs the cluster; prod has no sync objects."""
+    root = corpus_paths("ricsanfre/dev")[0].parents[2]
+    rc = main(["graph", "--repo", str(root), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1  # the one real dangling dependency (envoy-gateway-config -> cert-manager-config)
+    assert out["envs"] == ["dev"] and out["env"] == "dev"
+    _, env = load("ricsanfre/dev")
+    assert {k["namespace"] + "/" + k["name"] for k in out["kustomizations"]} == {
+        k.id for k in env.kustomizations
+    }
+    assert {"cluster", "cilium-app", "flux-operator-instance"} <= {k["name"] for k in out["kustomizations"]}
+    rc = main(["graph", "--repo", str(root)])
+    assert "env dev: 9 Kustomizations" in capsys.readouterr().out

@@ -350,3 +350,88 @@ def test_path_follows_the_git_repository_the_entry_names(tmp_path, capsys):
     rc, out, _ = run(capsys, "graph", "--path", str(root / "clusters/prod"), "--format", "json")
     names = {k["name"] for k in json.loads(out)["kustomizations"]}
     assert rc == 0 and names == {"home-ops", "apps", "base", "web"}
+
+
+def test_postbuild_and_target_namespace_of_a_nested_kustomization_apply_to_what_it_deploys(tmp_path):
+    """``team`` is deployed by ``apps``'s path, not from the entry: its targetNamespace and its
+    postBuild (substitute, and substituteFrom a ConfigMap it deploys) reach the Kustomizations it
+    deploys (name, namespace, path, dependsOn), and those are built in turn."""
+    root = fleet(tmp_path)
+    (root / "apps/kustomization.yaml").write_text(
+        KYAML + "resources:\n  - ./base/ks.yaml\n  - ./web/ks.yaml\n  - ./team/ks.yaml\n"
+    )
+    files = {
+        "apps/team/ks.yaml": app_ks(
+            "team",
+            "./apps/team/app",
+            extra="  targetNamespace: team-ns\n  postBuild:\n    substitute:\n      SUFFIX: blue\n"
+            "    substituteFrom:\n      - kind: ConfigMap\n        name: team-vars\n",
+        ),
+        "apps/team/app/kustomization.yaml": kustomization_yaml(["vars.yaml", "svc.yaml"]),
+        "apps/team/app/vars.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: team-vars\n"
+        "  namespace: flux-system\ndata:\n  TIER: gold\n",
+        "apps/team/app/svc.yaml": app_ks("svc-${SUFFIX}", "./apps/team/${TIER}", ("${DEP:=db}",)).replace(
+            "  namespace: flux-system\n", "", 1
+        )
+        + app_ks("db", "./apps/team/gold").replace("  namespace: flux-system\n", "", 1),
+        "apps/team/gold/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gold\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    r = repo.load(root)
+    env = r.env("prod")
+    assert {k.id for k in env.kustomizations} >= {"flux-system/team", "team-ns/svc-blue", "team-ns/db"}
+    svc = env.resolve("team-ns/svc-blue")
+    assert svc is not None and (svc.path, svc.depends_on_ids) == ("./apps/team/gold", ["team-ns/db"])
+    assert graph.build(env).missing == [] and env.out_of_reach == {}
+    assert [res.name for res in r.component_for(svc).resources] == ["gold"]
+
+
+def test_yaml_that_is_no_object_in_a_generated_folder_is_an_error_at_its_line(tmp_path, capsys):
+    """kustomize-controller generates a kustomization over a folder without one and decodes every
+    YAML file below it as objects: a values file there fails the build ("failed to decode
+    Kubernetes YAML"), so lint reports it; where a kustomization.yaml lists the files, or for the
+    files source-controller leaves out (.sops.yaml), it does not."""
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n"
+    root = fleet(tmp_path)
+    (root / "apps/kustomization.yaml").write_text(
+        KYAML + "resources:\n  - ./base/ks.yaml\n  - ./web/ks.yaml\n  - ./gen/ks.yaml\n"
+    )
+    files = {
+        "apps/gen/ks.yaml": app_ks("gen", "./apps/gen/app"),
+        "apps/gen/app/configmap.yaml": cm.format("gen"),
+        "apps/gen/app/values.yaml": "# chart values\nreplicas: 2\n",  # <-- no kind
+        "apps/gen/app/unnamed.yaml": cm.format("gen")
+        + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+        "apps/gen/app/list.yaml": "apiVersion: v1\nkind: List\nitems: []\n",
+        "apps/gen/app/empty.yaml": "# nothing yet\n",
+        "apps/gen/app/.sops.yaml": "creation_rules:\n  - age: age1example\n",
+        "apps/gen/app/deeper/notes.yml": "- a list\n",
+        "apps/gen/app/chart/kustomization.yaml": KYAML
+        + "resources:\n  - cm.yaml\nconfigMapGenerator:\n  - name: chart-values\n    files:\n      - values.yaml\n",
+        "apps/gen/app/chart/cm.yaml": cm.format("chart"),
+        "apps/gen/app/chart/values.yaml": "replicas: 3\n",
+        "clusters/prod/cluster-vars.yaml": "CLUSTER: prod\n",  # the entry, built by flux-system
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    rc, out, err = run(capsys, "graph", "--repo", str(root))
+    assert (rc, err) == (0, "")  # the graph is right: the build fails, not the reading
+    rc, out, _ = run(capsys, "lint", "--repo", str(root), "--format", "json")
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "non-manifest-yaml"]
+    assert rc == 1
+    assert [(f["severity"], f["kustomization"], f["file"], f["line"]) for f in found] == [
+        ("error", "flux-system/gen", "apps/gen/app/deeper/notes.yml", 1),
+        ("error", "flux-system/gen", "apps/gen/app/unnamed.yaml", 6),
+        ("error", "flux-system/gen", "apps/gen/app/values.yaml", 2),
+        ("error", "flux-system/flux-system", "clusters/prod/cluster-vars.yaml", 1),
+    ]
+    assert [f["message"].split(":")[0] for f in found] == [
+        "this YAML document is not a mapping",
+        "this YAML document has no metadata.name",
+        "this YAML document has no kind",
+        "this YAML document has no kind",
+    ]
+    assert "apps/gen/app has no kustomization.yaml" in found[0]["message"]
