@@ -510,6 +510,7 @@ def finish_plan(
     changed_files = {p for p in ws.order if ws.original.get(p) != ws.current.get(p)}
     # every folder above a changed file: "does the change touch folder F" is a set lookup
     changed_dirs = {p.rsplit("/", i)[0] for p in changed_files for i in range(1, p.count("/") + 1)}
+    graphs: dict[str, graph_mod.Graph] = {}
     for e in envs:
         env_obj = repo.envs[e]
         after_env = env_after(ws, env_obj)
@@ -517,7 +518,7 @@ def finish_plan(
         unchanged = len(after_env.kustomizations) == len(env_obj.kustomizations) and all(
             a is b for a, b in zip(after_env.kustomizations, env_obj.kustomizations, strict=True)
         )
-        g = g_before if unchanged else graph_mod.build(after_env)
+        g = graphs[e] = g_before if unchanged else graph_mod.build(after_env)
         ids = touched.get(e, set()) | set(new_kss.get(e, []))
         old_cycles = {frozenset(c) for c in g_before.cycles}
         for cycle in g.cycles:
@@ -566,6 +567,7 @@ def finish_plan(
         result.placement = []
         return result
     result.files = ws.changes()
+    result.graphs = graphs
     result.assumptions = list(dict.fromkeys(notes))
     if recreate:
         result.recreate_required = True
