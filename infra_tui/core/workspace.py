@@ -637,17 +637,39 @@ def env_after(ws: Workspace, env: Env) -> Env:
     return Env(env.name, kss, list(env.files), set(env.helmrelease_ids))
 
 
-def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustomization]:
-    """The Kustomizations of the changed file ``path``: the documents whose text did not change
-    keep their parsed objects (line and index moved), only the others are parsed again. An edit
-    of one dependsOn in a 300-document infrastructure.yaml parses one document, not 300."""
-    old_chunks = split_read(ws.original.get(path) or "")
-    old_bodies = {c.body for c in old_chunks}
+_READ_DOCS: dict[
+    tuple[int, str], tuple[Env, str, int, tuple[set[str], dict[str, tuple[int, list[FluxKustomization]]]]]
+] = {}
+
+
+def _read_documents(
+    env: Env, path: str, original: str
+) -> tuple[set[str], dict[str, tuple[int, list[FluxKustomization]]]]:
+    """The bodies of ``path``'s documents as read, and the Kustomizations of ``env`` parsed from
+    each (with the document's start line); kept for the loaded env: every keystroke of an edit asks."""
+    key = (id(env), path)
+    hit = _READ_DOCS.get(key)
+    if hit is not None and hit[0] is env and hit[1] is original and hit[2] == len(env.kustomizations):
+        return hit[3]
+    old_chunks = split_read(original)
     kept: dict[str, tuple[int, list[FluxKustomization]]] = {}
     for k in env.kustomizations:
         if k.file == path and 0 <= k.doc_index < len(old_chunks):
             chunk = old_chunks[k.doc_index]
             kept.setdefault(chunk.body, (chunk.start_line, []))[1].append(k)
+    found = ({c.body for c in old_chunks}, kept)
+    if len(_READ_DOCS) >= 16:
+        _READ_DOCS.pop(next(iter(_READ_DOCS)))
+    _READ_DOCS[key] = (env, original, len(env.kustomizations), found)
+    return found
+
+
+def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustomization]:
+    """The Kustomizations of the changed file ``path``: the documents whose text did not change
+    keep their parsed objects (line and index moved), only the others are parsed again. An edit
+    of one dependsOn in a 300-document infrastructure.yaml parses one document, not 300."""
+    original = ws.original.get(path) or ""
+    old_bodies, kept = _read_documents(env, path, original)
     out: list[FluxKustomization] = []
     used: set[str] = set()
     for i, c in enumerate(ws.chunks(path)):
