@@ -81,6 +81,18 @@ class Graph:
         return max(self.layer.values(), default=0)
 
 
+def ids_by_name(g: Graph) -> dict[str, list[str]]:
+    """The node ids of each plain name, in node order; made once per graph and shared: read it,
+    never change it. Lint asks for it on every keystroke's before and after graphs."""
+    kept = g.__dict__.get("_ids_by_name")
+    if kept is None or kept[0] != len(g.nodes):
+        by_name: dict[str, list[str]] = {}
+        for nid in g.nodes:
+            by_name.setdefault(short_name(nid), []).append(nid)
+        kept = g.__dict__["_ids_by_name"] = (len(g.nodes), by_name)
+    return kept[1]
+
+
 def _reach(node: str, edges: dict[str, list[str]]) -> set[str]:
     seen: set[str] = set()
     stack = list(edges.get(node, []))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +99,10 @@ class FluxKustomization:
     doc_index: int = 0  # chunk index inside the file (yamlio.split_documents)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
 
-    @property
+    @cached_property
     def id(self) -> str:
+        """``namespace/name``, made once per object (a keystroke's plan asks thousands of times;
+        name and namespace are never changed on an object: a changed one is a new object)."""
         return ks_id(self.namespace, self.name)
 
     @property

@@ -673,13 +673,16 @@ def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustom
     out: list[FluxKustomization] = []
     used: set[str] = set()
     for i, c in enumerate(ws.chunks(path)):
-        if c.is_empty():
+        body = c.body
+        if body in old_bodies and body not in used:  # as read (an empty one keeps nothing)
+            used.add(body)
+            hit = kept.get(body)
+            if hit is not None:
+                shift = c.start_line - hit[0]
+                for k in hit[1]:
+                    out.append(k if shift == 0 and i == k.doc_index else _moved(k, k.line + shift, i))
             continue
-        if c.body in old_bodies and c.body not in used:
-            used.add(c.body)
-            start, kss = kept.get(c.body, (c.start_line, []))
-            shift = c.start_line - start
-            out.extend(k if (shift, i) == (0, k.doc_index) else _moved(k, k.line + shift, i) for k in kss)
+        if c.is_empty():
             continue
         padded = "\n" * (c.start_line - 1) + c.text  # parsed in place: lines as in the file
         # the lines as in the file up to the document's end: the line locators stop at the next
