@@ -18,14 +18,14 @@ from textual.widgets import Header, Static
 
 from infra_tui.core import edit_fields
 from infra_tui.core.model import Repo
-
-if TYPE_CHECKING:
-    from infra_tui.screens.main import MainScreen
 from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.edit_form import PREVIEW_BUSY, EditForm
 from infra_tui.widgets.footer import KeyFooter
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
+
+if TYPE_CHECKING:
+    from infra_tui.screens.main import MainScreen
 
 WRITE_WAITS_FOR_PREVIEW = 10.0
 """Seconds ctrl+s waits for the preview of the fields typed before it."""
@@ -140,7 +140,7 @@ class EditScreen(Screen[None]):
 
         self.form.load(cur, kinds)
         pane = self.preview_pane
-        fields = self.form.read().fields
+        fields = self.form.state.fields  # set by the fill
         if (
             not at_once
             or fields.get("edit")
@@ -185,10 +185,10 @@ class EditScreen(Screen[None]):
             return
         source = main.query_one(ClusterPanel)
         ours = self.query_one(ClusterPanel)
-        seen = (source.snapshot, self.component)
-        if source.snapshot is None or self._cluster_seen == seen:
+        seen = self._cluster_seen
+        if source.snapshot is None or (seen and seen[0] is source.snapshot and seen[1] == self.component):
             return
-        self._cluster_seen = seen
+        self._cluster_seen = (source.snapshot, self.component)
         ours.show(
             source.snapshot,
             source.query_one("#cluster-status", Static).render(),  # type: ignore[arg-type]
