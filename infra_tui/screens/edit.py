@@ -72,6 +72,9 @@ class EditScreen(Screen[None]):
             yield EditForm(self.component, id="form")
             yield PreviewPane(id="preview", planner=compute_edit)
         yield KeyFooter()
+        # every widget is styled as it mounts, in the theme of now: the first push need not
+        # restyle them all again (on_screen_resume)
+        self._styled_theme = self.app.theme
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The screen is kept between components: restyling its
