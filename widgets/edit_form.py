@@ -7,12 +7,13 @@ it into what is typed (``core.edit_fields.edit_spec``); the preview pane plans i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 PREVIEW_BUSY = "the preview is still being computed; try again"
 TEXT_FIELDS = ("chart", "repo-url", "version", "timeout")
+
+_W = TypeVar("_W", bound=Widget)
 
 
 def env_area_id(env: str) -> str:
@@ -84,6 +87,21 @@ class EditForm(VerticalScroll, can_focus=False):
         self.state = FormState({})
         self._preview: Preview | None = None
         self._loading = False
+        self._widgets: dict[str, Widget] = {}
+        self._errors: list[Static] | None = None
+
+    def _by_id(self, wid: str, kind: type[_W]) -> _W:
+        """The form's widget ``#wid``, found once: the form is kept between components, and a
+        query walks the whole form (every keystroke reads a dozen of them)."""
+        widget = self._widgets.get(wid)
+        if widget is None:
+            widget = self._widgets[wid] = self.query_one(f"#{wid}", kind)
+        return cast(_W, widget)
+
+    def _error_boxes(self) -> list[Static]:
+        if self._errors is None:
+            self._errors = list(self.query(".form--error").results(Static))
+        return self._errors
 
     def _row(self, label: str, widget: Any, error_id: str | None = None) -> ComposeResult:
         with Horizontal(classes="form--row"):
@@ -144,10 +162,10 @@ class EditForm(VerticalScroll, can_focus=False):
         self.current = None
         self._preview = None
         self.state = FormState({})
-        self.query_one("#edit-title", Static).update(f"Edit {component}")
-        self.query_one("#form-status", Static).update("loading…")
-        self.query_one("#recreate", Static).update("")
-        self.query_one("#write", Button).disabled = True
+        self._by_id("edit-title", Static).update(f"Edit {component}")
+        self._by_id("form-status", Static).update("loading…")
+        self._by_id("recreate", Static).update("")
+        self._by_id("write", Button).disabled = True
 
     def load(self, cur: edit_fields.Current, kinds: list[str]) -> None:
         """Fill every field from ``cur`` (what the repo has now)."""
@@ -161,24 +179,24 @@ class EditForm(VerticalScroll, can_focus=False):
                 ("version", cur.version),
                 ("timeout", cur.timeout),
             ):
-                self.query_one(f"#{wid}", Input).value = value
+                self._by_id(wid, Input).value = value
             # on open, the field with the focus (the version) has its text selected as
             # select-on-focus does, also when its Focus event came before this fill
             focused = self.screen.focused
             if opening and isinstance(focused, Input) and focused in self.query(".form--row > Input"):
                 focused.select_all()
-            self.query_one("#webhook", Checkbox).value = cur.webhook
-            self.query_one("#sm", Checkbox).value = cur.service_monitor
-            self.query_one("#pr", Checkbox).value = cur.prometheus_rule
-            creates = self.query_one("#creates", SelectionList)
+            self._by_id("webhook", Checkbox).value = cur.webhook
+            self._by_id("sm", Checkbox).value = cur.service_monitor
+            self._by_id("pr", Checkbox).value = cur.prometheus_rule
+            creates = self._by_id("creates", SelectionList)
             with creates.prevent(SelectionList.SelectedChanged):
                 creates.clear_options()
                 all_kinds = list(dict.fromkeys([*kinds, *cur.creates]))
                 creates.add_options([Selection(k, k, k in cur.creates) for k in all_kinds])
-            picker = self.query_one(DependencyPicker)
+            picker = self._by_id("deps", DependencyPicker)
             picker.chosen = list(cur.depends_on)
             picker.set_names(cur.candidates)
-            self.query_one("#values", TextArea).text = edit_fields.values_text(cur.values)
+            self._by_id("values", TextArea).text = edit_fields.values_text(cur.values)
             anchor = self.query_one("#values-error")
             for widget in self.query(".env-values"):  # shown again below for the envs it has
                 if not widget.has_class("form--error"):  # (error lines show by their class)
@@ -201,19 +219,20 @@ class EditForm(VerticalScroll, can_focus=False):
                     "", id=f"{env_area_id(env)}-error", classes="form--error env-values", markup=False
                 )
                 self.mount_all([label, area, error], after=anchor)
+                self._errors = None  # a new error line to show
                 anchor = error
             if cur.problem:
-                self.query_one("#edit-title", Static).update(f"Edit {cur.name}: {cur.problem}")
+                self._by_id("edit-title", Static).update(f"Edit {cur.name}: {cur.problem}")
         finally:
             self._loading = False
-        self.call_after_refresh(self._emit)
+        self._emit()  # the first frame shows the form's state and status, not "loading…"
 
     # -- state -------------------------------------------------------------------------
 
     def form_values(self) -> tuple[edit_fields.FormValues, dict[str, str]]:
         """What the fields hold, and the values editors that do not parse."""
         errors: dict[str, str] = {}
-        values, why = parse_values(self.query_one("#values", TextArea).text)
+        values, why = parse_values(self._by_id("values", TextArea).text)
         if why:
             errors["values"] = why
         env_values: dict[str, dict[str, Any]] = {}
@@ -222,7 +241,7 @@ class EditForm(VerticalScroll, can_focus=False):
             if why:
                 errors[env_area_id(env)] = why
             env_values[env] = vals
-        text = {key: self.query_one(f"#{key}", Input).value.strip() for key in TEXT_FIELDS}
+        text = {key: self._by_id(key, Input).value.strip() for key in TEXT_FIELDS}
         return (
             edit_fields.FormValues(
                 chart=text["chart"],
@@ -231,11 +250,11 @@ class EditForm(VerticalScroll, can_focus=False):
                 timeout=text["timeout"],
                 values=values,
                 env_values=env_values,
-                webhook=self.query_one("#webhook", Checkbox).value,
-                service_monitor=self.query_one("#sm", Checkbox).value,
-                prometheus_rule=self.query_one("#pr", Checkbox).value,
-                creates=list(self.query_one("#creates", SelectionList).selected),
-                depends_on=list(self.query_one(DependencyPicker).chosen),
+                webhook=self._by_id("webhook", Checkbox).value,
+                service_monitor=self._by_id("sm", Checkbox).value,
+                prometheus_rule=self._by_id("pr", Checkbox).value,
+                creates=list(self._by_id("creates", SelectionList).selected),
+                depends_on=list(self._by_id("deps", DependencyPicker).chosen),
             ),
             errors,
         )
@@ -259,13 +278,13 @@ class EditForm(VerticalScroll, can_focus=False):
         if self.current is None or self._loading:
             return
         self.state = self.read()
-        for box in self.query(".form--error").results(Static):
+        for box in self._error_boxes():
             key = (box.id or "").removesuffix("-error")
             reason = self.state.errors.get(key)
             box.update(f"✗ {reason}" if reason else "")
             box.set_class(bool(reason), "-shown")
         for key in TEXT_FIELDS:
-            self.query_one(f"#{key}", Input).set_class(key in self.state.errors, "-invalid")
+            self._by_id(key, Input).set_class(key in self.state.errors, "-invalid")
         self._update_status()
         self.post_message(self.Changed(self, self.state))
 
@@ -312,7 +331,7 @@ class EditForm(VerticalScroll, can_focus=False):
 
     def _update_status(self) -> None:
         why = self.write_blocker
-        status = self.query_one("#form-status", Static)
+        status = self._by_id("form-status", Static)
         if why is None:
             plan = self._preview.plan if self._preview else None
             n = len(plan.files) if plan else 0
@@ -324,9 +343,9 @@ class EditForm(VerticalScroll, can_focus=False):
         status.update(text)
         status.set_class(why is None, "-ok")
         status.set_class(why is not None, "-blocked")
-        self.query_one("#write", Button).disabled = why is not None
+        self._by_id("write", Button).disabled = why is not None
         verdict = self.recreate_verdict()
-        box = self.query_one("#recreate", Static)
+        box = self._by_id("recreate", Static)
         box.update(verdict)
         box.set_class(verdict.startswith("Recreate: YES"), "-yes")
         box.set_class(verdict.startswith("Recreate: NO"), "-no")

@@ -118,6 +118,19 @@ class PreviewPane(Vertical):
             return
         self.request(self._fields)
 
+    def show_computed(
+        self, repo: Repo, env: str | None, fields: dict[str, Any], preview: preview_mod.Preview
+    ) -> bool:
+        """``preview``, computed by the caller for ``fields`` on ``repo`` (a cheap one, e.g. an
+        edit that changes nothing yet), on screen at once, without a worker run. False, and nothing
+        done, while a run is in flight: then ``request`` the fields."""
+        if self.busy:
+            return False
+        self.repo, self.env, self._fields = repo, env, fields
+        self._empty_for = None
+        self.show(preview)
+        return True
+
     def request(self, fields: dict[str, Any] | None) -> None:
         """Recompute the preview for ``fields`` (the form's spec fields)."""
         self._fields = fields

@@ -4,6 +4,7 @@ its Flux Kustomizations in every env); print the diff and summary; write only wi
 from __future__ import annotations
 
 import argparse
+import sys
 
 from infra_tui.commands.context import known_component, load_repo, refuse_bad_input
 from infra_tui.commands.new import add_output_arguments, emit
@@ -24,4 +25,9 @@ def run(args: argparse.Namespace) -> int:
     known_component(repo, args.component)
     args.validate = False  # nothing is left to build
     plan = remove_mod.plan_remove(repo, args.component)
+    if plan.refusals and args.format == "text":
+        # the reason once, on one line: the summary's "Why" bullet and emit's "cannot be written"
+        # would both repeat it
+        print(f"infra-tui: {'; '.join(plan.refusals)}; nothing was written", file=sys.stderr)
+        return 1
     return emit(plan, repo, args)

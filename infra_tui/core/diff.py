@@ -1,9 +1,11 @@
 """Unified diffs of a ``ChangePlan``: one per ``FileChange``, as text or as coloured rich ``Text``.
 
 Appending to a 1,000-document infrastructure.yaml must not cost a frame, so the common head and
-tail of a file are cut off before ``difflib`` sees it and the hunk line numbers are shifted back:
-the output is exactly what ``difflib.unified_diff`` gives on the whole file.
-Pure: no Textual, no subprocess.
+tail of a file are cut off before ``difflib`` sees it and the hunk line numbers are shifted back.
+The cut is found on the text itself (``trim_lines``: a C-speed compare of the characters, then the
+nearest line boundaries): only the changed region is ever split into lines. It gives the same
+lines as cutting the split line lists (``trim_line_lists``, kept for text with other line breaks
+than a newline; a hypothesis test holds the two equal). Pure: no Textual, no subprocess.
 """
 
 from __future__ import annotations
@@ -46,6 +48,128 @@ def common_suffix(a: list[str], b: list[str], limit: int) -> int:
     return lo
 
 
+_BLOCK = 4096
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Line breaks ``str.splitlines`` knows besides a newline: text with them takes the list path."""
+
+
+def newlines_only(text: str) -> bool:
+    """No line breaks but newlines in ``text`` (``str.splitlines`` splits at no other place)."""
+    if text.isascii():  # a flag on the string: then a few substring scans beat the regex
+        return not any(c in text for c in "\r\x0b\x0c\x1c\x1d\x1e")
+    return _OTHER_BREAKS.search(text) is None
+
+
+def common_prefix_chars(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share (block compares, then a binary search)."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
+        i = min(i + _BLOCK, n)
+    lo, hi = i, min(i + _BLOCK, n)
+    while lo < hi:  # a[i:lo] == b[i:lo]; the first difference is before hi
+        mid = (lo + hi + 1) // 2
+        if a[i:mid] == b[i:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def common_suffix_chars(a: str, b: str, limit: int) -> int:
+    """How many trailing characters ``a`` and ``b`` share, at most ``limit``."""
+    la, lb = len(a), len(b)
+    i = 0
+    while i < limit and a[la - min(i + _BLOCK, limit) : la - i] == b[lb - min(i + _BLOCK, limit) : lb - i]:
+        i = min(i + _BLOCK, limit)
+    lo, hi = i, min(i + _BLOCK, limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - i] == b[lb - mid : lb - i]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def trim_lines(a: str, b: str) -> tuple[int, int, int, int] | None:
+    """Where the common head and tail lines of two texts end and begin, found on the characters:
+    ``(head_end, head_lines, tail_a, tail_b)``: ``a[:head_end] == b[:head_end]`` are the first
+    ``head_lines`` lines of both; ``a[tail_a:] == b[tail_b:]`` are their common last lines (as
+    many as do not overlap the head). The same lines ``trim_line_lists`` cuts from the
+    ``splitlines`` lists. None when a text has line breaks other than newlines (the caller splits
+    it then)."""
+    if not (newlines_only(a) and newlines_only(b)):
+        return None
+    return trim_at_newlines(a, b)
+
+
+def trim_at_newlines(a: str, b: str) -> tuple[int, int, int, int]:
+    """``trim_lines`` for lines ended by newlines only (any other character is a line's text)."""
+    p = common_prefix_chars(a, b)
+    if p == len(a) == len(b):  # equal: every line is head, a last one without newline too
+        return p, a.count("\n") + (0 if a.endswith("\n") or not a else 1), p, p
+    # a line is common when its "\n" is inside the common characters; the line holding the first
+    # difference (or a text's end) differs, or is a last line without "\n" the other text continues
+    head = a.rfind("\n", 0, p) + 1
+    s = common_suffix_chars(a, b, min(len(a), len(b)) - head)
+    ta, tb = len(a) - s, len(b) - s
+    # the tail starts at a line start of both texts: where both had a "\n" before (or the head
+    # ends), else after the first "\n" inside the common characters
+    if not ((ta == head or a[ta - 1] == "\n") and (tb == head or b[tb - 1] == "\n")):
+        nl = a.find("\n", ta)
+        if nl < 0:
+            ta, tb = len(a), len(b)
+        else:
+            tb += nl + 1 - ta
+            ta = nl + 1
+    return head, a.count("\n", 0, head), ta, tb
+
+
+def trim_line_lists(a: list[str], b: list[str]) -> tuple[int, int]:
+    """(common head lines, common tail lines not overlapping the head) of two line lists."""
+    head = common_prefix(a, b)
+    return head, common_suffix(a, b, min(len(a), len(b)) - head)
+
+
+def _back(text: str, pos: int, lines: int) -> tuple[int, int]:
+    """The start of the line ``lines`` lines before the line start ``pos`` (or of the text), and
+    how many lines back that is."""
+    n = 0
+    while n < lines and pos > 0:
+        pos = text.rfind("\n", 0, pos - 1) + 1
+        n += 1
+    return pos, n
+
+
+def _forward(text: str, pos: int, lines: int) -> int:
+    """The end of the ``lines`` lines after the line start ``pos`` (or the end of the text)."""
+    for _ in range(lines):
+        if pos >= len(text):
+            break
+        nl = text.find("\n", pos)
+        pos = len(text) if nl < 0 else nl + 1
+    return pos
+
+
+def _middle_lines(before: str, after: str, context: int) -> tuple[int, list[str], list[str]]:
+    """(first line number kept, the lines of ``before`` and ``after`` that go to difflib): the
+    changed region with ``context`` lines either side."""
+    cut = trim_lines(before, after)
+    if cut is None:
+        a = before.splitlines(keepends=True)
+        b = after.splitlines(keepends=True)
+        head, tail = trim_line_lists(a, b)
+        start = max(0, head - context)
+        keep_tail = max(0, tail - context)
+        return start, a[start : len(a) - keep_tail], b[start : len(b) - keep_tail]
+    head_end, head, ta, tb = cut
+    begin, back = _back(before, head_end, context)
+    end_a = _forward(before, ta, context)
+    end_b = tb + (end_a - ta)
+    return head - back, before[begin:end_a].splitlines(True), after[begin:end_b].splitlines(True)
+
+
 def unified(change: FileChange, context: int = 3) -> str:
     """The unified diff of one file (``--- /dev/null`` for a created file); "" when unchanged."""
     before = change.before or ""
@@ -64,14 +188,7 @@ def unified(change: FileChange, context: int = 3) -> str:
         a_mid = before[cut:].splitlines(keepends=True)
         b_mid = a_mid + change.after[len(before) :].splitlines(keepends=True)
     else:
-        a = before.splitlines(keepends=True)
-        b = change.after.splitlines(keepends=True)
-        head = common_prefix(a, b)
-        tail = common_suffix(a, b, min(len(a), len(b)) - head)
-        start = max(0, head - context)
-        keep_tail = max(0, tail - context)
-        a_mid = a[start : len(a) - keep_tail]
-        b_mid = b[start : len(b) - keep_tail]
+        start, a_mid, b_mid = _middle_lines(before, change.after, context)
     fromfile = "/dev/null" if change.before is None else f"a/{change.path}"
     tofile = "/dev/null" if getattr(change, "deleted", False) else f"b/{change.path}"
     out: list[str] = []

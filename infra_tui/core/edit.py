@@ -5,8 +5,9 @@ The edits keep every untouched byte (``core/workspace.py`` says how); new files 
 skeletons as ``scaffold`` (``core/render.py``); deleted files are ``workspace.FileDeletion``.
 
 The edit spec (``spec.EditSpec``, ``spec.parse_edit``) has the keys of the component spec, only those to change.
-``values`` and ``env_values`` are merge patches (a ``null`` removes a key); ``dependsOn`` is a list
-to add or ``{add: [...], remove: [...]}``; ``envs`` limits the edit to those envs.
+``values`` and ``env_values`` are merge patches (a ``null`` removes a key); ``dependsOn`` and
+``creates`` are a list to add or ``{add: [...], remove: [...]}``; ``envs`` limits the edit to those
+envs.
 
 A plan that changes dependsOn of a deployed Kustomization or moves CRD instances between
 Kustomizations sets ``recreate_required`` with the reason. Pure: no Textual, no subprocess.
@@ -106,7 +107,16 @@ def _repository_of(hr: Resource, comp: Component | None) -> Resource | None:
 
 
 def _set_creates(d: Any, kinds: list[str]) -> None:
-    d["metadata"].setdefault("annotations", CommentedMap())[render.CREATES_ANNOTATION] = ", ".join(kinds)
+    """The creates annotation listing ``kinds``; none when there are none (and no annotations left
+    empty)."""
+    if kinds:
+        d["metadata"].setdefault("annotations", CommentedMap())[render.CREATES_ANNOTATION] = ", ".join(kinds)
+        return
+    annotations = d["metadata"].get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop(render.CREATES_ANNOTATION, None)
+        if not annotations:
+            del d["metadata"]["annotations"]
 
 
 def _needed_providers(rules: rules_mod.Rules, kinds: set[str]) -> dict[str, list[str]]:
@@ -274,17 +284,32 @@ def plan_edit(
             f"dependsOn cilium of {name} kept: remove it with dependsOn: {{remove: [cilium]}} if nothing else needs it"
         )
 
-    # ---- declared CRD kinds
-    if edit.creates:
+    # ---- declared CRD kinds (the infra-tui.io/creates annotation)
+    if edit.creates or edit.remove_creates:
+        declared = {k for e in envs for k in rules_mod.declared_kinds(target.kss[e])}
+        for kind in edit.remove_creates:
+            if kind not in declared:
+                refuse(
+                    f"edit spec creates.remove: {name} does not declare that it creates {kind}; it declares: "
+                    f"{', '.join(sorted(declared)) or 'nothing'}"
+                )
         for e in envs:
             ks = target.kss[e]
             have = rules_mod.declared_kinds(ks)
-            want = have + [k for k in edit.creates if k not in have]
+            want = [k for k in have if k not in edit.remove_creates]
+            want += [k for k in edit.creates if k not in want]
             if want != have:
                 idx = find_kustomization_doc(ws, ks)
                 ws.edit(ks.file, idx, partial(_set_creates, kinds=want))
                 touched[e].add(ks.id)
+        resource_kinds = {r.kind for r in target.comp.resources}
+        comp_kinds -= {k for k in edit.remove_creates if k not in resource_kinds}
         comp_kinds |= set(edit.creates)
+        if edit.remove_creates:
+            notes.append(
+                f"{', '.join(edit.remove_creates)} no longer declared by {name}: a dependsOn added for "
+                "their CRDs stays; remove it with dependsOn: {remove: [...]} if nothing else needs it"
+            )
 
     # ---- dependsOn: explicit adds and removes, then providers now needed
     for e in envs:
@@ -510,6 +535,7 @@ def finish_plan(
     changed_files = {p for p in ws.order if ws.original.get(p) != ws.current.get(p)}
     # every folder above a changed file: "does the change touch folder F" is a set lookup
     changed_dirs = {p.rsplit("/", i)[0] for p in changed_files for i in range(1, p.count("/") + 1)}
+    graphs: dict[str, graph_mod.Graph] = {}
     for e in envs:
         env_obj = repo.envs[e]
         after_env = env_after(ws, env_obj)
@@ -517,7 +543,7 @@ def finish_plan(
         unchanged = len(after_env.kustomizations) == len(env_obj.kustomizations) and all(
             a is b for a, b in zip(after_env.kustomizations, env_obj.kustomizations, strict=True)
         )
-        g = g_before if unchanged else graph_mod.build(after_env)
+        g = graphs[e] = g_before if unchanged else graph_mod.build(after_env)
         ids = touched.get(e, set()) | set(new_kss.get(e, []))
         old_cycles = {frozenset(c) for c in g_before.cycles}
         for cycle in g.cycles:
@@ -566,6 +592,7 @@ def finish_plan(
         result.placement = []
         return result
     result.files = ws.changes()
+    result.graphs = graphs
     result.assumptions = list(dict.fromkeys(notes))
     if recreate:
         result.recreate_required = True
@@ -582,8 +609,12 @@ def _lint_subset(
     ids: set[str],
     rules: rules_mod.Rules,
 ) -> list[Finding]:
+    names = {short_name(i) for i in ids}  # a name compare first: an id is built per call
     sub = Env(
-        env.name, [k for k in env.kustomizations if k.id in ids], list(env.files), set(env.helmrelease_ids)
+        env.name,
+        [k for k in env.kustomizations if k.name in names and k.id in ids],
+        list(env.files),
+        set(env.helmrelease_ids),
     )
     view = Repo(
         root=repo.root,

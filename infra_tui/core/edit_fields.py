@@ -195,13 +195,10 @@ def edit_spec(cur: Current, form: FormValues) -> tuple[dict[str, Any], dict[str,
     if mon:
         data["monitoring"] = mon
     dropped = [k for k in cur.creates if k not in form.creates]
-    if dropped:
-        errors["creates"] = (
-            f"{', '.join(dropped)}: a declared kind cannot be dropped here; edit the "
-            f"{render.CREATES_ANNOTATION} annotation by hand"
-        )
     added_kinds = [k for k in form.creates if k not in cur.creates]
-    if added_kinds:
+    if dropped:
+        data["creates"] = {"add": added_kinds, "remove": dropped}
+    elif added_kinds:
         data["creates"] = added_kinds
     add = [d for d in form.depends_on if d not in cur.depends_on]
     remove = [d for d in cur.depends_on if d not in form.depends_on]

@@ -81,6 +81,18 @@ class Graph:
         return max(self.layer.values(), default=0)
 
 
+def ids_by_name(g: Graph) -> dict[str, list[str]]:
+    """The node ids of each plain name, in node order; made once per graph and shared: read it,
+    never change it. Lint asks for it on every keystroke's before and after graphs."""
+    kept = g.__dict__.get("_ids_by_name")
+    if kept is None or kept[0] != len(g.nodes):
+        by_name: dict[str, list[str]] = {}
+        for nid in g.nodes:
+            by_name.setdefault(short_name(nid), []).append(nid)
+        kept = g.__dict__["_ids_by_name"] = (len(g.nodes), by_name)
+    return kept[1]
+
+
 def _reach(node: str, edges: dict[str, list[str]]) -> set[str]:
     seen: set[str] = set()
     stack = list(edges.get(node, []))
@@ -120,7 +132,8 @@ def build(env: Env, extra: list[FluxKustomization] | None = None) -> Graph:
     deps: dict[str, list[str]] = {n: [] for n in nodes}
     dependants: dict[str, list[str]] = {n: [] for n in nodes}
     missing: list[MissingDependency] = []
-    ks_names = {short_name(n) for n in nodes}
+    short = {n: short_name(n) for n in nodes}  # once per node: the layer sort asks for each
+    ks_names = set(short.values())
     release_names = {short_name(h) for h in env.helmrelease_ids}
 
     def names_a_release(target: str) -> bool:
@@ -131,31 +144,61 @@ def build(env: Env, extra: list[FluxKustomization] | None = None) -> Graph:
         )
 
     for nid, k in nodes.items():
-        for target in k.depends_on_ids:
+        own = deps[nid]
+        for dep in k.depends_on:
+            target = dep.target
             if target in nodes:
-                if target not in deps[nid]:
-                    deps[nid].append(target)
+                if target not in own:
+                    own.append(target)
                     dependants[target].append(nid)
             else:
                 missing.append(MissingDependency(nid, target, cross_kind=names_a_release(target)))
-    sccs = _tarjan(list(nodes), deps)
+    cycles: list[list[str]] = []
+    layer = _acyclic_layers(deps, dependants)
+    if layer is None:
+        layer, cycles = _condensed_layers(deps)
+    layers: list[list[str]] = [[] for _ in range(max(layer.values(), default=-1) + 1)]
+    for n in sorted(nodes, key=lambda x: (layer[x], short[x], x)):
+        layers[layer[n]].append(n)
+    return Graph(env.name, nodes, deps, dependants, layer, layers, cycles, missing)
+
+
+def _acyclic_layers(deps: dict[str, list[str]], dependants: dict[str, list[str]]) -> dict[str, int] | None:
+    """Each node's layer, taking the nodes in dependency order (Kahn); None when a cycle stops it.
+    The usual case, and several times cheaper than condensing the components first."""
+    waiting = {n: len(d) for n, d in deps.items()}
+    ready = [n for n, w in waiting.items() if not w]
+    layer = dict.fromkeys(ready, 0)
+    for n in ready:  # grows while it is walked
+        below = layer[n] + 1
+        for m in dependants[n]:
+            if layer.get(m, -1) < below:
+                layer[m] = below
+            waiting[m] -= 1
+            if not waiting[m]:
+                ready.append(m)
+    if len(ready) != len(deps):
+        return None
+    return {n: layer[n] for n in deps}  # in node order, as the condensed path gives it
+
+
+def _condensed_layers(deps: dict[str, list[str]]) -> tuple[dict[str, int], list[list[str]]]:
+    """Each node's layer and the cycles, with every strongly connected component (a cycle) as one
+    node: its members share a layer."""
+    sccs = _tarjan(list(deps), deps)
     comp_of = {n: i for i, comp in enumerate(sccs) for n in comp}
     cycles = [_cycle_path(comp, deps) for comp in sccs if len(comp) > 1 or comp[0] in deps[comp[0]]]
     # Tarjan emits components in reverse topological order: dependencies first.
-    comp_layer: dict[int, int] = {}
+    comp_layer: list[int] = []
     for i, comp in enumerate(sccs):
-        members = set(comp)
         best = 0
         for n in comp:
             for d in deps[n]:
-                if d not in members:
-                    best = max(best, comp_layer[comp_of[d]] + 1)
-        comp_layer[i] = best
-    layer = {n: comp_layer[comp_of[n]] for n in nodes}
-    layers: list[list[str]] = [[] for _ in range(max(layer.values(), default=-1) + 1)]
-    for n in sorted(nodes, key=lambda x: (layer[x], short_name(x), x)):
-        layers[layer[n]].append(n)
-    return Graph(env.name, nodes, deps, dependants, layer, layers, cycles, missing)
+                c = comp_of[d]
+                if c != i and comp_layer[c] + 1 > best:
+                    best = comp_layer[c] + 1
+        comp_layer.append(best)
+    return {n: comp_layer[comp_of[n]] for n in deps}, cycles
 
 
 def _tarjan(nodes: list[str], deps: dict[str, list[str]]) -> list[list[str]]:

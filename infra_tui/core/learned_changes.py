@@ -67,12 +67,13 @@ def apply(plan: ChangePlan, repo: Repo, envs: list[str]) -> None:
 
 
 def added_lines(before: str, after: str) -> set[int]:
-    """0-based numbers of the lines of ``after`` that ``before`` does not have (inserted or
-    replaced); the common head and tail are skipped first, so a local edit of a large file is cheap."""
-    a, b = before.split("\n"), after.split("\n")
-    head = diff.common_prefix(a, b)
-    tail = diff.common_suffix(a, b, min(len(a), len(b)) - head)
-    mid_a, mid_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    """0-based numbers of the lines of ``after`` (split at newlines) that ``before`` does not have
+    (inserted or replaced); the common head and tail are cut on the characters first
+    (``diff.trim_at_newlines``), so a local edit of a large file splits only the changed region."""
+    # with a newline appended, each line of text.split("\n") is a newline-ended line
+    a, b = before + "\n", after + "\n"
+    head_end, head, ta, tb = diff.trim_at_newlines(a, b)
+    mid_a, mid_b = a[head_end:ta].split("\n")[:-1], b[head_end:tb].split("\n")[:-1]
     out: set[int] = set()
     matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from infra_tui.core.graph import Graph
     from infra_tui.core.rules import Finding
     from infra_tui.core.settings import Settings
     from infra_tui.core.validation import ValidationReport
@@ -97,8 +99,10 @@ class FluxKustomization:
     doc_index: int = 0  # chunk index inside the file (yamlio.split_documents)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
 
-    @property
+    @cached_property
     def id(self) -> str:
+        """``namespace/name``, made once per object (a keystroke's plan asks thousands of times;
+        name and namespace are never changed on an object: a changed one is a new object)."""
         return ks_id(self.namespace, self.name)
 
     @property
@@ -170,6 +174,8 @@ class Env:
 
     def find(self, name: str) -> FluxKustomization | None:
         """A Kustomization by id (``ns/name``) or by plain name."""
+        if "/" not in name:  # an id always holds one: only names can match
+            return next((k for k in self.kustomizations if k.name == name), None)
         for k in self.kustomizations:
             if k.id == name or k.name == name:
                 return k
@@ -264,6 +270,9 @@ class ChangePlan:
     house_defaults: list[str] = field(
         default_factory=list
     )  # generated values the repo teaches nothing about: the house default stays
+    graphs: dict[str, Graph] = field(default_factory=dict, repr=False, compare=False)
+    """The bootstrap graph of each env as the plan leaves it, when the planner built it (edit and
+    fix do, to check for cycles): the preview shows it instead of building it again."""
 
     @property
     def ok(self) -> bool:

@@ -172,11 +172,13 @@ def from_plan(
     base = repo.env(env_name)
     after, new_ids = env_with_plan(base, plan, removed)
     same = all(a is b for a, b in zip(after.kustomizations, base.kustomizations, strict=False))
-    g = (
-        graph_mod.of_env(base)
-        if same and len(after.kustomizations) == len(base.kustomizations)
-        else graph_mod.build(after)
-    )
+    g = plan.graphs.get(env_name) if not removed else None  # the planner's, when it built one
+    if g is None:
+        g = (
+            graph_mod.of_env(base)
+            if same and len(after.kustomizations) == len(base.kustomizations)
+            else graph_mod.build(after)
+        )
     inferred: dict[str, str] = {}
     for p in plan.placement:
         for dep, reason in (p.inferred or {}).items():

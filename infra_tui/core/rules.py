@@ -421,10 +421,7 @@ def lint(
     env = repo.env(env_name)
     rules = rules or load_rules(repo, env.name)
     g = graph or graph_mod.build(env)
-    by_name: dict[str, list[str]] = {}
-    for nid in g.nodes:
-        by_name.setdefault(short_name(nid), []).append(nid)
-    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, read_disk), by_name)
+    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, read_disk), graph_mod.ids_by_name(g))
     _check_graph(ctx)
     seen_components: set[str] = set()
     for ks in env.kustomizations:
@@ -457,10 +454,7 @@ def provider_table(repo: Repo, env_name: str | None = None) -> list[CrdProvider]
     env = repo.env(env_name)
     rules = load_rules(repo, env.name)
     g = graph_mod.build(env)
-    by_name: dict[str, list[str]] = {}
-    for nid in g.nodes:
-        by_name.setdefault(short_name(nid), []).append(nid)
-    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, False), by_name)
+    ctx = _Ctx(repo, env, g, rules, SourceLines(repo.root, False), graph_mod.ids_by_name(g))
     out: list[CrdProvider] = []
     for p in rules.crd_providers:
         pid = ctx.provider_id(p.provider)

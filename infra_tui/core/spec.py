@@ -369,7 +369,8 @@ class EditSpec:
     env_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout: str | None | _Unset = UNSET  # str to set, None to remove
     webhook: bool | None = None
-    creates: list[str] = field(default_factory=list)
+    creates: list[str] = field(default_factory=list)  # declared kinds to add
+    remove_creates: list[str] = field(default_factory=list)  # declared kinds to drop
     service_monitor: bool | None = None
     prometheus_rule: bool | None = None
     add_deps: list[str] = field(default_factory=list)
@@ -388,6 +389,7 @@ class EditSpec:
                 self.timeout is not UNSET,
                 self.webhook is not None,
                 self.creates,
+                self.remove_creates,
                 self.service_monitor is not None,
                 self.prometheus_rule is not None,
                 self.add_deps,
@@ -455,8 +457,13 @@ def parse_edit(data: Any, component: str | None = None) -> EditSpec:
         e.timeout = None if data["timeout"] is None else parse_timeout(data["timeout"], probs)
     if data.get("webhook") is not None:
         e.webhook = parse_webhook(data["webhook"], probs)
-    if data.get("creates") is not None:
-        e.creates = parse_creates(data["creates"], probs)
+    creates = data.get("creates")
+    if isinstance(creates, dict):  # like dependsOn: {add: [...], remove: [...]}
+        unknown_keys(creates, ("add", "remove"), "creates.", probs)
+        e.creates = parse_creates(creates.get("add") or [], probs)
+        e.remove_creates = parse_creates(creates.get("remove") or [], probs)
+    elif creates is not None:
+        e.creates = parse_creates(creates, probs)
     if data.get("monitoring") is not None:
         mon = parse_monitoring(data["monitoring"], probs)
         e.service_monitor = mon.get("serviceMonitor")

@@ -21,15 +21,15 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from infra_tui.core import kustree, textfile, yamlio
+from infra_tui.core import diff, kustree, textfile, yamlio
 from infra_tui.core import repo as repo_mod
 from infra_tui.core.model import (
     DEFAULT_FLUX_NAMESPACE,
@@ -294,13 +294,25 @@ class Workspace:
                 f"{path}: the YAML writer reformats lines of the edited document that the edit does not touch "
                 "(mixed indentation or styles); review its diff"
             )
-        chunks[index] = yamlio.Chunk(old.marker, new_body, old.start_line)
-        self.set(path, "".join(c.text for c in chunks))
+        self.replace_body(path, index, new_body)
+
+    def replace_body(self, path: str, index: int, body: str | None) -> None:
+        """Document ``index`` of ``path`` gets ``body`` (None: the document is removed); the
+        others keep their bytes."""
+        chunks = self.chunks(path)
+        if body is None:
+            del chunks[index]
+        else:
+            old = chunks[index]
+            chunks[index] = yamlio.Chunk(old.marker, body, old.start_line)
+        text = "".join(c.text for c in chunks)
+        self.set(path, text)
+        kept = _spliced_chunks(chunks, index, body is None, text)
+        if kept is not None:
+            self._chunks[path] = (text, kept)
 
     def remove_document(self, path: str, index: int) -> None:
-        chunks = self.chunks(path)
-        del chunks[index]
-        self.set(path, "".join(c.text for c in chunks))
+        self.replace_body(path, index, None)
 
     def set_scalar(self, path: str, index: int, keys: tuple[str, ...], value: str) -> bool:
         """Replace an existing single-line scalar in place. False when it is not there (or not a
@@ -320,9 +332,39 @@ class Workspace:
             return False
         old = line[col:end]
         lines[line_no] = line[:col] + format_scalar(value, old) + line[end:]
-        chunks[index] = yamlio.Chunk(chunk.marker, "".join(lines), chunk.start_line)
-        self.set(path, "".join(c.text for c in chunks))
+        self.replace_body(path, index, "".join(lines))
         return True
+
+
+def _spliced_chunks(
+    chunks: list[yamlio.Chunk], index: int, removed: bool, text: str
+) -> list[yamlio.Chunk] | None:
+    """What ``yamlio.split_documents(text)`` gives for ``text``, the join of ``chunks`` where only
+    ``chunks[index]`` is new (or the one there was removed), without splitting the (possibly
+    5,000-line) text again: the documents after it move by the lines it gained. None when that
+    split could differ (the new document splits otherwise on its own or does not end its line
+    before the next one; line breaks other than newlines): the caller splits then."""
+    if not chunks or not diff.newlines_only(text):
+        return None
+    if not removed:
+        new = chunks[index]
+        alone = yamlio.split_documents(new.text) if new.text else []
+        if len(alone) != 1 or (alone[0].marker, alone[0].body) != (new.marker, new.body):
+            return None
+        if index < len(chunks) - 1 and not new.text.endswith("\n"):
+            return None
+    out = list(chunks)
+    line = 1 if index == 0 else chunks[index - 1].start_line + chunks[index - 1].text.count("\n")
+    for i in range(index, len(chunks)):
+        c = chunks[i]
+        if c.start_line != line:
+            moved = _clone(c)  # keeps what the chunk knows of its body (is_empty)
+            moved.start_line = line
+            out[i] = moved
+        elif removed or i > index:
+            break  # an unchanged document where it was: so are the ones after it
+        line += c.text.count("\n")
+    return out
 
 
 def _dump(y: YAML, data: Any, original: str) -> str:
@@ -355,7 +397,7 @@ def merge_patch(target: Any, patch: dict[str, Any]) -> None:
 def find_kustomization_doc(ws: Workspace, ks: FluxKustomization) -> int:
     """The chunk index of ``ks`` in its file (by name, robust to earlier edits of the file)."""
     for i, c in enumerate(ws.chunks(ks.file)):
-        if c.is_empty() or ks.name not in c.body:  # parse only the documents that can be it
+        if ks.name not in c.body or c.is_empty():  # parse only the documents that can be it
             continue
         try:
             d = yamlio.load_one(c.body)
@@ -388,13 +430,6 @@ def _dependency_items(
     return lines, items
 
 
-def _set_body(ws: Workspace, path: str, index: int, body: str) -> None:
-    chunks = ws.chunks(path)
-    old = chunks[index]
-    chunks[index] = yamlio.Chunk(old.marker, body, old.start_line)
-    ws.set(path, "".join(c.text for c in chunks))
-
-
 def add_dependency(ws: Workspace, ks: FluxKustomization, target: FluxKustomization, note: str | None) -> None:
     index = find_kustomization_doc(ws, ks)
     found = None if note else _dependency_items(ws, ks, index)
@@ -415,7 +450,7 @@ def add_dependency(ws: Workspace, ks: FluxKustomization, target: FluxKustomizati
         if not lines[end].endswith("\n"):
             lines[end] += "\n"
         lines.insert(end + 1, entry)
-        _set_body(ws, ks.file, index, "".join(lines))
+        ws.replace_body(ks.file, index, "".join(lines))
         return
 
     def fn(d: Any) -> None:
@@ -454,7 +489,7 @@ def remove_dependency(ws: Workspace, ks: FluxKustomization, target_id: str) -> N
         if gone and len(gone) < len(items):  # the key stays: drop the items' lines
             for item in reversed(gone):
                 del lines[item.line : item.end_line + 1]
-            _set_body(ws, ks.file, index, "".join(lines))
+            ws.replace_body(ks.file, index, "".join(lines))
             return
 
     def fn(d: Any) -> None:
@@ -602,34 +637,57 @@ def env_after(ws: Workspace, env: Env) -> Env:
     return Env(env.name, kss, list(env.files), set(env.helmrelease_ids))
 
 
-def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustomization]:
-    """The Kustomizations of the changed file ``path``: the documents whose text did not change
-    keep their parsed objects (line and index moved), only the others are parsed again. An edit
-    of one dependsOn in a 300-document infrastructure.yaml parses one document, not 300."""
-    old_chunks = split_read(ws.original.get(path) or "")
-    old_bodies = {c.body for c in old_chunks}
+_READ_DOCS: dict[
+    tuple[int, str], tuple[Env, str, int, tuple[set[str], dict[str, tuple[int, list[FluxKustomization]]]]]
+] = {}
+
+
+def _read_documents(
+    env: Env, path: str, original: str
+) -> tuple[set[str], dict[str, tuple[int, list[FluxKustomization]]]]:
+    """The bodies of ``path``'s documents as read, and the Kustomizations of ``env`` parsed from
+    each (with the document's start line); kept for the loaded env: every keystroke of an edit asks."""
+    key = (id(env), path)
+    hit = _READ_DOCS.get(key)
+    if hit is not None and hit[0] is env and hit[1] is original and hit[2] == len(env.kustomizations):
+        return hit[3]
+    old_chunks = split_read(original)
     kept: dict[str, tuple[int, list[FluxKustomization]]] = {}
     for k in env.kustomizations:
         if k.file == path and 0 <= k.doc_index < len(old_chunks):
             chunk = old_chunks[k.doc_index]
             kept.setdefault(chunk.body, (chunk.start_line, []))[1].append(k)
+    found = ({c.body for c in old_chunks}, kept)
+    if len(_READ_DOCS) >= 16:
+        _READ_DOCS.pop(next(iter(_READ_DOCS)))
+    _READ_DOCS[key] = (env, original, len(env.kustomizations), found)
+    return found
+
+
+def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustomization]:
+    """The Kustomizations of the changed file ``path``: the documents whose text did not change
+    keep their parsed objects (line and index moved), only the others are parsed again. An edit
+    of one dependsOn in a 300-document infrastructure.yaml parses one document, not 300."""
+    original = ws.original.get(path) or ""
+    old_bodies, kept = _read_documents(env, path, original)
     out: list[FluxKustomization] = []
     used: set[str] = set()
-    text = ws.text(path) or ""
-    lines = text.splitlines()
     for i, c in enumerate(ws.chunks(path)):
+        body = c.body
+        if body in old_bodies and body not in used:  # as read (an empty one keeps nothing)
+            used.add(body)
+            hit = kept.get(body)
+            if hit is not None:
+                shift = c.start_line - hit[0]
+                for k in hit[1]:
+                    out.append(k if shift == 0 and i == k.doc_index else _moved(k, k.line + shift, i))
+            continue
         if c.is_empty():
             continue
-        if c.body in old_bodies and c.body not in used:
-            used.add(c.body)
-            start, kss = kept.get(c.body, (c.start_line, []))
-            shift = c.start_line - start
-            out.extend(
-                k if (shift, i) == (0, k.doc_index) else replace(k, line=k.line + shift, doc_index=i)
-                for k in kss
-            )
-            continue
         padded = "\n" * (c.start_line - 1) + c.text  # parsed in place: lines as in the file
+        # the lines as in the file up to the document's end: the line locators stop at the next
+        # document's `---` or the end, which is the same line (the file is not split for it)
+        lines = padded.splitlines()
         docs, _ = yamlio.load_documents(padded, path)
         probs: list[Problem] = []
         for d in docs:
@@ -647,6 +705,25 @@ def _kustomizations_after(ws: Workspace, path: str, env: Env) -> list[FluxKustom
                 if parsed:
                     out.append(parsed)
     return out
+
+
+def _moved(k: FluxKustomization, line: int, doc_index: int) -> FluxKustomization:
+    """``dataclasses.replace(k, line=..., doc_index=...)`` without its ``__init__`` call: a line
+    added near the top of a 300-document file moves every Kustomization after it."""
+    moved = _clone(k)
+    moved.line, moved.doc_index = line, doc_index
+    return moved
+
+
+_T = TypeVar("_T")
+
+
+def _clone(obj: _T) -> _T:
+    """A shallow copy of a plain dataclass instance (``copy.copy`` without its generic protocol:
+    several times faster, and an edit makes hundreds)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 def kustomizations_of(ws: Workspace, path: str, env: str) -> list[FluxKustomization]:

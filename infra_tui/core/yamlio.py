@@ -253,12 +253,19 @@ class Chunk:
         return self.marker + self.body
 
     def is_empty(self) -> bool:
-        """True when the body holds only comments, blank lines or a `...` end marker."""
+        """True when the body holds only comments, blank lines or a `...` end marker. Kept on the
+        chunk for its body: an edit asks it of every document of a large file several times."""
+        kept = self.__dict__.get("_empty")
+        if kept is not None and kept[0] is self.body:
+            return bool(kept[1])
+        empty = True
         for line in self.body.splitlines():
             s = line.strip()
             if s and not s.startswith("#") and not _DOC_END.match(line):
-                return False
-        return True
+                empty = False
+                break
+        self.__dict__["_empty"] = (self.body, empty)
+        return empty
 
     def first_content_line(self) -> int:
         """1-based line of the first line that is not blank or a comment."""

@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from infra_tui.core import browse
 from infra_tui.core.model import ChangePlan, Repo
+from infra_tui.widgets.footer import KeyFooter
 
 STATE_STYLE = {
     "ready": "green",
@@ -78,7 +79,7 @@ class ComponentsScreen(Screen[None]):
         table.add_columns("component", "layer", "state", "findings", "depends on", "path")
         yield table
         yield Static("reading the repo…", id="browse-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         repo = getattr(self.app, "repo", None)

@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from infra_tui.core import browse
 from infra_tui.core.model import Repo
 from infra_tui.core.rules import Finding
 from infra_tui.widgets.diff_view import DiffView
+from infra_tui.widgets.footer import KeyFooter
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -74,7 +75,7 @@ class FindingsScreen(Screen[None]):
                 yield Static("linting…", id="finding-detail")
                 yield DiffView(id="fix-diff")
         yield Static("", id="findings-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         repo = getattr(self.app, "repo", None)

@@ -298,15 +298,20 @@ async def test_help_palette_and_footer_list_the_cockpit(demo: Path) -> None:
         assert "F9" in text and "F8" in text and "A  fix every fixable finding" in text
 
 
+async def demo_at_its_end(pilot, app: DemoApp) -> None:
+    """The demo's simulated bootstrap at its end (every state published, painted on the graph)."""
+    await wait_for(pilot, lambda: app.repo is not None and app.player.source is not None, what="the demo")
+    player = app.player
+    player.source.clock.pause()
+    player.source.clock.seek(player.source.timeline.end_time + 1)
+    player.publish()
+    await wait_for(pilot, lambda: app.main.query_one(GraphView).states, what="painted states")
+
+
 async def test_demo_states_reach_the_browser(demo: Path) -> None:
     app = DemoApp(demo, blink=False, autoplay=False)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.repo is not None and app.player.source is not None, what="the demo")
-        player = app.player
-        player.source.clock.pause()
-        player.source.clock.seek(player.source.timeline.end_time + 1)
-        player.publish()
-        await wait_for(pilot, lambda: app.main.query_one(GraphView).states, what="painted states")
+        await demo_at_its_end(pilot, app)
         await pilot.press("f8")
         await wait_for(
             pilot, lambda: isinstance(app.screen, ComponentsScreen) and app.screen.rows, what="rows"
@@ -330,3 +335,91 @@ async def test_the_edit_screen_is_reused_for_the_next_component(demo: Path) -> N
         staging = screen.query_one("#env-values-staging", TextArea)
         assert staging.display == bool(screen.form.current.env_values.get("staging") is not None)
         assert str(screen.query_one("#form-status", Static).render()).startswith("nothing changed")
+
+
+async def test_a_component_opened_again_is_filled_before_its_first_frame(demo: Path) -> None:
+    """Opening a component on the kept edit screen fills the form and shows its preview in the same
+    call (no worker, no frame in between), and the screen looks as on a first open."""
+    from tests.apprepo import stable
+
+    app = InfraApp(demo, blink=False, open_component="redis")
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await edit_settled(pilot)
+        await stable(pilot)
+        first_look = app.export_screenshot()
+        await pilot.press("escape")
+        app.open_edit("reloader")
+        assert screen.form.current.name == "reloader"
+        assert (
+            screen.preview_pane.preview.fields
+            == screen.form.state.fields
+            == {"component": "reloader", "edit": {}}
+        )
+        await edit_settled(pilot)
+        await pilot.press("escape")
+        app.open_edit("redis")
+        assert screen.form.current.name == "redis"
+        assert screen.preview_pane.preview.fields == screen.form.state.fields
+        await edit_settled(pilot)
+        await stable(pilot)
+        assert app.export_screenshot() == first_look
+
+
+async def test_the_edit_screens_cluster_tab_shows_the_components_flux_status(demo: Path) -> None:
+    from textual.widgets import DataTable
+
+    from infra_tui.widgets.cluster_panel import ClusterPanel
+
+    app = DemoApp(demo, blink=False, autoplay=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await demo_at_its_end(pilot, app)
+        await wait_for(
+            pilot, lambda: app.main.query_one(ClusterPanel).snapshot is not None, what="the states"
+        )
+        app.open_edit("redis")
+        screen = await edit_settled(pilot)
+        screen.preview_pane.active = "cluster"
+        panel = screen.query_one(ClusterPanel)
+        await wait_for(pilot, lambda: panel.selected == "flux-system/redis", what="redis selected")
+        assert panel.snapshot is app.main.query_one(ClusterPanel).snapshot
+        table = panel.query_one(DataTable)
+        assert table.row_count == len(panel.snapshot.items) > 1
+        assert str(table.get_row_at(table.cursor_row)[0]) == "redis"
+        assert "ready" in str(table.get_row_at(table.cursor_row)[1])
+        await pilot.press("escape")
+        app.open_edit("reloader")
+        await edit_settled(pilot)
+        await wait_for(pilot, lambda: panel.selected == "flux-system/reloader", what="the next component")
+
+
+async def test_a_declared_kind_is_unchecked_and_its_annotation_line_goes(demo: Path) -> None:
+    from textual.widgets import SelectionList
+
+    from infra_tui.core import apply as apply_mod
+    from infra_tui.core import edit as edit_mod
+    from infra_tui.core import spec as spec_mod
+
+    edit = spec_mod.parse_edit({"creates": ["RecurringJob", "Certificate"]}, "reloader")
+    apply_mod.apply(edit_mod.plan_edit(repo_mod.load(demo), "reloader", edit), demo)
+    app = InfraApp(demo, blink=False, open_component="reloader")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await edit_settled(pilot)
+        creates = screen.query_one("#creates", SelectionList)
+        assert {"RecurringJob", "Certificate"} <= set(creates.selected)
+        creates.deselect("Certificate")
+        await wait_for(pilot, lambda: screen.form.state.fields.get("edit"), what="the edit")
+        screen = await edit_settled(pilot)
+        assert screen.form.state.fields["edit"] == {"creates": {"add": [], "remove": ["Certificate"]}}
+        assert "creates" not in screen.form.state.errors
+        diffs = screen.preview_pane.preview.diffs
+        assert {d.path for d in diffs} == {
+            "clusters/local-kube/infrastructure.yaml",
+            "clusters/staging/infrastructure.yaml",
+        }
+        for d in diffs:
+            changed = [ln for ln in d.diff.splitlines()[2:] if ln[:1] in "+-"]
+            assert changed == [
+                "-    infra-tui.io/creates: RecurringJob, Certificate",
+                "+    infra-tui.io/creates: RecurringJob",
+            ]
+        assert screen.form.write_blocker is None

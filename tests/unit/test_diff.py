@@ -127,3 +127,77 @@ def test_append_fast_path_patches_correctly(a, c):
     text = diff.unified(FileChange("f.yaml", before, after))
     assert patch(before, text) == after
     assert all(line.startswith(("+", " ", "@", "---", "+++")) for line in text.splitlines())
+
+
+# -- the character-level cut (``trim_lines``) against the plain path on split line lists ---------
+
+# pieces that make the first difference fall inside lines, at their ends and at the text's end
+pieces = st.lists(
+    st.sampled_from(["a", "b", "ab\n", "a\n", "b\n", "\n", "---\n", "c: 1\n", "x", "é\n"]), max_size=30
+)
+# long common runs push the compare past its 4,096-character blocks
+pads = st.sampled_from(["", "k: v\n" * 900, "y" * 5000, "z\n" * 2100])
+
+
+def plain_unified(change: FileChange, context: int = 3) -> str:
+    """``diff.unified`` as it was before the character-level cut: split both texts, cut the
+    common head and tail line lists, difflib the rest, shift the hunk numbers back."""
+    before = change.before or ""
+    if before == change.after and change.before is not None:
+        return ""
+    a = before.splitlines(keepends=True)
+    b = change.after.splitlines(keepends=True)
+    head, tail = diff.trim_line_lists(a, b)
+    start = max(0, head - context)
+    keep_tail = max(0, tail - context)
+    out = []
+    fromfile = "/dev/null" if change.before is None else f"a/{change.path}"
+    for line in difflib.unified_diff(
+        a[start : len(a) - keep_tail], b[start : len(b) - keep_tail], fromfile, f"b/{change.path}", n=context
+    ):
+        m = re.match(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", line)
+        if start and m:
+            line = (
+                f"@@ -{int(m.group(1)) + start}{m.group(2) or ''} +{int(m.group(3)) + start}{m.group(4) or ''} @@"
+                + line[m.end() :]
+            )
+        if line.startswith(("---", "+++")) and not line.endswith("\n"):
+            line += "\n"
+        out.append(line if line.endswith("\n") else line + "\n" + diff.NO_NEWLINE)
+    return "".join(out)
+
+
+@settings(max_examples=400)
+@given(a=pieces, b=pieces, head=pads, tail=pads)
+def test_trim_lines_cuts_the_same_lines_as_the_split_lists(a, b, head, tail):
+    before, after = head + "".join(a) + tail, head + "".join(b) + tail
+    cut = diff.trim_lines(before, after)
+    assert cut is not None
+    head_end, head_lines, ta, tb = cut
+    la, lb = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    want_head, want_tail = diff.trim_line_lists(la, lb)
+    assert head_lines == want_head
+    assert before[:head_end] == after[:head_end] == "".join(la[:want_head])
+    assert before[ta:] == after[tb:] == "".join(la[len(la) - want_tail :])
+    assert len(before[ta:].splitlines()) == want_tail
+
+
+@settings(max_examples=400)
+@given(a=pieces, b=pieces, head=pads, tail=pads, context=st.sampled_from([0, 3, 5]), created=st.booleans())
+def test_unified_is_the_plain_list_path(a, b, head, tail, context, created):
+    before, after = head + "".join(a) + tail, head + "".join(b) + tail
+    change = FileChange("f.yaml", None if created else before, after)
+    assert diff.unified(change, context) == plain_unified(change, context)
+
+
+@settings(max_examples=200)
+@given(
+    a=pieces,
+    b=pieces,
+    breaks=st.lists(st.sampled_from(["\r\n", "\r", "\x0c", "\u2028", "\x85"]), min_size=1, max_size=3),
+)
+def test_other_line_breaks_take_the_list_path(a, b, breaks):
+    before, after = "".join(a) + "".join(breaks), "".join(b) + "".join(breaks)
+    assert diff.trim_lines(before, after) is None
+    change = FileChange("f.yaml", before, after)
+    assert diff.unified(change) == plain_unified(change)

@@ -212,6 +212,39 @@ def test_creates_adds_annotation_and_provider(demo: Path):
     )
 
 
+def test_declared_kinds_are_removed_as_they_were_added(demo: Path):
+    both = {"creates": ["RecurringJob", "Certificate"], "envs": ["local-kube"]}
+    apply_mod.apply(plan(demo, "reloader", both), demo)
+    rel = "clusters/local-kube/infrastructure.yaml"
+    written = (demo / rel).read_text()
+    p = plan(demo, "reloader", {"creates": {"remove": ["Certificate"]}, "envs": ["local-kube"]})
+    assert p.ok, p.refusals
+    (f,) = p.files
+    removed, added = changed_lines(f.before, f.after)
+    assert (removed, added) == (
+        ["    infra-tui.io/creates: RecurringJob, Certificate"],
+        ["    infra-tui.io/creates: RecurringJob"],
+    )
+    assert any("Certificate no longer declared by reloader" in a for a in p.assumptions)
+    # the last one: the annotation goes, and the annotations mapping it was alone in
+    apply_mod.apply(p, demo)
+    last = plan(demo, "reloader", {"creates": {"remove": ["RecurringJob"]}, "envs": ["local-kube"]})
+    assert last.ok, last.refusals
+    (f,) = last.files
+    ks = yaml.safe_load_all(f.after)
+    reloader = next(d for d in ks if d and d["metadata"]["name"] == "reloader")
+    assert "infra-tui.io/creates" not in (reloader["metadata"].get("annotations") or {})
+    assert written != f.after
+    original = next(
+        d for d in yaml.safe_load_all((DEMO / rel).read_text()) if d and d["metadata"]["name"] == "reloader"
+    )
+    assert reloader["metadata"] == original["metadata"]  # as before the kinds were declared (deps stay)
+    refused = plan(demo, "reloader", {"creates": {"remove": ["Certificate"]}, "envs": ["local-kube"]})
+    assert refused.refusals == [
+        "edit spec creates.remove: reloader does not declare that it creates Certificate; it declares: RecurringJob"
+    ]
+
+
 def test_env_values_merge_into_the_env_patch(demo: Path):
     p = plan(demo, "reloader", {"env_values": {"staging": {"reloader": {"logLevel": "debug"}}}})
     assert p.ok, p.refusals

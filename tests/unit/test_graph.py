@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from infra_tui.core import graph
-from infra_tui.core.model import DependsOn, Env, FluxKustomization
+from infra_tui.core.model import DependsOn, Env, FluxKustomization, short_name
 
 
 def ks(name: str, *deps: str, ns: str = "flux-system") -> FluxKustomization:
@@ -117,3 +120,32 @@ def test_dot_and_mermaid_escape_names_from_the_repo():
         assert line.count('"') in (0, 2), line  # a label's own quotes are entity codes
     ids = [ln.split("[")[0].strip() for ln in mermaid.splitlines() if '["' in ln and "subgraph" not in ln]
     assert len(ids) == len(set(ids))  # a-b and a_b stay two nodes
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
+    acyclic=st.booleans(),
+)
+def test_layers_are_the_longest_chains_and_cycles_share_one(edges, acyclic):
+    if acyclic:  # only edges to a smaller number: a DAG
+        edges = [(a, b) for a, b in edges if b < a]
+    names = [f"k{i}" for i in range(12)]
+    deps = {n: [names[b] for a, b in edges if names[a] == n] for n in names}
+    g = graph.build(env(*(ks(n, *dict.fromkeys(deps[n])) for n in names)))
+    assert list(g.layer) == [f"flux-system/{n}" for n in names]
+
+    def longest(n: str, seen: frozenset[str]) -> int:
+        return max((longest(d, seen | {n}) + 1 for d in deps[n] if d not in seen | {n}), default=0)
+
+    if acyclic:
+        assert not g.cycles
+        assert {short_name(n): layer for n, layer in g.layer.items()} == {
+            n: longest(n, frozenset()) for n in names
+        }
+    for cycle in g.cycles:
+        assert cycle[0] == cycle[-1]
+        assert len({g.layer[n] for n in cycle}) == 1
+    for n, ds in g.deps.items():  # a dependency never sits above its dependant (same layer: a cycle)
+        for d in ds:
+            assert g.layer[d] < g.layer[n] or (g.cycles and g.layer[d] == g.layer[n])

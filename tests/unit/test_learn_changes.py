@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from infra_tui.core import apply, edit, fix, learned_changes, rules, scaffold, summary
 from infra_tui.core import spec as spec_mod
 from infra_tui.core.spec import parse_edit
@@ -201,3 +204,30 @@ def test_wizard_defaults_learned_in_a_renamed_repo(tmp_path):
     rows = learned_defaults.fact_rows(learned)
     cni = next(r for r in rows if r.source == "cni · chart cilium")
     assert "CiliumNetworkPolicy" in cni.fact and cni.count == 1
+
+
+def plain_added_lines(before: str, after: str) -> set[int]:
+    """``added_lines`` as it was before the character-level cut: on the split line lists."""
+    import difflib
+
+    from infra_tui.core import diff
+
+    a, b = before.split("\n"), after.split("\n")
+    head, tail = diff.trim_line_lists(a, b)
+    matcher = difflib.SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    return {
+        head + j
+        for tag, _i1, _i2, j1, j2 in matcher.get_opcodes()
+        if tag in ("insert", "replace")
+        for j in range(j1, j2)
+    }
+
+
+_pieces = st.lists(st.sampled_from(["a", "b", "ab\n", "a\n", "\n", "x\r\n", "---\n", "c: 1\n"]), max_size=30)
+
+
+@settings(max_examples=400)
+@given(a=_pieces, b=_pieces, pad=st.sampled_from(["", "k: v\n" * 900, "y" * 5000]))
+def test_added_lines_is_the_plain_list_path(a, b, pad):
+    before, after = pad + "".join(a) + pad, pad + "".join(b) + pad
+    assert learned_changes.added_lines(before, after) == plain_added_lines(before, after)

@@ -77,7 +77,13 @@ def test_cli_dry_run_then_write(demo: Path, capsys) -> None:
     assert "namespaces/reloader/helm-release.yaml" in out and (demo / "namespaces/reloader").exists()
     assert main(["remove", "redis", "--repo", str(demo)]) == 1
     captured = capsys.readouterr()
-    assert "other Kustomizations depend on it: netcorp-app" in captured.out + captured.err
+    # the refusal: one line, its reason once
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(
+        "infra-tui: redis cannot be removed: other Kustomizations depend on it: netcorp-app"
+    )
+    assert line.endswith("; nothing was written") and line.count("netcorp-app (local-kube") == 1
     assert main(["remove", "reloader", "--repo", str(demo), "--write"]) == 0
     assert not (demo / "namespaces/reloader").exists()
 

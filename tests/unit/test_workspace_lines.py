@@ -7,9 +7,12 @@ import difflib
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import workspace as ws_mod
+from infra_tui.core import yamlio
 from tests.paths import DEMO
 
 
@@ -48,3 +51,26 @@ def test_line_edits_mean_what_the_round_trip_means(monkeypatch, env) -> None:
             assert list(yaml.safe_load_all(fast.text(ks.file) or "")) == list(
                 yaml.safe_load_all(slow.text(ks.file) or "")
             )
+
+
+# -- an edited document's file is not split again: the kept documents are the split's ----------
+
+_doc_lines = st.sampled_from(["a: 1\n", "# c\n", "\n", "b:\n  - x\n", "---\n", "--- # m\n", "...\n", "k: v"])
+_bodies = st.lists(_doc_lines, max_size=6).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    docs=st.lists(_bodies, min_size=1, max_size=8),
+    edits=st.lists(st.tuples(st.integers(0, 20), st.one_of(st.none(), _bodies)), min_size=1, max_size=4),
+)
+def test_replaced_documents_are_what_a_split_gives(tmp_path_factory, docs, edits) -> None:
+    root = tmp_path_factory.mktemp("ws")
+    (root / "f.yaml").write_text("".join("---\n" + d for d in docs))
+    ws = ws_mod.Workspace(root)
+    for at, body in edits:
+        n = len(ws.chunks("f.yaml"))
+        if n == 0:
+            break
+        ws.replace_body("f.yaml", at % n, body)
+        assert ws.chunks("f.yaml") == yamlio.split_documents(ws.text("f.yaml") or "")
