@@ -63,7 +63,7 @@ DEFAULT_KINDS = [
 ]
 """CRD kinds a component may create, until the repo (and with it its rule tables) is read."""
 
-BUILD_WITHIN = 0.3
+BUILD_WITHIN = 0.5
 """Seconds after the first frame by which the lower fields are mounted even if the repo is still
 loading (normally they come right after the bootstrap graph is drawn)."""
 

@@ -60,7 +60,7 @@ class MainScreen(Screen[None]):
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
             yield SimPlayer(id="player", autoplay=self.autoplay)
-        yield KeyFooter()
+        yield KeyFooter(held=True)  # keys once the wizard is built (``_form_built``)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The first resume comes right after every widget was
@@ -89,8 +89,10 @@ class MainScreen(Screen[None]):
 
     @on(ComponentForm.Built)
     def _form_built(self) -> None:
-        """The wizard's lower fields are mounted: the keys typed since the start can go in."""
+        """The wizard's lower fields are mounted: the keys typed since the start can go in, and
+        the key bar shows them."""
         self._steady_cursors()
+        self.query_one(KeyFooter).release()
         release = getattr(self.app, "release_keys", None)  # ``OrderedKeysApp`` (``InfraApp``)
         if callable(release):
             release()
