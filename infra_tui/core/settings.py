@@ -20,7 +20,7 @@ import yaml
 
 from infra_tui.core import rule_tables, yamlio
 from infra_tui.core.tui_flags import WatchRequest as WatchRequest  # re-exported: defined there
-from infra_tui.core.tui_flags import parse_duration
+from infra_tui.core.tui_flags import parse_duration as parse_duration  # used here, and re-exported
 from infra_tui.errors import UserError
 
 SETTINGS_FILE = ".infra-tui.yaml"
