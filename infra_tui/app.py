@@ -19,7 +19,6 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
-from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from infra_tui.core.model import ChangePlan, Repo
@@ -63,6 +62,14 @@ class RepoLoaded(Message):
     first: Preview | None = None
     """The preview of an empty wizard (the env's bootstrap graph), made in the same thread: the
     graph goes on screen with the repo, without a round trip through the preview worker."""
+
+
+@dataclass(repr=False)
+class KindsLoaded(Message):
+    """The CRD kinds ``repo``'s rule tables let a component create (read after the graph is up)."""
+
+    repo: Repo
+    kinds: list[str]
 
 
 ACTIONS: list[tuple[str, str, str]] = [
@@ -162,6 +169,7 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
         self._watching = False
         self.sub_title = f"{self.root.name} · loading…"
+        self.hold_keys()  # until the wizard has mounted its lower fields (``MainScreen``)
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -222,6 +230,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""
+        from textual.widgets import Input, TextArea  # TextArea: the wizard's, after the first frame
+
         for widget in self.screen.query("Input, TextArea"):
             if isinstance(widget, (Input, TextArea)):
                 widget.cursor_blink = False
@@ -259,6 +269,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             return
         self.env = env
         self.post_message(RepoLoaded(repo, first=_first_preview(repo, env)))
+        kinds = _creatable_kinds(repo)  # after the graph is on its way: ~50 ms of rule tables
+        if kinds is not None:
+            self.post_message(KindsLoaded(repo, kinds))
 
     @on(RepoLoaded)
     def _repo_loaded(self, message: RepoLoaded) -> None:
@@ -280,6 +293,11 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self._watching = True
             self.watch_cluster()
         self.repo_changed(self.repo)
+
+    @on(KindsLoaded)
+    def _kinds_loaded(self, message: KindsLoaded) -> None:
+        if message.repo is self.repo:
+            self.main.form.set_kinds(message.kinds)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -474,16 +492,25 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
 
 
 def _first_preview(repo: Repo, env: str) -> Preview | None:
-    """In the loading thread, what the screen needs once the repo is read: the rule tables (the
-    wizard's CRD kinds; cached per repo, so the UI thread and the preview worker reuse them) and
-    the preview of an empty wizard, i.e. the env's graph. None if that fails: the preview worker
-    then runs as for any edit and reports the error."""
+    """In the loading thread, what the screen needs once the repo is read: the preview of an
+    empty wizard, i.e. the env's graph. None if that fails: the preview worker then runs as for
+    any edit and reports the error."""
     from infra_tui.core import preview as preview_mod
+
+    try:
+        return preview_mod.compute(repo, None, env)
+    except Exception:  # the preview worker reports it
+        return None
+
+
+def _creatable_kinds(repo: Repo) -> list[str] | None:
+    """In the loading thread, once the graph is posted: the repo's rule tables (cached per repo,
+    so the preview worker reuses them) and the CRD kinds they let a component create. None if
+    they cannot be read: the preview worker reports why."""
     from infra_tui.core import rules as rules_mod
 
     try:
-        rules_mod.for_repo(repo)
-        return preview_mod.compute(repo, None, env)
+        return rules_mod.creatable_kinds(rules_mod.for_repo(repo))
     except Exception:  # the preview worker reports it
         return None
 

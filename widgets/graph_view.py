@@ -254,7 +254,10 @@ class GraphView(ScrollView, can_focus=True):
         self._chips, self._rows, self._row_labels = [], [], {}
         graph = self.graph
         if graph is None:
-            self.virtual_size = Size(width, 0)
+            if self.virtual_size.height:
+                # (only then: a new virtual size lays the whole screen out again, and at start-up
+                # the first Resize comes between the first frame and the graph)
+                self.virtual_size = Size(width, 0)
             self.refresh()
             return
         keep = self._visible()

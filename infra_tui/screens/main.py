@@ -10,7 +10,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static, TextArea
+from textual.widgets import Header, Input, Static
 
 from infra_tui.core.model import Repo
 from infra_tui.widgets.cluster_panel import ClusterPanel
@@ -60,7 +60,7 @@ class MainScreen(Screen[None]):
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
             yield SimPlayer(id="player", autoplay=self.autoplay)
-        yield KeyFooter()
+        yield KeyFooter(held=True)  # keys once the wizard is built (``_form_built``)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The first resume comes right after every widget was
@@ -70,17 +70,32 @@ class MainScreen(Screen[None]):
             event.refresh_styles = False
 
     def on_mount(self) -> None:
-        if not self.app.blink:
-            # steady cursors from the first frame: the app's own pass can run before this
-            # screen is composed, and a blinking cursor makes screenshots flaky
-            for widget in self.query(Input):
-                widget.cursor_blink = False
-            for area in self.query(TextArea):
-                area.cursor_blink = False
+        self._steady_cursors()
         if self.demo:
             self.query_one(GraphView).focus()
         else:
             self.query_one("#name").focus()
+
+    def _steady_cursors(self) -> None:
+        if not self.app.blink:
+            # steady cursors from the first frame: the app's own pass can run before this
+            # screen is composed, and a blinking cursor makes screenshots flaky
+            from textual.widgets import TextArea  # the values editor's: after the first frame
+
+            for widget in self.query(Input):
+                widget.cursor_blink = False
+            for area in self.query(TextArea):
+                area.cursor_blink = False
+
+    @on(ComponentForm.Built)
+    def _form_built(self) -> None:
+        """The wizard's lower fields are mounted: the keys typed since the start can go in, and
+        the key bar shows them."""
+        self._steady_cursors()
+        self.query_one(KeyFooter).release()
+        release = getattr(self.app, "release_keys", None)  # ``OrderedKeysApp`` (``InfraApp``)
+        if callable(release):
+            release()
 
     @property
     def form(self) -> ComponentForm:
@@ -92,8 +107,9 @@ class MainScreen(Screen[None]):
 
     def set_repo(self, repo: Repo, env: str | None, *, first: Preview | None = None) -> None:
         """A (re)loaded repo; ``first``: its empty-wizard preview, if the loader made one."""
+        self.preview_pane.set_repo(repo, env, first=first)  # the graph first
         self.form.set_repo(repo, env)
-        self.preview_pane.set_repo(repo, env, first=first)
+        self.call_after_refresh(self.form.build)  # the wizard's lower fields once the graph is drawn
         if self.demo:
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 

@@ -11,6 +11,8 @@ import asyncio
 import time
 from pathlib import Path
 
+from textual.widgets import Checkbox
+
 from infra_tui.app import InfraApp
 from infra_tui.widgets.graph_view import GraphView
 from tests.apprepo import make_repo, settle
@@ -52,6 +54,28 @@ async def test_keys_typed_while_the_repo_loads_are_kept_and_planned(tmp_path: Pa
         preview = app.main.preview_pane.preview
         assert preview is not None and preview.fields["name"] == "my-cache"
         assert "flux-system/my-cache" in app.main.query_one(GraphView).graph.nodes
+
+
+async def test_keys_for_the_lower_fields_typed_before_they_exist_land_in_them(tmp_path: Path) -> None:
+    """The first frame shows the wizard's upper fields; the lower ones are mounted once the graph
+    is drawn (here, with a repo slow to read, by the timer). Keys typed meanwhile are held, then
+    land as if typed slowly: eight Tabs from the name reach the webhook checkbox, which was not
+    there when they were typed."""
+    root = make_repo(tmp_path / "repo", extra=300)
+    app = InfraApp(root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        keys = ["my-cache", *["tab"] * 8, " ", "tab", " "]  # webhook on, tab, ServiceMonitor on
+        feed_burst(app, raw(keys))
+        typed_before_built = not app.main.form.built and not app.main.query("#webhook")
+        await settle(pilot)
+        assert typed_before_built
+        assert form_values(app)["name"] == "my-cache"
+        assert app.main.query_one("#webhook", Checkbox).value
+        assert app.main.query_one("#sm", Checkbox).value
+        assert not app.main.query_one("#pr", Checkbox).value
+        assert app.focused is not None and app.focused.id == "sm"
+        fields = app.main.form.state.fields
+        assert fields["webhook"] is True and fields["monitoring"]["serviceMonitor"] is True
 
 
 async def test_the_key_bar_follows_the_focus(tmp_path: Path) -> None:
