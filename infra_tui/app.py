@@ -34,7 +34,6 @@ from infra_tui.screens.modals import (
     WrittenScreen,
 )
 from infra_tui.widgets.graph_view import GraphView
-from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.trust import RepoSettingsFile
+    from infra_tui.widgets.preview_pane import PreviewPane
     from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
@@ -51,6 +51,9 @@ WRITE_WAITS_FOR_PREVIEW = 10.0
 """Seconds ctrl+s waits for the preview of the fields typed before it."""
 EXIT_GRACE = 5.0
 """Seconds an ending signal leaves the clean shutdown before the process ends regardless."""
+FROZEN_AT_MOST = 1.0
+"""Seconds after the first frame the screen waits at most for the bootstrap graph before it is
+painted again (``InfraApp.on_ready``): a slow repo shows the empty preview meanwhile."""
 
 
 @dataclass(repr=False)
@@ -168,6 +171,7 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self.cluster = cluster
         """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
         self._watching = False
+        self._frozen = False
         self.sub_title = f"{self.root.name} · loading…"
         self.hold_keys()  # until the wizard has mounted its lower fields (``MainScreen``)
 
@@ -197,8 +201,34 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """The first frame is on screen (Textual's ``Ready``): read the repo now. A thread started
         before would compete with the first frame for the GIL; ``call_after_refresh`` would wait
         until the screen is idle, several frames later (focus, footer, cursor; ~0.1 s on a quiet
-        machine). The wizard takes keys meanwhile; the title says loading…"""
+        machine). The wizard holds keys meanwhile; the title says loading…
+
+        Meanwhile the preview pane is mounted, and the screen is not laid out nor painted again
+        until the graph can be drawn with it (``_thaw``): every frame in between (focus, cursor,
+        title, the empty pane) would be a layout and a paint of the whole screen (~15 ms each) the
+        loader waits for."""
+        self._begin_batch()
+        self._frozen = True
+        self.set_timer(FROZEN_AT_MOST, self._thaw)
         self.load_repo()
+        self.main.mount_preview()
+
+    async def _shutdown(self) -> None:
+        """Textual's shutdown, once the preview pane is composed if it is being mounted (an exit
+        in the ~0.1 s after the first frame): Textual's tabs fail if their tabs go as they mount."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None and main.preview_mounting:
+            import asyncio
+
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.ensure_future(main.mount_preview()), 2.0)
+        await super()._shutdown()
+
+    def _thaw(self) -> None:
+        """End ``on_ready``'s batch (once): the screen is laid out and painted again."""
+        if self._frozen:
+            self._frozen = False
+            self._end_batch()
 
     def _exit_on_ending_signals(self) -> None:
         """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
@@ -274,8 +304,13 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self.post_message(KindsLoaded(repo, kinds))
 
     @on(RepoLoaded)
-    def _repo_loaded(self, message: RepoLoaded) -> None:
+    async def _repo_loaded(self, message: RepoLoaded) -> None:
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:  # the app is ending
+            return
+        await main.mount_preview()  # (mounted on the first frame; composed by now, as a rule)
         if message.repo is None:
+            self._thaw()
             self.sub_title = f"{self.root.name} · cannot read"
             self.notify(message.error or "cannot read the repo", severity="error", timeout=30)
             return
@@ -287,7 +322,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             from infra_tui.core.scaffold import NOT_FLAT
 
             self.notify(NOT_FLAT, title="not the flat shape", timeout=15)
-        self.main.set_repo(self.repo, self.env, first=message.first)
+        main.set_repo(self.repo, self.env, first=message.first)
+        self._thaw()  # the graph with the pane, in one layout and paint
         self.cockpit_repo_loaded(self.repo)
         if not self._watching:
             self._watching = True
@@ -361,10 +397,14 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     # -- actions -----------------------------------------------------------------------
 
     def _preview_pane(self) -> PreviewPane:
+        from infra_tui.widgets.preview_pane import PreviewPane  # mounted after the first frame
+
         pane = getattr(self.screen, "preview_pane", None)  # the edit screen has its own
         return pane if isinstance(pane, PreviewPane) else self.main.preview_pane
 
     def action_tab(self, tab: str) -> None:
+        from infra_tui.widgets.preview_pane import TABS, PreviewPane
+
         if tab in TABS:
             if self.screen is not self.main and not isinstance(
                 getattr(self.screen, "preview_pane", None), PreviewPane

@@ -369,6 +369,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
         envs = self.query_one("#envs-row").mount(OnOffSelectionList(id="envs", compact=True))
         await self.mount_all(self._rest())
         await envs
+        if not self.is_attached or not self.query(DependencyPicker):
+            return  # removed meanwhile: the app is ending
         self.built = True
         if self._repo_for is not None:
             self._fill_from_repo()
