@@ -229,6 +229,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         if self._frozen:
             self._frozen = False
             self._end_batch()
+            if not self._batch_count:
+                self.screen.refresh()  # as Textual's ``delay_update``: a resize meanwhile too
 
     def _exit_on_ending_signals(self) -> None:
         """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
@@ -308,7 +310,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:  # the app is ending
             return
-        await main.mount_preview()  # (mounted on the first frame; composed by now, as a rule)
+        mounted = main.mount_preview()  # (on the first frame; composed by now, as a rule)
+        if main.preview_mounting:
+            await mounted
         if message.repo is None:
             self._thaw()
             self.sub_title = f"{self.root.name} · cannot read"
