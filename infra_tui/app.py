@@ -19,7 +19,6 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
-from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from infra_tui.core.model import ChangePlan, Repo
@@ -35,7 +34,6 @@ from infra_tui.screens.modals import (
     WrittenScreen,
 )
 from infra_tui.widgets.graph_view import GraphView
-from infra_tui.widgets.preview_pane import TABS, PreviewPane
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.trust import RepoSettingsFile
+    from infra_tui.widgets.preview_pane import PreviewPane
     from infra_tui.widgets.sim_player import SimPlayer
 
 DARK, LIGHT = "textual-dark", "textual-light"
@@ -52,6 +51,9 @@ WRITE_WAITS_FOR_PREVIEW = 10.0
 """Seconds ctrl+s waits for the preview of the fields typed before it."""
 EXIT_GRACE = 5.0
 """Seconds an ending signal leaves the clean shutdown before the process ends regardless."""
+FROZEN_AT_MOST = 1.0
+"""Seconds after the first frame the screen waits at most for the bootstrap graph before it is
+painted again (``InfraApp.on_ready``): a slow repo shows the empty preview meanwhile."""
 
 
 @dataclass(repr=False)
@@ -63,6 +65,14 @@ class RepoLoaded(Message):
     first: Preview | None = None
     """The preview of an empty wizard (the env's bootstrap graph), made in the same thread: the
     graph goes on screen with the repo, without a round trip through the preview worker."""
+
+
+@dataclass(repr=False)
+class KindsLoaded(Message):
+    """The CRD kinds ``repo``'s rule tables let a component create (read after the graph is up)."""
+
+    repo: Repo
+    kinds: list[str]
 
 
 ACTIONS: list[tuple[str, str, str]] = [
@@ -161,7 +171,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self.cluster = cluster
         """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
         self._watching = False
+        self._frozen = False
         self.sub_title = f"{self.root.name} · loading…"
+        self.hold_keys()  # until the wizard has mounted its lower fields (``MainScreen``)
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -189,8 +201,36 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """The first frame is on screen (Textual's ``Ready``): read the repo now. A thread started
         before would compete with the first frame for the GIL; ``call_after_refresh`` would wait
         until the screen is idle, several frames later (focus, footer, cursor; ~0.1 s on a quiet
-        machine). The wizard takes keys meanwhile; the title says loading…"""
+        machine). The wizard holds keys meanwhile; the title says loading…
+
+        Meanwhile the preview pane is mounted, and the screen is not laid out nor painted again
+        until the graph can be drawn with it (``_thaw``): every frame in between (focus, cursor,
+        title, the empty pane) would be a layout and a paint of the whole screen (~15 ms each) the
+        loader waits for."""
+        self._begin_batch()
+        self._frozen = True
+        self.set_timer(FROZEN_AT_MOST, self._thaw)
         self.load_repo()
+        self.main.mount_preview()
+
+    async def _shutdown(self) -> None:
+        """Textual's shutdown, once the preview pane is composed if it is being mounted (an exit
+        in the ~0.1 s after the first frame): Textual's tabs fail if their tabs go as they mount."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None and main.preview_mounting:
+            import asyncio
+
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.ensure_future(main.mount_preview()), 2.0)
+        await super()._shutdown()
+
+    def _thaw(self) -> None:
+        """End ``on_ready``'s batch (once): the screen is laid out and painted again."""
+        if self._frozen:
+            self._frozen = False
+            self._end_batch()
+            if not self._batch_count:
+                self.screen.refresh()  # as Textual's ``delay_update``: a resize meanwhile too
 
     def _exit_on_ending_signals(self) -> None:
         """SIGTERM / SIGHUP (terminal closed, ``tmux kill-session``): exit like ``ctrl+q``, so
@@ -222,6 +262,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
 
     def _no_blink(self) -> None:
         """Steady cursors, for deterministic screenshots and tests."""
+        from textual.widgets import Input, TextArea  # TextArea: the wizard's, after the first frame
+
         for widget in self.screen.query("Input, TextArea"):
             if isinstance(widget, (Input, TextArea)):
                 widget.cursor_blink = False
@@ -259,10 +301,20 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             return
         self.env = env
         self.post_message(RepoLoaded(repo, first=_first_preview(repo, env)))
+        kinds = _creatable_kinds(repo)  # after the graph is on its way: ~50 ms of rule tables
+        if kinds is not None:
+            self.post_message(KindsLoaded(repo, kinds))
 
     @on(RepoLoaded)
-    def _repo_loaded(self, message: RepoLoaded) -> None:
+    async def _repo_loaded(self, message: RepoLoaded) -> None:
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:  # the app is ending
+            return
+        mounted = main.mount_preview()  # (on the first frame; composed by now, as a rule)
+        if main.preview_mounting:
+            await mounted
         if message.repo is None:
+            self._thaw()
             self.sub_title = f"{self.root.name} · cannot read"
             self.notify(message.error or "cannot read the repo", severity="error", timeout=30)
             return
@@ -274,12 +326,18 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             from infra_tui.core.scaffold import NOT_FLAT
 
             self.notify(NOT_FLAT, title="not the flat shape", timeout=15)
-        self.main.set_repo(self.repo, self.env, first=message.first)
+        main.set_repo(self.repo, self.env, first=message.first)
+        self._thaw()  # the graph with the pane, in one layout and paint
         self.cockpit_repo_loaded(self.repo)
         if not self._watching:
             self._watching = True
             self.watch_cluster()
         self.repo_changed(self.repo)
+
+    @on(KindsLoaded)
+    def _kinds_loaded(self, message: KindsLoaded) -> None:
+        if message.repo is self.repo:
+            self.main.form.set_kinds(message.kinds)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -343,10 +401,14 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     # -- actions -----------------------------------------------------------------------
 
     def _preview_pane(self) -> PreviewPane:
+        from infra_tui.widgets.preview_pane import PreviewPane  # mounted after the first frame
+
         pane = getattr(self.screen, "preview_pane", None)  # the edit screen has its own
         return pane if isinstance(pane, PreviewPane) else self.main.preview_pane
 
     def action_tab(self, tab: str) -> None:
+        from infra_tui.widgets.preview_pane import TABS, PreviewPane
+
         if tab in TABS:
             if self.screen is not self.main and not isinstance(
                 getattr(self.screen, "preview_pane", None), PreviewPane
@@ -474,16 +536,25 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
 
 
 def _first_preview(repo: Repo, env: str) -> Preview | None:
-    """In the loading thread, what the screen needs once the repo is read: the rule tables (the
-    wizard's CRD kinds; cached per repo, so the UI thread and the preview worker reuse them) and
-    the preview of an empty wizard, i.e. the env's graph. None if that fails: the preview worker
-    then runs as for any edit and reports the error."""
+    """In the loading thread, what the screen needs once the repo is read: the preview of an
+    empty wizard, i.e. the env's graph. None if that fails: the preview worker then runs as for
+    any edit and reports the error."""
     from infra_tui.core import preview as preview_mod
+
+    try:
+        return preview_mod.compute(repo, None, env)
+    except Exception:  # the preview worker reports it
+        return None
+
+
+def _creatable_kinds(repo: Repo) -> list[str] | None:
+    """In the loading thread, once the graph is posted: the repo's rule tables (cached per repo,
+    so the preview worker reuses them) and the CRD kinds they let a component create. None if
+    they cannot be read: the preview worker reports why."""
     from infra_tui.core import rules as rules_mod
 
     try:
-        rules_mod.for_repo(repo)
-        return preview_mod.compute(repo, None, env)
+        return rules_mod.creatable_kinds(rules_mod.for_repo(repo))
     except Exception:  # the preview worker reports it
         return None
 

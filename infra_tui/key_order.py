@@ -16,6 +16,10 @@ forwarded to, up through the same queues it bubbles through, to the app, where i
 the key's bindings ran; then the next key waits until the messages the key caused (a deferred
 focus change, an ``Input.Submitted`` and its handlers) have been handled, and goes to whatever is
 focused by then.
+
+``hold_keys`` / ``release_keys`` keep every key (and paste) queued while the app cannot take them
+yet (the wizard mounts its lower fields after the first frame): they are routed, in order, once
+the last hold is released.
 """
 
 from __future__ import annotations
@@ -48,22 +52,35 @@ class OrderedKeysApp(App[ReturnType]):
         self._key_in_flight: events.Key | events.Paste | None = None
         self._route_deadline = 0.0
         self._route_target: MessagePump | None = None
+        self._key_holds = 0
 
     @property
     def keys_pending(self) -> bool:
-        """Keys (or a paste) received and not yet fully handled."""
-        return bool(self._held_keys) or self._key_in_flight is not None
+        """Keys (or a paste) received and not yet fully handled, or keys are held back."""
+        return bool(self._held_keys) or self._key_in_flight is not None or self._key_holds > 0
+
+    def hold_keys(self) -> None:
+        """Queue every key from now on until ``release_keys`` (holds nest)."""
+        self._key_holds += 1
+
+    def release_keys(self) -> None:
+        """End one ``hold_keys``; after the last, the queued keys are routed in order."""
+        self._key_holds = max(0, self._key_holds - 1)
+        if not self._key_holds and self._key_in_flight is None and self._held_keys:
+            self.call_later(self._route_next_key)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             self._held_keys.append(event)
-            if self._key_in_flight is None:
+            if self._key_in_flight is None and not self._key_holds:
                 await self._route_next_key()
             return
         await super().on_event(event)
 
     async def _route_next_key(self) -> None:
-        while self._held_keys:
+        if self._key_in_flight is not None:
+            return  # (``release_keys``' call, when a key was routed in between)
+        while self._held_keys and not self._key_holds:
             event = self._held_keys.popleft()
             self._key_in_flight = event
             await super().on_event(event)  # priority bindings, else forwarded to the focus

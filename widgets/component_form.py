@@ -17,12 +17,14 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from infra_tui.widgets.toggles import OnOffCheckbox, OnOffSelectionList
 
 if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
     from infra_tui.core.learn import Learned
     from infra_tui.core.model import Repo
     from infra_tui.core.preview import Preview
@@ -60,6 +62,10 @@ DEFAULT_KINDS = [
     "Policy",
 ]
 """CRD kinds a component may create, until the repo (and with it its rule tables) is read."""
+
+BUILD_WITHIN = 0.5
+"""Seconds after the first frame by which the lower fields are mounted even if the repo is still
+loading (normally they come right after the bootstrap graph is drawn)."""
 
 
 def parse_values(text: str) -> tuple[dict[str, Any], str | None]:
@@ -236,6 +242,17 @@ class ComponentForm(VerticalScroll, can_focus=False):
     class WriteRequested(Message):
         """The Write button was pressed."""
 
+    class Built(Message):
+        """Every field is mounted (the lower ones come after the first frame)."""
+
+        def __init__(self, form: ComponentForm) -> None:
+            super().__init__()
+            self.form = form
+
+        @property
+        def control(self) -> ComponentForm:
+            return self.form
+
     def __init__(self, *, kinds: list[str] | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kinds = kinds or DEFAULT_KINDS
@@ -251,29 +268,38 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self.learning: tuple[Repo, str] | None = None
         """The repo and env whose facts are being learned (None: none pending)."""
         self._learn_started = False
+        self.built = False
+        """Every field is mounted (``build``, after the first frame)."""
+        self._building = False
+        self._repo_for: tuple[Repo, str] | None = None
+        """The repo and env whose envs and Kustomizations the form offers."""
 
     # -- layout ------------------------------------------------------------------------
 
-    def _row(self, label: str, widget: Widget, error_id: str | None = None) -> ComposeResult:
-        with Horizontal(classes="form--row"):
-            yield Label(label, classes="form--label")
-            yield widget
-        if error_id:
-            yield Static("", id=error_id, classes="form--error", markup=False)
+    def _row(self, label: str, widget: Widget, error_id: str | None = None) -> list[Widget]:
+        """A labelled field and, for a field the plan defaults, the line that says where its
+        default comes from. (The line of its error, ``error_id``, is mounted below the field with
+        the first error: ``_show_error``.)"""
+        row: list[Widget] = [Horizontal(Label(label, classes="form--label"), widget, classes="form--row")]
         if error_id and error_id.removesuffix("-error") in DEFAULTED:
-            yield self._default_marker(error_id.removesuffix("-error"))
+            row.append(self._default_marker(error_id.removesuffix("-error")))
+        return row
 
     @staticmethod
     def _default_marker(field_id: str) -> Static:
         return Static("", id=f"{field_id}-default", classes="form--default", markup=False)
 
     def compose(self) -> ComposeResult:
+        """The upper fields, for the first frame. The lower ones (and the envs list, which is
+        empty until the repo is read) are mounted after it (``build``): the form's
+        widgets are most of the first frame's cost, and the app holds keys until they are all
+        there, so nothing typed meanwhile is lost or lands elsewhere."""
         yield Static("New component", classes="form--title")
         yield from self._row("name", Input(placeholder="redis-cache", id="name", compact=True), "name-error")
         yield from self._row(
             "namespace", Input(placeholder="(same as name)", id="namespace", compact=True), "namespace-error"
         )
-        yield from self._row("envs", OnOffSelectionList(id="envs", compact=True))
+        yield Horizontal(Label("envs", classes="form--label"), id="envs-row", classes="form--row")
         yield from self._row("chart", Input(placeholder="redis", id="chart", compact=True), "chart-error")
         yield from self._row(
             "repository", Input(placeholder="bitnami", id="repo-name", compact=True), "repo-name-error"
@@ -291,62 +317,100 @@ class ComponentForm(VerticalScroll, can_focus=False):
         yield from self._row(
             "timeout", Input(placeholder="5m (Helm default)", id="timeout", compact=True), "timeout-error"
         )
-        with Horizontal(classes="form--row"):
-            yield Label("interval", classes="form--label")
-            yield Static("1h", id="interval", markup=False)
-            yield self._default_marker("interval")
-        yield from self._row(
-            "webhook", OnOffCheckbox("registers an admission webhook", id="webhook", compact=True)
+        yield Horizontal(
+            Label("interval", classes="form--label"),
+            Static("1h", id="interval", markup=False),
+            self._default_marker("interval"),
+            classes="form--row",
         )
-        with Horizontal(classes="form--row"):
-            yield Label("monitoring", classes="form--label")
-            with Horizontal():
-                yield OnOffCheckbox("ServiceMonitor", id="sm", compact=True)
-                yield OnOffCheckbox("PrometheusRule", id="pr", compact=True)
-        yield from self._row(
-            "creates", OnOffSelectionList(*[(k, k) for k in self.kinds], id="creates", compact=True)
-        )
-        yield from self._row("depends on", DependencyPicker(id="deps"))
-        yield Label("values (YAML)", classes="form--label")
-        yield self._values_editor()
-        yield Static("", id="values-error", classes="form--error", markup=False)
-        yield self._default_marker("values")
-        yield Static("", id="form-status", markup=False)
-        yield Button("Write  ctrl+s", id="write", variant="success", disabled=True, compact=True)
+
+    def _rest(self) -> list[Widget]:
+        """The fields below ``interval``, the status line and the Write button."""
+        return [
+            *self._row(
+                "webhook", OnOffCheckbox("registers an admission webhook", id="webhook", compact=True)
+            ),
+            Horizontal(
+                Label("monitoring", classes="form--label"),
+                Horizontal(
+                    OnOffCheckbox("ServiceMonitor", id="sm", compact=True),
+                    OnOffCheckbox("PrometheusRule", id="pr", compact=True),
+                ),
+                classes="form--row",
+            ),
+            *self._row(
+                "creates", OnOffSelectionList(*[(k, k) for k in self.kinds], id="creates", compact=True)
+            ),
+            *self._row("depends on", DependencyPicker(id="deps")),
+            Label("values (YAML)", classes="form--label"),
+            self._values_editor(),
+            self._default_marker("values"),
+            Static("", id="form-status", markup=False),
+            Button("Write  ctrl+s", id="write", variant="success", disabled=True, compact=True),
+        ]
 
     def _values_editor(self) -> TextArea:
+        from textual.widgets import TextArea  # ~12 ms of imports (tree-sitter): after the first frame
+
         area = TextArea(id="values", show_line_numbers=True, tab_behavior="indent", soft_wrap=False)
         area.indent_width = 2
         return area
 
     def on_mount(self) -> None:
-        # YAML highlighting once the first frame is out: loading tree-sitter's grammar and query
+        # the screen builds the rest once the bootstrap graph is drawn; at the latest this long
+        # after the first frame
+        self.call_after_refresh(self.set_timer, BUILD_WITHIN, self.build)
+
+    async def build(self) -> None:
+        """Mount the lower fields (once; the first frame shows the upper ones)."""
+        if self.built or self._building or not self.is_attached:
+            return
+        self._building = True
+        envs = self.query_one("#envs-row").mount(OnOffSelectionList(id="envs", compact=True))
+        await self.mount_all(self._rest())
+        await envs
+        if not self.is_attached or not self.query(DependencyPicker):
+            return  # removed meanwhile: the app is ending
+        self.built = True
+        if self._repo_for is not None:
+            self._fill_from_repo()
+        self._emit()
+        self.post_message(self.Built(self))
+        # YAML highlighting once the form is on screen: loading tree-sitter's grammar and query
         # takes ~7 ms, and the editor starts empty
         self.call_after_refresh(self._highlight_values)
 
+    def _values_area(self) -> TextArea:
+        from textual.widgets import TextArea  # imported by ``_values_editor`` already
+
+        return self.query_one("#values", TextArea)
+
     def _highlight_values(self) -> None:
         try:
-            self.query_one("#values", TextArea).language = "yaml"
+            self._values_area().language = "yaml"
         except Exception:  # no tree-sitter-yaml installed: plain text, still parsed for errors
             pass
 
     def set_repo(self, repo: Repo, env: str | None = None) -> None:
-        """The envs and Kustomizations to choose from."""
-        from infra_tui.core import rules as rules_mod
-
+        """The envs and Kustomizations to choose from (the CRD kinds come with ``set_kinds``)."""
         env_name = env or repo.primary_env
         self.primary_env = env_name
+        self.existing = {k.name for k in repo.env(env_name).kustomizations}
+        self._repo_for = (repo, env_name)
+        self.learning = (repo, env_name)  # learned once the first preview is on screen
+        self._learn_started = False
+        if self.built:
+            self._fill_from_repo()
+            self._emit()
+
+    def _fill_from_repo(self) -> None:
+        assert self._repo_for is not None
+        repo, env_name = self._repo_for
         envs = self.query_one("#envs", SelectionList)
         with envs.prevent(SelectionList.SelectedChanged):
             envs.clear_options()
             envs.add_options([Selection(name, name, name == env_name) for name in repo.envs])
-        names = [k.name for k in repo.env(env_name).kustomizations]
-        self.existing = set(names)
-        self.query_one(DependencyPicker).set_names(names)
-        self._set_kinds(rules_mod.creatable_kinds(rules_mod.for_repo(repo)))
-        self._emit()
-        self.learning = (repo, env_name)  # learned once the first preview is on screen
-        self._learn_started = False
+        self.query_one(DependencyPicker).set_names([k.name for k in repo.env(env_name).kustomizations])
 
     # -- learned defaults --------------------------------------------------------------
 
@@ -366,6 +430,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
         self._show_defaults()
 
     def _show_defaults(self) -> None:
+        if not self.built:
+            return  # shown once every field is there
         from infra_tui.core.learned_defaults import field_defaults
 
         key = (self._value("chart"), self._value("name"), self.learned is not None)
@@ -382,11 +448,13 @@ class ComponentForm(VerticalScroll, can_focus=False):
                 if field_id == "interval":
                     self.query_one("#interval", Static).update(default.value)
 
-    def _set_kinds(self, kinds: list[str]) -> None:
+    def set_kinds(self, kinds: list[str]) -> None:
         """Offer the CRD kinds of the repo's rule tables (``.infra-tui.yaml`` may add some)."""
         if kinds == self.kinds:
             return
         self.kinds = kinds
+        if not self.built:
+            return  # the list is made with them
         creates = self.query_one("#creates", SelectionList)
         chosen = set(creates.selected)
         with creates.prevent(SelectionList.SelectedChanged):
@@ -403,7 +471,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
         picker = self.query_one(DependencyPicker)
         picker.chosen = []
         picker.query_one("#deps-search", Input).value = ""
-        self.query_one("#values", TextArea).text = ""
+        self._values_area().text = ""
         self._emit()
 
     # -- state -------------------------------------------------------------------------
@@ -421,7 +489,7 @@ class ComponentForm(VerticalScroll, can_focus=False):
         }
         from infra_tui.core import spec as spec_mod
 
-        values, values_error = parse_values(self.query_one("#values", TextArea).text)
+        values, values_error = parse_values(self._values_area().text)
         chart: dict[str, Any] = {"name": text["chart"], "repository": {"url": text["repo-url"]}}
         if text["repo-name"]:
             chart["repository"]["name"] = text["repo-name"]
@@ -464,19 +532,32 @@ class ComponentForm(VerticalScroll, can_focus=False):
         return FormState(fields, errors, missing)
 
     def _emit(self) -> None:
+        if not self.built:
+            return  # no field can have changed yet: the app holds keys until it is built
         self.state = self.read()
         for key in ("name", "namespace", "chart", "repo-name", "repo-url", "version", "timeout", "values"):
             reason = self.state.errors.get(key)
-            box = self.query_one(f"#{key}-error", Static)
-            text = f"✗ {reason}" if reason else ""
-            if str(box.content) != text:
-                box.update(text)
-            box.set_class(bool(reason), "-shown")
+            self._show_error(key, reason)
             if key != "values":
                 self.query_one(f"#{key}", Input).set_class(bool(reason), "-invalid")
         self._update_status()
         self._show_defaults()
         self.post_message(self.Changed(self, self.state))
+
+    def _show_error(self, key: str, reason: str | None) -> None:
+        """The line under field ``key`` that says why it is invalid (hidden while it is not)."""
+        text = f"✗ {reason}" if reason else ""
+        box = next(iter(self.query(f"#{key}-error").results(Static)), None)
+        if box is None:
+            if reason:  # the first error of this field: its line goes right below the field
+                field = self.query_one(f"#{key}")
+                below = field if key == "values" else field.parent
+                line = Static(text, id=f"{key}-error", classes="form--error -shown", markup=False)
+                self.mount(line, after=below)  # type: ignore[arg-type]
+            return
+        if str(box.content) != text:
+            box.update(text)
+        box.set_class(bool(reason), "-shown")
 
     def set_preview(self, preview: Preview) -> None:
         """What the plan says about the form (refusals); enables Write when all is well."""
@@ -498,6 +579,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
         return write_blocker(state.fields, state.errors, state.missing, self._preview)
 
     def _update_status(self) -> None:
+        if not self.built:
+            return
         status = self.query_one("#form-status", Static)
         state = self.state
         if state.errors:
@@ -525,10 +608,15 @@ class ComponentForm(VerticalScroll, can_focus=False):
     @on(Checkbox.Changed)
     @on(SelectionList.SelectedChanged, "#envs, #creates")
     @on(DependencyPicker.Changed)
-    @on(TextArea.Changed, "#values")
     def _changed(self, event: Message) -> None:
         event.stop()
         self._emit()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """The values editor changed (a handler by name: ``TextArea`` is imported with the editor)."""
+        if event.text_area.id == "values":
+            event.stop()
+            self._emit()
 
     @on(Button.Pressed, "#write")
     def _write(self, event: Button.Pressed) -> None:

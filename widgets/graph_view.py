@@ -179,6 +179,9 @@ class GraphView(ScrollView, can_focus=True):
         self._row_labels: dict[int, str] = {}
         self._label_width = 3
         self._laid_out_width = -1
+        self._paint_styles: tuple[Style, dict[str, Style]] | None = None
+        """While ``render_lines`` paints: the widget's style and its component styles, looked up
+        once per paint, not per line (each walks the widget's ancestors)."""
         self._critical: set[str] = set()
         self._cycle_nodes: set[str] = set()
         self._missing_from: set[str] = set()
@@ -254,7 +257,10 @@ class GraphView(ScrollView, can_focus=True):
         self._chips, self._rows, self._row_labels = [], [], {}
         graph = self.graph
         if graph is None:
-            self.virtual_size = Size(width, 0)
+            if self.virtual_size.height:
+                # (only then: a new virtual size lays the whole screen out again, and at start-up
+                # the first Resize comes between the first frame and the graph)
+                self.virtual_size = Size(width, 0)
             self.refresh()
             return
         keep = self._visible()
@@ -292,6 +298,16 @@ class GraphView(ScrollView, can_focus=True):
         if self.scrollable_content_region.width != self._laid_out_width:
             self._relayout()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # Textual moves a scrollbar's thumb only while it is shown: one that appears after the
+        # graph scrolled to its cursor would show the top, not where the graph is
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
+
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        if shown:
+            self.horizontal_scrollbar.position = self.scroll_x
+
     # -- rendering ---------------------------------------------------------------------
 
     def _node_style(self, node: str, styles: dict[str, Style]) -> Style:
@@ -315,14 +331,27 @@ class GraphView(ScrollView, can_focus=True):
             style += styles["graph--cursor" if self.has_focus else "graph--cursor-blur"]
         return style
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint_styles = (
+            self.rich_style,
+            {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES},
+        )
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_styles = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = scroll_y + y
-        base = self.rich_style
+        if self._paint_styles is None:  # a line rendered on its own
+            base = self.rich_style
+            styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+        else:
+            base, styles = self._paint_styles
         if index >= len(self._rows):
             return Strip.blank(width, base)
-        styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
         label = self._row_labels.get(index, "")
         segments: list[Segment] = []
         x = self._label_width

@@ -7,7 +7,6 @@ import difflib
 import sys
 from pathlib import Path
 
-from infra_tui.core import write_journal
 from infra_tui.core.model import Env, Repo
 from infra_tui.errors import UserError
 
@@ -65,6 +64,8 @@ def load_repo(args: argparse.Namespace, *, with_components: bool = True, learned
         if not root.exists():
             raise UserError(f"--repo {root}: no such directory")
         repo = repo_mod.load(root, with_components=with_components)
+    from infra_tui.core import write_journal  # not on the TUI's path to its first frame
+
     recovered = write_journal.recover(repo.root)
     if recovered:  # a write killed midway was undone (or finished): read the repo as it is now
         print(f"infra-tui: {recovered}", file=sys.stderr)

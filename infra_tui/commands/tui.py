@@ -12,7 +12,7 @@ from pathlib import Path
 from infra_tui.commands.context import require_terminal
 from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core.roots import flat_root
-from infra_tui.core.settings import WatchRequest, parse_duration
+from infra_tui.core.tui_flags import WatchRequest, parse_duration
 from infra_tui.errors import UserError
 
 NAME = "tui"

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from infra_tui.core import rule_tables, yamlio
+from infra_tui.core.tui_flags import WatchRequest as WatchRequest  # re-exported: defined there
+from infra_tui.core.tui_flags import parse_duration as parse_duration  # used here, and re-exported
 from infra_tui.errors import UserError
 
 SETTINGS_FILE = ".infra-tui.yaml"
@@ -58,17 +60,6 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
-class WatchRequest:
-    """What the TUI was asked to watch: the ``infra-tui`` flags on top of ``.infra-tui.yaml``."""
-
-    overrides: dict[str, Any] = field(default_factory=dict)
-    """``ClusterSettings`` fields given as flags (``host``, ``identity_file``...); ``None`` ones are ignored."""
-    accept_new_host_key: bool = False
-    timeout: float = 20.0
-    """Seconds per poll before the connection is reset and the data marked stale."""
-
-
-@dataclass(frozen=True)
 class Settings:
     """Everything in ``.infra-tui.yaml``."""
 
@@ -96,30 +87,6 @@ class Settings:
 
 _CLUSTER_FIELDS = {f.name: f for f in dataclasses.fields(ClusterSettings)}
 _TOP_KEYS = ("clusters", "rules", "kubernetes_version")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-def parse_duration(value: Any) -> float:
-    """``5s``, ``1m``, ``1m30s``, ``500ms``, ``2h`` or a plain number of seconds -> seconds.
-
-    Raises ``ValueError`` naming the accepted forms."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _DURATION.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise ValueError(f"{value!r} is not a duration; write e.g. 5s, 1m, 1m30s or 500ms") from None
-            factor = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-            seconds = sum(float(n) * factor[u] for n, u in parts)
-    if seconds <= 0:
-        raise ValueError(f"{value!r} must be more than zero")
-    return seconds
 
 
 def parse_host(spec: str) -> tuple[str | None, str, int | None]:

@@ -10,22 +10,23 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static, TextArea
+from textual.widgets import Header, Input, Static
 
 from infra_tui.core.model import Repo
-from infra_tui.widgets.cluster_panel import ClusterPanel
 from infra_tui.widgets.component_form import ComponentForm
 from infra_tui.widgets.footer import KeyFooter
 from infra_tui.widgets.graph_view import GraphPanel, GraphView
-from infra_tui.widgets.preview_pane import PreviewPane
 
 if TYPE_CHECKING:  # typing only: the app imports this screen, never the other way round
+    from textual.widget import AwaitMount
+
     from infra_tui.app import InfraApp
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.troubleshoot import GitHelmRelease
     from infra_tui.services.cluster import ClusterSnapshot, Drift, StatusSource
     from infra_tui.widgets.cluster_watch import ClusterWatch
+    from infra_tui.widgets.preview_pane import PreviewPane
     from infra_tui.widgets.sim_player import SimPlayer
 
 
@@ -49,18 +50,21 @@ class MainScreen(Screen[None]):
         self.autoplay = autoplay
         self._resumed = False
         self._git_side: tuple[Repo, str, dict[str, GitHelmRelease], dict[str, list[str]]] | None = None
+        self._preview_mount: AwaitMount | None = None
 
     def compose(self) -> ComposeResult:
+        # The preview (its tabs, graph, diff, summary, checks and cluster panels: a third of the
+        # screen's widgets and their modules) is mounted right after the first frame
+        # (``mount_preview``), while the loader reads the repo the graph needs.
         yield Header(icon="⎈")
         with Horizontal(id="body"):
             yield ComponentForm(id="form")
-            yield PreviewPane(id="preview")
         yield Static(self.hint or "", id="hint", classes="-shown" if self.hint else "")
         if self.demo:
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
             yield SimPlayer(id="player", autoplay=self.autoplay)
-        yield KeyFooter()
+        yield KeyFooter(held=True)  # keys once the wizard is built (``_form_built``)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. The first resume comes right after every widget was
@@ -70,17 +74,56 @@ class MainScreen(Screen[None]):
             event.refresh_styles = False
 
     def on_mount(self) -> None:
+        self._steady_cursors()
+        if not self.demo:  # the demo focuses the graph once it is mounted (``mount_preview``)
+            self.query_one("#name").focus()
+
+    @property
+    def preview_mounting(self) -> bool:
+        """The preview pane is being mounted (``mount_preview``), not yet composed."""
+        from infra_tui.widgets.preview_pane import PreviewPane
+
+        return self._preview_mount is not None and not self.query_one(PreviewPane).is_mounted
+
+    def mount_preview(self) -> AwaitMount:
+        """Mount the preview pane (once; the app calls this on its first frame): awaitable until
+        it is composed. Keys are held until the wizard is built, after the graph, so none reaches
+        a pane that is not there yet."""
+        if self._preview_mount is None:
+            from infra_tui.widgets.preview_pane import PreviewPane
+
+            self._preview_mount = self.query_one("#body").mount(PreviewPane(id="preview"))
+            if self.demo:
+                self.call_after_refresh(self._focus_graph)
+        return self._preview_mount
+
+    async def _focus_graph(self) -> None:
+        assert self._preview_mount is not None
+        await self._preview_mount
+        self.query_one(GraphView).focus()
+
+    def _steady_cursors(self) -> None:
         if not self.app.blink:
             # steady cursors from the first frame: the app's own pass can run before this
             # screen is composed, and a blinking cursor makes screenshots flaky
+            from textual.widgets import TextArea  # the values editor's: after the first frame
+
             for widget in self.query(Input):
                 widget.cursor_blink = False
             for area in self.query(TextArea):
                 area.cursor_blink = False
-        if self.demo:
-            self.query_one(GraphView).focus()
-        else:
-            self.query_one("#name").focus()
+
+    @on(ComponentForm.Built)
+    def _form_built(self) -> None:
+        """The wizard's lower fields are mounted: the keys typed since the start can go in, and
+        the key bar shows them."""
+        self._steady_cursors()
+        self.query_one(KeyFooter).release()
+        release = getattr(self.app, "release_keys", None)  # ``OrderedKeysApp`` (``InfraApp``)
+        if callable(release):
+            # once the lower fields are laid out: Textual's focus chain holds only widgets with a
+            # place on screen, so a Tab routed before would skip them (to the graph)
+            self.call_after_refresh(release)
 
     @property
     def form(self) -> ComponentForm:
@@ -88,12 +131,16 @@ class MainScreen(Screen[None]):
 
     @property
     def preview_pane(self) -> PreviewPane:
+        from infra_tui.widgets.preview_pane import PreviewPane  # mounted after the first frame
+
         return self.query_one(PreviewPane)
 
     def set_repo(self, repo: Repo, env: str | None, *, first: Preview | None = None) -> None:
-        """A (re)loaded repo; ``first``: its empty-wizard preview, if the loader made one."""
+        """A (re)loaded repo; ``first``: its empty-wizard preview, if the loader made one. The
+        preview pane must be mounted (``await mount_preview()``)."""
+        self.preview_pane.set_repo(repo, env, first=first)  # the graph first
         self.form.set_repo(repo, env)
-        self.preview_pane.set_repo(repo, env, first=first)
+        self.call_after_refresh(self.form.build)  # the wizard's lower fields once the graph is drawn
         if self.demo:
             from infra_tui.widgets.sim_player import SimPlayer  # demo only
 
@@ -148,6 +195,8 @@ class MainScreen(Screen[None]):
                 causes = root_cause_lines(snapshot)
                 root_cause = causes[0] if causes else root_cause
             self.query_one(GraphPanel).paint_states(snapshot.graph_states(), root_cause)
+        from infra_tui.widgets.cluster_panel import ClusterPanel  # with the preview pane
+
         self.query_one(ClusterPanel).show(snapshot, status, drift, events_source)
 
     def _map_and_compare(self, snapshot: ClusterSnapshot) -> Drift | None:
@@ -189,8 +238,7 @@ class MainScreen(Screen[None]):
     def _form_changed(self, event: ComponentForm.Changed) -> None:
         self.preview_pane.request(event.state.fields if event.state.fields.get("name") else None)
 
-    @on(PreviewPane.Updated)
-    def _preview_updated(self, event: PreviewPane.Updated) -> None:
+    def on_preview_pane_updated(self, event: PreviewPane.Updated) -> None:
         # the pane runs the checks of its plan itself (the edit screen shares it)
         self.form.set_preview(event.preview)
 

@@ -58,6 +58,13 @@ HEAVY = (
     "infra_tui.core.repo",
     "infra_tui.core.fluxtree",
     "infra_tui.core.kustree",
+    # PyYAML and the settings file (``--timeout`` is parsed by core.tui_flags), the write journal
+    "yaml",
+    "infra_tui.core.settings",
+    "infra_tui.core.write_journal",
+    # the values editor (and tree-sitter): made with the wizard's lower fields, after the graph
+    "textual.widgets._text_area",
+    "tree_sitter",
 )
 
 
@@ -70,7 +77,6 @@ def test_the_tui_path_leaves_heavy_modules_for_later():
 
 def test_the_app_module_leaves_the_repo_model_to_the_loader_thread():
     """The app reads the repo (and imports its model and PyYAML) in the loader thread, after the
-    first frame. (The console script's ``commands/tui.py`` still imports ``core.settings`` and
-    with it PyYAML before the app, for ``--timeout``.)"""
+    first frame."""
     mods = _imported_after("import infra_tui.app")
     assert not [m for m in ("infra_tui.core.repo", "infra_tui.core.settings", "yaml") if m in mods]

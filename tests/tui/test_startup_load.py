@@ -11,6 +11,10 @@ import asyncio
 import time
 from pathlib import Path
 
+from textual import events
+from textual.message import Message
+from textual.widgets import Checkbox
+
 from infra_tui.app import InfraApp
 from infra_tui.widgets.graph_view import GraphView
 from tests.apprepo import make_repo, settle
@@ -54,6 +58,28 @@ async def test_keys_typed_while_the_repo_loads_are_kept_and_planned(tmp_path: Pa
         assert "flux-system/my-cache" in app.main.query_one(GraphView).graph.nodes
 
 
+async def test_keys_for_the_lower_fields_typed_before_they_exist_land_in_them(tmp_path: Path) -> None:
+    """The first frame shows the wizard's upper fields; the lower ones are mounted once the graph
+    is drawn (here, with a repo slow to read, by the timer). Keys typed meanwhile are held, then
+    land as if typed slowly: eight Tabs from the name reach the webhook checkbox, which was not
+    there when they were typed."""
+    root = make_repo(tmp_path / "repo", extra=300)
+    app = InfraApp(root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        keys = ["my-cache", *["tab"] * 8, " ", "tab", " "]  # webhook on, tab, ServiceMonitor on
+        feed_burst(app, raw(keys))
+        typed_before_built = not app.main.form.built and not app.main.query("#webhook")
+        await settle(pilot)
+        assert typed_before_built
+        assert form_values(app)["name"] == "my-cache"
+        assert app.main.query_one("#webhook", Checkbox).value
+        assert app.main.query_one("#sm", Checkbox).value
+        assert not app.main.query_one("#pr", Checkbox).value
+        assert app.focused is not None and app.focused.id == "sm"
+        fields = app.main.form.state.fields
+        assert fields["webhook"] is True and fields["monitoring"]["serviceMonitor"] is True
+
+
 async def test_the_key_bar_follows_the_focus(tmp_path: Path) -> None:
     """The footer skips rebuilds that would show the same keys, never ones that change them."""
     app = InfraApp(make_repo(tmp_path / "repo"), blink=False)
@@ -70,3 +96,36 @@ async def test_the_key_bar_follows_the_focus(tmp_path: Path) -> None:
         app.main.query_one("#chart").focus()
         await pilot.pause(0.1)
         assert "Filter" not in keys() and "Write" in keys()
+
+
+async def test_the_first_frame_is_the_wizard_and_the_pane_comes_after_it(tmp_path: Path) -> None:
+    """The first frame has the wizard's upper fields and no preview pane (its tabs and panels are a
+    third of the screen's widgets): the pane is mounted right after it, while the repo is read,
+    and the graph is drawn in it once the repo is there."""
+    from textual.widgets import Input
+
+    from infra_tui.widgets.preview_pane import PreviewPane
+
+    app = InfraApp(make_repo(tmp_path / "repo", extra=7), blink=False)
+    at_ready: dict[str, object] = {}
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.Ready):  # posted once the first frame is out
+            at_ready["pane"] = bool(app.main.query(PreviewPane))
+            at_ready["name"] = isinstance(app.main.query_one("#name"), Input)
+
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await settle(pilot)
+        assert at_ready == {"pane": False, "name": True}
+        graph = app.main.query_one(GraphView).graph
+        assert graph is not None and len(graph.nodes) == 38
+
+
+async def test_an_exit_while_the_pane_mounts_ends_cleanly(tmp_path: Path) -> None:
+    """Shut down right after the first frame, while the preview pane is being composed (a signal
+    at start-up): no error (Textual's tabs fail if their tabs go while they mount)."""
+    app = InfraApp(make_repo(tmp_path / "repo"), blink=False)
+    async with app.run_test(size=(160, 48)):
+        await asyncio.sleep(0)
+        mounting = app.main.preview_mounting
+    assert mounting  # run_test re-raises an error of the app's here
