@@ -36,11 +36,15 @@ NAME = re.compile(r"[a-z][a-z0-9-]{1,61}[a-z0-9]")
 RESERVED = frozenset({"yes", "off", "true", "false", "null"})
 """Names of 3+ characters that YAML 1.1 or 1.2 reads as something else than a string."""
 _TEMPLATES: dict[tuple[Any, ...], Rendered | None] = {}
+"""(render, arguments with the stand-in) -> the template, None where the text is not the same."""
+_NAMED: dict[tuple[Any, ...], str] = {}
+"""(render, arguments with the stand-in) -> the name last rendered with them, before a template."""
 
 
 def clear_cache() -> None:
     """Forget the templates (benchmarks use it to time a cold plan)."""
     _TEMPLATES.clear()
+    _NAMED.clear()
 
 
 def _swap(value: Any, name: str, stand_in: str) -> Any:
@@ -61,10 +65,16 @@ def _template(
     fn: Callable[..., Rendered], swapped: tuple[Any, ...], args: tuple[Any, ...], name: str
 ) -> Rendered | None:
     """``fn`` rendered with the short stand-in, or None when its text depends on more than where
-    the name goes."""
+    the name goes, or before the name changed under the same other arguments: a keystroke in
+    another field renders once, as without templates; the name's first keystroke makes it."""
     key = (fn.__name__, render.freeze(swapped))
     if key in _TEMPLATES:
         return _TEMPLATES[key]
+    if _NAMED.get(key, name) == name:
+        if len(_NAMED) >= 512:
+            _NAMED.clear()
+        _NAMED[key] = name
+        return None
     if len(_TEMPLATES) >= 512:
         _TEMPLATES.clear()
     short = fn(*swapped)
