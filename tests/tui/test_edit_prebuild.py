@@ -1,0 +1,61 @@
+"""The edit screen built ahead of its first open (``CockpitMixin.prebuild_edit``): it is built off
+view once the app sits idle, the wizard stays as it was, and its first open shows the component as
+the repo holds it then, also after the repo changed on disk."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Static
+
+from infra_tui.app import InfraApp
+from infra_tui.screens.edit import EditScreen
+from tests.apprepo import wait_for
+from tests.tui.test_cockpit import demo, edit_settled
+
+__all__ = ["demo"]  # the fixture, for pytest
+
+
+def built_ahead(app: InfraApp) -> EditScreen | None:
+    if not app.is_screen_installed("edit"):
+        return None
+    screen = app.get_screen("edit")
+    assert isinstance(screen, EditScreen)
+    return screen if screen.is_mounted and screen.form.current is not None else None
+
+
+async def test_the_edit_screen_is_built_while_idle_and_opens_on_the_repo_as_it_is_now(demo) -> None:
+    app = InfraApp(demo, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.repo is not None, what="the repo")
+        await wait_for(pilot, lambda: built_ahead(app) is not None, timeout=20, what="the edit screen built")
+        screen = built_ahead(app)
+        # built off view: the wizard is on screen, alone on the stack, with the focus it had
+        assert app.screen is app.main and app.screen_stack == [app.main]
+        assert app.focused is not None and app.focused.id == "name"
+        assert screen.form.current.name != "redis"
+        # the repo changes on disk and is read again before the first open
+        hr = demo / "namespaces/redis/helm-release.yaml"
+        hr.write_text(hr.read_text().replace('version: "20.x"', 'version: "21.x"'))
+        old = app.repo
+        app.action_reload()
+        await wait_for(pilot, lambda: app.repo is not old, what="the reload")
+        app.open_edit("redis")
+        opened = await edit_settled(pilot)
+        assert opened is screen  # the one built ahead, not a new one
+        assert opened.form.current.name == "redis"
+        assert opened.query_one("#version", Input).value == "21.x"
+        assert str(opened.query_one("#edit-title", Static).render()) == "Edit redis"
+        assert str(opened.query_one("#form-status", Static).render()).startswith("nothing changed")
+        assert opened.preview_pane.preview.fields == {"component": "redis", "edit": {}}
+
+
+async def test_a_component_opened_while_the_screen_is_being_built_is_the_one_shown(demo) -> None:
+    app = InfraApp(demo, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.repo is not None, what="the repo")
+        app._prebuild_screen("cluster-secrets")  # noqa: SLF001 - the build, without waiting for idle
+        app.open_edit("redis")  # before the screen built for cluster-secrets has mounted
+        screen = await edit_settled(pilot)
+        assert screen.form.current.name == screen.form.component == screen.component == "redis"
+        assert screen.query_one("#version", Input).value == "20.x"
+        assert str(screen.query_one("#edit-title", Static).render()) == "Edit redis"
+        assert screen.preview_pane.preview.fields == {"component": "redis", "edit": {}}
