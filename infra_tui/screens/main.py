@@ -121,7 +121,9 @@ class MainScreen(Screen[None]):
         self.query_one(KeyFooter).release()
         release = getattr(self.app, "release_keys", None)  # ``OrderedKeysApp`` (``InfraApp``)
         if callable(release):
-            release()
+            # once the lower fields are laid out: Textual's focus chain holds only widgets with a
+            # place on screen, so a Tab routed before would skip them (to the graph)
+            self.call_after_refresh(release)
 
     @property
     def form(self) -> ComponentForm:
