@@ -6,6 +6,7 @@ across widgets (write, summary copy/save, tabs, theme). Widgets own their own wo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Iterable
@@ -36,7 +37,9 @@ from infra_tui.screens.modals import (
 from infra_tui.widgets.graph_view import GraphView
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from textual.driver import Driver
+    from textual.widget import AwaitMount
 
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
@@ -172,6 +175,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
         self._watching = False
         self._frozen = False
+        self._exit_after: asyncio.Future[None] | None = None
+        """``exit`` waiting for a screen being built (``_exit_once_mounted``)."""
         self.sub_title = f"{self.root.name} · loading…"
         self.hold_keys()  # until the wizard has mounted its lower fields (``MainScreen``)
 
@@ -213,16 +218,45 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self.load_repo()
         self.main.mount_preview()
 
-    async def _shutdown(self) -> None:
-        """Textual's shutdown, once the preview pane is composed if it is being mounted (an exit
-        in the ~0.1 s after the first frame): Textual's tabs fail if their tabs go as they mount."""
-        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        if main is not None and main.preview_mounting:
-            import asyncio
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        """Textual's ``exit`` (ctrl+q, a signal), once the screens being built are composed: from
+        ``exit`` on, Textual mounts nothing more, so a screen half built would lose its children
+        (Textual's tabs then fail with a traceback)."""
+        if self._mounting() and self._exit_after is None:
+            self._exit_after = asyncio.ensure_future(self._exit_once_mounted(result, return_code, message))
+            return
+        super().exit(result, return_code, message)
 
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.ensure_future(main.mount_preview()), 2.0)
+    async def _exit_once_mounted(
+        self, result: int | None, return_code: int, message: RenderableType | None
+    ) -> None:
+        await self._wait_for_mounting()
+        super().exit(result, return_code, message)
+
+    async def _shutdown(self) -> None:
+        """Textual's shutdown (also without ``exit``: a test's end), once the screens being built
+        are composed."""
+        await self._wait_for_mounting()
+        if self._exit_after is not None:
+            self._exit_after.cancel()  # (ended meanwhile without it)
         await super()._shutdown()
+
+    def _mounting(self) -> list[AwaitMount]:
+        """What is being mounted: the preview pane (in the ~0.1 s after the first frame) and the
+        edit screen (built ahead, or opened just before)."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        mounting = [main.mount_preview()] if main is not None and main.preview_mounting else []
+        if self.edit_mounting:
+            mounting.append(self.edit_mount)
+        return mounting
+
+    async def _wait_for_mounting(self) -> None:
+        """Wait (2 s at most) for what is being mounted."""
+        if mounting := self._mounting():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(asyncio.ensure_future(m()) for m in mounting)), 2.0)
 
     def _thaw(self) -> None:
         """End ``on_ready``'s batch (once): the screen is laid out and painted again."""

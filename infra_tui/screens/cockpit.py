@@ -50,6 +50,9 @@ class CockpitMixin:
     """``prebuild_edit`` ran (or the edit screen was opened before it could)."""
     edit_prebuild_armed = False
     """The timer for ``prebuild_edit`` is set (once, when the repo is first read)."""
+    edit_mount: Any = None
+    """The edit screen's first push (a Textual ``AwaitMount``): the app's shutdown waits for it
+    while the screen is still being built (``edit_mounting``)."""
 
     def _close_cockpit(self) -> bool:
         """Pop the cockpit screens down to the wizard. False while a dialog is open (it stays)."""
@@ -97,7 +100,9 @@ class CockpitMixin:
         assert isinstance(screen, EditScreen)
         screen.set_component(component)
         if app.screen is not screen:
-            app.push_screen(screen)
+            pushed = app.push_screen(screen)
+            if self.edit_mount is None:
+                self.edit_mount = pushed
 
     def prebuild_edit(self) -> None:
         """Build the edit screen before its first open: import the planner (ruamel.yaml) in a
@@ -154,8 +159,15 @@ class CockpitMixin:
         # Textual mounts a screen when it is pushed; popped in the same call, it is never painted
         # (only the top screen is) and keeps what it built: styles, and the layout of its first
         # ScreenResume. An installed screen is not removed when popped.
-        app.push_screen(screen)
+        self.edit_mount = app.push_screen(screen)
         app.pop_screen()
+
+    @property
+    def edit_mounting(self) -> bool:
+        """The edit screen is pushed for the first time and not yet composed: an exit now has to
+        wait for it, as Textual's tabs fail if their tabs go while they mount."""
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
+        return self.edit_mount is not None and not app.get_screen("edit").is_mounted
 
     def confirm_write(self, plan: ChangePlan) -> None:
         """The wizard's confirmation (every file listed), then ``core.apply``; the repo reloads after."""
