@@ -39,7 +39,6 @@ from infra_tui.widgets.graph_view import GraphView
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.driver import Driver
-    from textual.widget import AwaitMount
 
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
@@ -175,6 +174,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
         self._watching = False
         self._frozen = False
+        self.ending = False
+        """``exit`` or the shutdown began: nothing new is built (the wizard's lower fields, the edit
+        screen ahead)."""
         self._exit_after: asyncio.Future[None] | None = None
         """``exit`` waiting for a screen being built (``_exit_once_mounted``)."""
         self.sub_title = f"{self.root.name} · loading…"
@@ -223,8 +225,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     ) -> None:
         """Textual's ``exit`` (ctrl+q, a signal), once the screens being built are composed: from
         ``exit`` on, Textual mounts nothing more, so a screen half built would lose its children
-        (Textual's tabs then fail with a traceback)."""
-        if self._mounting() and self._exit_after is None:
+        (Textual's tabs then fail with a traceback). Nothing new starts to be built meanwhile."""
+        self.ending = True
+        if self._still_mounting() and self._exit_after is None:
             self._exit_after = asyncio.ensure_future(self._exit_once_mounted(result, return_code, message))
             return
         super().exit(result, return_code, message)
@@ -238,25 +241,29 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     async def _shutdown(self) -> None:
         """Textual's shutdown (also without ``exit``: a test's end), once the screens being built
         are composed."""
+        self.ending = True
         await self._wait_for_mounting()
         if self._exit_after is not None:
             self._exit_after.cancel()  # (ended meanwhile without it)
         await super()._shutdown()
 
-    def _mounting(self) -> list[AwaitMount]:
-        """What is being mounted: the preview pane (in the ~0.1 s after the first frame) and the
-        edit screen (built ahead, or opened just before)."""
+    def _still_mounting(self) -> bool:
+        """Something is being mounted: the preview pane (in the ~0.1 s after the first frame), the
+        wizard's lower fields (after the graph) or the edit screen (built ahead, or opened)."""
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        mounting = [main.mount_preview()] if main is not None and main.preview_mounting else []
-        if self.edit_mounting:
-            mounting.append(self.edit_mount)
-        return mounting
+        if main is not None and main.preview_mounting:
+            return True
+        if main is not None and any(getattr(form, "building", False) for form in main.query("ComponentForm")):
+            return True
+        return bool(self.edit_mounting)
 
     async def _wait_for_mounting(self) -> None:
-        """Wait (2 s at most) for what is being mounted."""
-        if mounting := self._mounting():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*(asyncio.ensure_future(m()) for m in mounting)), 2.0)
+        """Wait (2 s at most) until nothing is being mounted."""
+        from time import monotonic
+
+        deadline = monotonic() + 2.0
+        while self._still_mounting() and monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     def _thaw(self) -> None:
         """End ``on_ready``'s batch (once): the screen is laid out and painted again."""

@@ -145,8 +145,8 @@ class CockpitMixin:
         from infra_tui.screens.edit import EditScreen
         from infra_tui.screens.main import MainScreen
 
-        if app.is_screen_installed("edit"):
-            return  # opened meanwhile
+        if app.is_screen_installed("edit") or getattr(app, "ending", False):
+            return  # opened meanwhile, or the app is ending
         top = app.screen
         if not isinstance(top, (MainScreen, ComponentsScreen)) or top.focused is None or app.keys_pending:
             # a dialog is up, or nothing has the focus: the screen under the pushed one would be
