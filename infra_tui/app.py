@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from infra_tui.core.model import ChangePlan, Repo
@@ -246,6 +247,20 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         if self._exit_after is not None:
             self._exit_after.cancel()  # (ended meanwhile without it)
         await super()._shutdown()
+
+    async def _close_all(self) -> None:
+        """Textual's teardown, with one rule first: an installed screen on no stack (the edit
+        screen, built ahead or closed with esc) is pruned before the screens on the stacks, as a
+        whole tree. Textual prunes only the stacked screens (the wizard) and closes what remains
+        after them node by node, in no set order; meanwhile such a screen ran on, and a message it
+        handled then (a preview from its worker) read the wizard or its own form half taken apart
+        (NoMatches). Pruned first, it handles what it has queued while every screen stands, then
+        each of its widgets goes after handling its own: no handler sees a tree half removed."""
+        stacked = {screen for stack in self._screen_stacks.values() for screen in stack}
+        for screen in list(self._installed_screens.values()):
+            if isinstance(screen, Screen) and screen not in stacked and screen.is_running:
+                await self._prune(screen)
+        await super()._close_all()
 
     def _still_mounting(self) -> bool:
         """Something is being mounted: the preview pane (in the ~0.1 s after the first frame), the

@@ -4,11 +4,16 @@ the repo holds it then, also after the repo changed on disk."""
 
 from __future__ import annotations
 
+import asyncio
+from time import monotonic
+
 import pytest
 from textual.widgets import Input, Static
 
 from infra_tui.app import InfraApp
 from infra_tui.screens.edit import EditScreen
+from infra_tui.widgets.graph_view import GraphView
+from infra_tui.widgets.preview_pane import PreviewPane
 from tests.apprepo import wait_for
 from tests.tui.test_cockpit import demo, edit_settled
 
@@ -80,3 +85,31 @@ async def test_an_exit_while_the_edit_screen_is_being_built_ends_cleanly(demo, b
             await wait_for(pilot, lambda: app.return_code is not None, what="the exit")
             assert not app.edit_mounting
         assert app.return_code in (0, None), build
+
+
+async def test_a_preview_the_screen_built_ahead_handles_as_the_app_ends_finds_the_wizard_whole(demo) -> None:
+    # Textual's shutdown tears down the screens on its stack (the wizard) first; a screen that is
+    # installed but not on the stack (the edit screen built ahead, or closed with esc) went on
+    # handling messages meanwhile, then was closed node by node in no set order: a preview that
+    # came in then read the wizard's graph or a form half taken apart (NoMatches in full runs on
+    # a loaded machine). Here the edit screen is busy as the shutdown begins, a preview behind.
+    app = InfraApp(demo, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.repo is not None, what="the repo")
+        await wait_for(pilot, lambda: not app.keys_pending and app.focused is not None, what="the wizard")
+        app._prebuild_screen("redis")  # noqa: SLF001 - the build, without waiting for idle
+        await wait_for(pilot, lambda: built_ahead(app) is not None, timeout=20, what="the edit screen built")
+        await wait_for(pilot, lambda: not built_ahead(app).preview_pane.busy, what="its first preview")
+        screen = built_ahead(app)
+        pane = screen.preview_pane
+        graph = app.main.query_one(GraphView)
+
+        async def busy() -> None:  # (a slow machine): until the wizard's graph is gone, 1 s at most
+            deadline = monotonic() + 1.0
+            while graph.parent is not None and monotonic() < deadline:
+                await asyncio.sleep(0)
+
+        screen.call_later(busy)
+        screen.post_message(PreviewPane.Updated(pane.preview))  # handled after it
+        app.exit()
+    assert app.return_code == 0
