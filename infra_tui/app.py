@@ -6,6 +6,7 @@ across widgets (write, summary copy/save, tabs, theme). Widgets own their own wo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from infra_tui.core.model import ChangePlan, Repo
@@ -36,6 +38,7 @@ from infra_tui.screens.modals import (
 from infra_tui.widgets.graph_view import GraphView
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from textual.driver import Driver
 
     from infra_tui.core.preview import Preview
@@ -172,6 +175,11 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """The ``infra-tui`` SSH flags; with ``clusters.<env>`` of ``.infra-tui.yaml`` they say which cluster to watch."""
         self._watching = False
         self._frozen = False
+        self.ending = False
+        """``exit`` or the shutdown began: nothing new is built (the wizard's lower fields, the edit
+        screen ahead)."""
+        self._exit_after: asyncio.Future[None] | None = None
+        """``exit`` waiting for a screen being built (``_exit_once_mounted``)."""
         self.sub_title = f"{self.root.name} · loading…"
         self.hold_keys()  # until the wizard has mounted its lower fields (``MainScreen``)
 
@@ -213,16 +221,64 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self.load_repo()
         self.main.mount_preview()
 
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        """Textual's ``exit`` (ctrl+q, a signal), once the screens being built are composed: from
+        ``exit`` on, Textual mounts nothing more, so a screen half built would lose its children
+        (Textual's tabs then fail with a traceback). Nothing new starts to be built meanwhile."""
+        self.ending = True
+        if self._still_mounting() and self._exit_after is None:
+            self._exit_after = asyncio.ensure_future(self._exit_once_mounted(result, return_code, message))
+            return
+        super().exit(result, return_code, message)
+
+    async def _exit_once_mounted(
+        self, result: int | None, return_code: int, message: RenderableType | None
+    ) -> None:
+        await self._wait_for_mounting()
+        super().exit(result, return_code, message)
+
     async def _shutdown(self) -> None:
-        """Textual's shutdown, once the preview pane is composed if it is being mounted (an exit
-        in the ~0.1 s after the first frame): Textual's tabs fail if their tabs go as they mount."""
+        """Textual's shutdown (also without ``exit``: a test's end), once the screens being built
+        are composed."""
+        self.ending = True
+        await self._wait_for_mounting()
+        if self._exit_after is not None:
+            self._exit_after.cancel()  # (ended meanwhile without it)
+        await super()._shutdown()
+
+    async def _close_all(self) -> None:
+        """Textual's teardown, with one rule first: an installed screen on no stack (the edit
+        screen, built ahead or closed with esc) is pruned before the screens on the stacks, as a
+        whole tree. Textual prunes only the stacked screens (the wizard) and closes what remains
+        after them node by node, in no set order; meanwhile such a screen ran on, and a message it
+        handled then (a preview from its worker) read the wizard or its own form half taken apart
+        (NoMatches). Pruned first, it handles what it has queued while every screen stands, then
+        each of its widgets goes after handling its own: no handler sees a tree half removed."""
+        stacked = {screen for stack in self._screen_stacks.values() for screen in stack}
+        for screen in list(self._installed_screens.values()):
+            if isinstance(screen, Screen) and screen not in stacked and screen.is_running:
+                await self._prune(screen)
+        await super()._close_all()
+
+    def _still_mounting(self) -> bool:
+        """Something is being mounted: the preview pane (in the ~0.1 s after the first frame), the
+        wizard's lower fields (after the graph) or the edit screen (built ahead, or opened)."""
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is not None and main.preview_mounting:
-            import asyncio
+            return True
+        if main is not None and any(getattr(form, "building", False) for form in main.query("ComponentForm")):
+            return True
+        return bool(self.edit_mounting)
 
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.ensure_future(main.mount_preview()), 2.0)
-        await super()._shutdown()
+    async def _wait_for_mounting(self) -> None:
+        """Wait (2 s at most) until nothing is being mounted."""
+        from time import monotonic
+
+        deadline = monotonic() + 2.0
+        while self._still_mounting() and monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     def _thaw(self) -> None:
         """End ``on_ready``'s batch (once): the screen is laid out and painted again."""

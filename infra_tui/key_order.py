@@ -53,6 +53,9 @@ class OrderedKeysApp(App[ReturnType]):
         self._route_deadline = 0.0
         self._route_target: MessagePump | None = None
         self._key_holds = 0
+        self.last_key_at = 0.0
+        """``time.monotonic()`` of the last key (or paste) received: work that can wait runs when the
+        user has stopped typing."""
 
     @property
     def keys_pending(self) -> bool:
@@ -71,6 +74,7 @@ class OrderedKeysApp(App[ReturnType]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self.last_key_at = monotonic()
             self._held_keys.append(event)
             if self._key_in_flight is None and not self._key_holds:
                 await self._route_next_key()

@@ -361,14 +361,22 @@ class ComponentForm(VerticalScroll, can_focus=False):
         # after the first frame
         self.call_after_refresh(self.set_timer, BUILD_WITHIN, self.build)
 
+    @property
+    def building(self) -> bool:
+        """``build`` is mounting the lower fields."""
+        return self._building
+
     async def build(self) -> None:
         """Mount the lower fields (once; the first frame shows the upper ones)."""
-        if self.built or self._building or not self.is_attached:
-            return
+        if self.built or self._building or not self.is_attached or getattr(self.app, "ending", False):
+            return  # (the app is ending: nothing more is mounted)
         self._building = True
-        envs = self.query_one("#envs-row").mount(OnOffSelectionList(id="envs", compact=True))
-        await self.mount_all(self._rest())
-        await envs
+        try:
+            envs = self.query_one("#envs-row").mount(OnOffSelectionList(id="envs", compact=True))
+            await self.mount_all(self._rest())
+            await envs
+        finally:
+            self._building = False
         if not self.is_attached or not self.query(DependencyPicker):
             return  # removed meanwhile: the app is ending
         self.built = True

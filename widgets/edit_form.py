@@ -169,6 +169,8 @@ class EditForm(VerticalScroll, can_focus=False):
 
     def load(self, cur: edit_fields.Current, kinds: list[str]) -> None:
         """Fill every field from ``cur`` (what the repo has now)."""
+        if getattr(self.app, "ending", False):
+            return  # nothing is mounted any more (a per-env values editor would be missing)
         opening = self.current is None  # a component shown, not the reload after a write
         self.current = cur
         self._loading = True

@@ -110,19 +110,20 @@ _MEMO: dict[tuple[Any, ...], Rendered] = {}
 _MEMO_MAX = 512
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
+    """``value`` (dicts, lists, sets, scalars) as a hashable key that tells types apart."""
     if isinstance(value, dict):
-        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
+        return ("{", tuple((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
-        return ("[", tuple(_freeze(v) for v in value))
+        return ("[", tuple(freeze(v) for v in value))
     if isinstance(value, set):
-        return ("s", tuple(sorted(_freeze(v) for v in value)))
+        return ("s", tuple(sorted(freeze(v) for v in value)))
     return (type(value).__name__, value)
 
 
 def cached(fn: Callable[..., Rendered], *args: Any) -> Rendered:
     """``fn(*args)``, memoised on ``fn`` and the value of ``args``."""
-    key = (fn.__name__, _freeze(args))
+    key = (fn.__name__, freeze(args))
     hit = _MEMO.get(key)
     if hit is None:
         if len(_MEMO) >= _MEMO_MAX:

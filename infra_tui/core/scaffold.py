@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra_tui.core import graph as graph_mod
-from infra_tui.core import layout, learned_changes, learned_style, render, workspace
+from infra_tui.core import layout, learned_changes, learned_style, render, render_named, workspace
 from infra_tui.core import repo as repo_mod
 from infra_tui.core import rules as rules_mod
 from infra_tui.core.model import (
@@ -75,6 +75,7 @@ __all__ = [
 def clear_cache() -> None:
     """Forget memoised renders and file reads (benchmarks use it to time a cold plan)."""
     render.clear_cache()
+    render_named.clear_cache()
     workspace.clear_cache()
 
 
@@ -186,14 +187,21 @@ def plan(
     notes: list[str] = []
     gen: dict[str, Rendered] = {}
 
-    gen[f"{comp_dir}/namespace.yaml"] = cached(
-        render_namespace, ns, spec.namespace is not None, dict(rules.namespace_labels)
+    # the name's keystrokes: these files from a template without the name (render_named)
+    named = render_named.cached_named
+    gen[f"{comp_dir}/namespace.yaml"] = named(
+        render_namespace, name, ns, spec.namespace is not None, dict(rules.namespace_labels)
     )
-    gen[f"{comp_dir}/helm-repository.yaml"] = cached(
-        render_helm_repository, repo_name, spec.chart.repository.url, spec.chart.repository.name is not None
+    gen[f"{comp_dir}/helm-repository.yaml"] = named(
+        render_helm_repository,
+        name,
+        repo_name,
+        spec.chart.repository.url,
+        spec.chart.repository.name is not None,
     )
-    gen[f"{comp_dir}/helm-release.yaml"] = cached(
+    gen[f"{comp_dir}/helm-release.yaml"] = named(
         render_helm_release,
+        name,
         name,
         ns,
         spec.chart.name,
@@ -205,7 +213,7 @@ def plan(
     )
     kres = ["namespace.yaml", "helm-repository.yaml", "helm-release.yaml"]
     if webhook:
-        gen[f"{comp_dir}/{CNP_FILE}"] = cached(render_cnp, ns)
+        gen[f"{comp_dir}/{CNP_FILE}"] = named(render_cnp, name, ns)
         kres.append(CNP_FILE)
     gen[f"{comp_dir}/kustomization.yaml"] = cached(render_kustomization, tuple(kres))
     if spec.monitoring.enabled:
@@ -242,8 +250,9 @@ def plan(
         env_note = None
         if not spec.envs:
             env_note = f"envs not stated: added to {e} only"
-        ks_r = cached(
+        ks_r = named(
             render_flux_kustomization,
+            name,
             name,
             f"./{comp_dir}",
             tuple(deps),

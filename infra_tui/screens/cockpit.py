@@ -5,8 +5,10 @@ it in."""
 from __future__ import annotations
 
 from functools import partial
+from time import monotonic
 from typing import Any, cast
 
+from textual import work
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
@@ -33,11 +35,24 @@ COCKPIT_ACTIONS: list[tuple[str, str, str]] = [
 ]
 """Command palette entries of the cockpit: (title, action, help)."""
 
+PREBUILD_AFTER = 1.5
+"""Seconds after the repo is first on screen before the edit screen is built ahead of its first
+open (``CockpitMixin.prebuild_edit``): start-up and the first keys come first."""
+PREBUILD_IDLE = 1.0
+"""Seconds without a key before it is built: it holds the event loop for a few hundred ms."""
+
 
 class CockpitMixin:
     """Browser, edit and findings screens over the app's repo."""
 
     open_component: str | None
+    edit_prebuild_started = False
+    """``prebuild_edit`` ran (or the edit screen was opened before it could)."""
+    edit_prebuild_armed = False
+    """The timer for ``prebuild_edit`` is set (once, when the repo is first read)."""
+    edit_mount: Any = None
+    """The edit screen's first push (a Textual ``AwaitMount``): the app's shutdown waits for it
+    while the screen is still being built (``edit_mounting``)."""
 
     def _close_cockpit(self) -> bool:
         """Pop the cockpit screens down to the wizard. False while a dialog is open (it stays)."""
@@ -57,6 +72,8 @@ class CockpitMixin:
         if isinstance(app.screen, ComponentsScreen) or not self._close_cockpit():
             return
         app.push_screen(ComponentsScreen())
+        # a component is opened from here: its screen is built while the user reads the list
+        app.call_after_refresh(self.prebuild_edit)
 
     def action_findings(self) -> None:
         app = cast(Any, self)  # the InfraApp (screens may not import the app)
@@ -76,14 +93,81 @@ class CockpitMixin:
 
         # one edit screen, installed: composing its ~100 widgets again for every component would
         # cost most of the time it takes to open one
+        self.edit_prebuild_started = True
         if not app.is_screen_installed("edit"):
             app.install_screen(EditScreen(component), "edit")
         screen = app.get_screen("edit")
         assert isinstance(screen, EditScreen)
-        if screen.is_mounted:
-            screen.set_component(component)
+        screen.set_component(component)
         if app.screen is not screen:
-            app.push_screen(screen)
+            pushed = app.push_screen(screen)
+            if self.edit_mount is None:
+                self.edit_mount = pushed
+
+    def prebuild_edit(self) -> None:
+        """Build the edit screen before its first open: import the planner (ruamel.yaml) in a
+        thread, then compose, mount, style and lay out the screen off view, on the env's first
+        component folder. Its first open is then a refill from the repo as it is at that moment
+        (as any later open) plus its first paint, not ~1 s of imports and ~100 widgets built.
+        Once per session: ``PREBUILD_AFTER`` s after the repo is first read, when no key came for
+        ``PREBUILD_IDLE`` s; or as the component browser opens, whichever is first."""
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
+        if self.edit_prebuild_started or app.repo is None or app.is_screen_installed("edit"):
+            return
+        self.edit_prebuild_started = True
+        self._prebuild_imports(app.repo, app.env)
+
+    def _prebuild_when_idle(self) -> None:
+        """``prebuild_edit`` once no key came for ``PREBUILD_IDLE`` s and none is pending."""
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
+        if self.edit_prebuild_started:
+            return
+        quiet = monotonic() - app.last_key_at
+        if app.keys_pending or quiet < PREBUILD_IDLE:
+            app.set_timer(max(0.1, PREBUILD_IDLE - quiet), self._prebuild_when_idle)
+            return
+        self.prebuild_edit()
+
+    @work(thread=True, exclusive=True, group="prebuild-edit", exit_on_error=False)
+    def _prebuild_imports(self, repo: Repo, env: str | None) -> None:
+        from infra_tui.core import edit, preview  # noqa: F401 - the planner, off the event loop
+        from infra_tui.screens import edit as edit_screen  # noqa: F401
+
+        kss = repo.env(env).kustomizations
+        # a component folder, so the form is built as for most opens (values, per-env editors)
+        first = next((k for k in kss if (k.path or "").lstrip("./").startswith("namespaces/")), None)
+        if kss:
+            cast(Any, self).call_from_thread(self._prebuild_screen, (first or kss[0]).name)
+
+    def _prebuild_screen(self, component: str) -> None:
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
+        from infra_tui.screens.browser import ComponentsScreen
+        from infra_tui.screens.edit import EditScreen
+        from infra_tui.screens.main import MainScreen
+
+        if app.is_screen_installed("edit") or getattr(app, "ending", False):
+            return  # opened meanwhile, or the app is ending
+        top = app.screen
+        if not isinstance(top, (MainScreen, ComponentsScreen)) or top.focused is None or app.keys_pending:
+            # a dialog is up, or nothing has the focus: the screen under the pushed one would be
+            # given a focus of Textual's choosing when it is resumed (the first focusable widget)
+            app.set_timer(PREBUILD_IDLE, partial(self._prebuild_screen, component))
+            return
+        screen = EditScreen(component)
+        screen.built_ahead = True
+        app.install_screen(screen, "edit")
+        # Textual mounts a screen when it is pushed; popped in the same call, it is never painted
+        # (only the top screen is) and keeps what it built: styles, and the layout of its first
+        # ScreenResume. An installed screen is not removed when popped.
+        self.edit_mount = app.push_screen(screen)
+        app.pop_screen()
+
+    @property
+    def edit_mounting(self) -> bool:
+        """The edit screen is pushed for the first time and not yet composed: an exit now has to
+        wait for it, as Textual's tabs fail if their tabs go while they mount."""
+        app = cast(Any, self)  # the InfraApp (screens may not import the app)
+        return self.edit_mount is not None and not app.get_screen("edit").is_mounted
 
     def confirm_write(self, plan: ChangePlan) -> None:
         """The wizard's confirmation (every file listed), then ``core.apply``; the repo reloads after."""
@@ -109,3 +193,6 @@ class CockpitMixin:
         if app.open_component:
             name, app.open_component = app.open_component, None
             app.open_edit(name)
+        elif not self.edit_prebuild_armed:
+            self.edit_prebuild_armed = True
+            app.set_timer(PREBUILD_AFTER, self._prebuild_when_idle)
