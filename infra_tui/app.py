@@ -474,7 +474,7 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             pane.active = tab
             target = {"graph": "#graph-view", "diff": "#diff-view", "summary": "#summary-view"}.get(tab)
             if target:
-                pane.query_one(target).focus()
+                pane.when_built(lambda: pane.query_one(target).focus())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

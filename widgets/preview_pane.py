@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
+from textual.widget import MountError, Widget
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from infra_tui.core.model import Repo
-from infra_tui.widgets.cluster_panel import ClusterPanel
-from infra_tui.widgets.diff_view import DiffView
 from infra_tui.widgets.graph_view import GraphPanel
-from infra_tui.widgets.summary_view import SummaryView
 from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:
@@ -59,8 +59,17 @@ class PreviewPane(Vertical):
 
         preview: preview_mod.Preview
 
-    def __init__(self, *, id: str | None = None, planner: Planner | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, planner: Planner | None = None, graph_first: bool = False
+    ) -> None:
         super().__init__(id=id)
+        self.graph_first = graph_first
+        """Compose the Graph tab's panel only; the other tabs' panels (diff, summary, checks,
+        cluster) are mounted once the graph has been drawn (``build_tabs``): the wizard's start-up,
+        where the pane's mount is on the way to the graph (issue 12)."""
+        self._tabs_built = False
+        self._tabs_building = False
+        self._when_built: list[Callable[[], object]] = []
         self.planner = planner
         """What turns fields into a preview (in a worker thread): ``core.preview.compute`` (the
         wizard) unless given, e.g. ``core.preview.compute_edit`` for the edit screen."""
@@ -82,14 +91,48 @@ class PreviewPane(Vertical):
     def _panes(self) -> ComposeResult:
         with TabPane(TABS["graph"], id="graph"):
             yield GraphPanel(id="graph-panel")
-        with TabPane(TABS["diff"], id="diff"):
-            yield DiffView(id="diff-view")
-        with TabPane(TABS["summary"], id="summary"):
-            yield SummaryView(id="summary-view")
-        with TabPane(TABS["checks"], id="checks"):
-            yield ValidationPanel(id="validation")
-        with TabPane(TABS["cluster"], id="cluster"):
-            yield ClusterPanel(id="cluster-panel")
+        if self.graph_first:
+            for tab in ("diff", "summary", "checks", "cluster"):
+                yield TabPane(TABS[tab], id=tab)
+            return
+        panels = _panels()
+        for tab in ("diff", "summary", "checks", "cluster"):
+            with TabPane(TABS[tab], id=tab):
+                yield panels[tab]
+
+    def on_mount(self) -> None:
+        if self.graph_first:
+            self.set_timer(TABS_BUILT_AT_MOST, self.build_tabs)
+        else:
+            self._tabs_built = True
+
+    @property
+    def tabs_built(self) -> bool:
+        """Every tab's panel is mounted (``graph_first``: once the graph has been drawn)."""
+        return self._tabs_built
+
+    async def build_tabs(self) -> None:
+        """Mount the panels of the tabs after Graph (once), then run what waited for them
+        (``when_built``)."""
+        if self._tabs_building or self._tabs_built:
+            return
+        self._tabs_building = True
+        try:
+            for tab, panel in _panels().items():
+                await self.query_one(f"TabPane#{tab}", TabPane).mount(panel)
+        except (NoMatches, MountError):  # the app ended meanwhile
+            return
+        self._tabs_built = True
+        waiting, self._when_built = self._when_built, []
+        for callback in waiting:
+            callback()
+
+    def when_built(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` now if every tab's panel is mounted, else once they are."""
+        if self._tabs_built:
+            callback()
+        else:
+            self._when_built.append(callback)
 
     @property
     def active(self) -> str:
@@ -186,10 +229,21 @@ class PreviewPane(Vertical):
     def show(self, preview: preview_mod.Preview) -> None:
         self.preview = preview
         self.query_one(GraphPanel).show(preview.graph, new=preview.new_ids, inferred=preview.inferred)
+        if not self._tabs_built:
+            self.call_after_refresh(self.build_tabs)
+        self.when_built(partial(self._show_tabs, preview))
+        self.post_message(self.Updated(preview))
+
+    def _show_tabs(self, preview: preview_mod.Preview) -> None:
+        """The tabs after Graph, for ``preview`` (if it is still the one on show)."""
+        from infra_tui.widgets.diff_view import DiffView
+        from infra_tui.widgets.summary_view import SummaryView
+
+        if preview is not self.preview:
+            return
         self.query_one(DiffView).show(preview.diffs)
         self.query_one(SummaryView).show(preview.summary)
         self.query_one(ValidationPanel).plan_changed(self.repo, preview.plan if preview.writable else None)
-        self.post_message(self.Updated(preview))
 
     @on(ValidationPanel.Finished)
     def _validated(self, event: ValidationPanel.Finished) -> None:
@@ -200,9 +254,30 @@ class PreviewPane(Vertical):
         preview = self.preview
         if preview is None or preview.plan is not event.plan:
             return  # a newer plan is on screen; its own run will fill it
+        from infra_tui.widgets.summary_view import SummaryView
+
         event.plan.validation = event.report
         preview.summary = summary_mod.to_markdown(event.plan)
         self.query_one(SummaryView).show(preview.summary)
+
+
+TABS_BUILT_AT_MOST = 1.0
+"""Seconds after a ``graph_first`` pane is mounted by which its other tabs' panels are mounted
+even if no graph came (a repo that cannot be read)."""
+
+
+def _panels() -> dict[str, Widget]:
+    """The panels of the tabs after Graph, by tab id (their modules are imported here)."""
+    from infra_tui.widgets.cluster_panel import ClusterPanel
+    from infra_tui.widgets.diff_view import DiffView
+    from infra_tui.widgets.summary_view import SummaryView
+
+    return {
+        "diff": DiffView(id="diff-view"),
+        "summary": SummaryView(id="summary-view"),
+        "checks": ValidationPanel(id="validation"),
+        "cluster": ClusterPanel(id="cluster-panel"),
+    }
 
 
 def _named(fields: dict[str, Any] | None) -> bool:

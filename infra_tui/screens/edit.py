@@ -199,7 +199,7 @@ class EditScreen(Screen[None]):
         simulated one), with this component's Kustomization selected. Copied on open and every
         second while the screen is shown (the main screen's watch keeps polling underneath)."""
         main = self._main()
-        if main is None or not self.is_current:
+        if main is None or not self.is_current or not main.preview_pane.tabs_built:
             return
         source = main.query_one(ClusterPanel)
         ours = self.query_one(ClusterPanel)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
@@ -92,7 +93,7 @@ class MainScreen(Screen[None]):
         if self._preview_mount is None:
             from infra_tui.widgets.preview_pane import PreviewPane
 
-            self._preview_mount = self.query_one("#body").mount(PreviewPane(id="preview"))
+            self._preview_mount = self.query_one("#body").mount(PreviewPane(id="preview", graph_first=True))
             if self.demo:
                 self.call_after_refresh(self._focus_graph)
         return self._preview_mount
@@ -195,9 +196,14 @@ class MainScreen(Screen[None]):
                 causes = root_cause_lines(snapshot)
                 root_cause = causes[0] if causes else root_cause
             self.query_one(GraphPanel).paint_states(snapshot.graph_states(), root_cause)
-        from infra_tui.widgets.cluster_panel import ClusterPanel  # with the preview pane
+        self.preview_pane.when_built(
+            partial(self._show_cluster_panel, snapshot, status, drift, events_source)
+        )
 
-        self.query_one(ClusterPanel).show(snapshot, status, drift, events_source)
+    def _show_cluster_panel(self, *args: Any) -> None:
+        from infra_tui.widgets.cluster_panel import ClusterPanel  # with the preview pane's tabs
+
+        self.query_one(ClusterPanel).show(*args)
 
     def _map_and_compare(self, snapshot: ClusterSnapshot) -> Drift | None:
         """Drift of ``snapshot`` against the app's repo (its HelmReleases mapped on the way)."""
