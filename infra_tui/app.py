@@ -392,8 +392,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
 
     @on(KindsLoaded)
     def _kinds_loaded(self, message: KindsLoaded) -> None:
-        if message.repo is self.repo:
-            self.main.form.set_kinds(message.kinds)
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None and message.repo is self.repo:  # (None: the app is ending)
+            main.form.set_kinds(message.kinds)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -471,10 +472,14 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             ):
                 return
             pane = self._preview_pane()
-            pane.active = tab
             target = {"graph": "#graph-view", "diff": "#diff-view", "summary": "#summary-view"}.get(tab)
-            if target:
-                pane.when_built(lambda: pane.query_one(target).focus())
+
+            def show() -> None:
+                pane.active = tab
+                for widget in pane.query(target) if target else ():  # (none: the app is ending)
+                    widget.focus()
+
+            pane.when_built(show)  # the tabs after Graph come after the graph at start-up
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

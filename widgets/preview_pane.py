@@ -239,11 +239,12 @@ class PreviewPane(Vertical):
         from infra_tui.widgets.diff_view import DiffView
         from infra_tui.widgets.summary_view import SummaryView
 
-        if preview is not self.preview:
-            return
-        self.query_one(DiffView).show(preview.diffs)
-        self.query_one(SummaryView).show(preview.summary)
-        self.query_one(ValidationPanel).plan_changed(self.repo, preview.plan if preview.writable else None)
+        diffs, summaries, checks = self.query(DiffView), self.query(SummaryView), self.query(ValidationPanel)
+        if preview is not self.preview or not (diffs and summaries and checks):
+            return  # a newer preview, or the panels are gone (the app is ending)
+        diffs.first().show(preview.diffs)
+        summaries.first().show(preview.summary)
+        checks.first().plan_changed(self.repo, preview.plan if preview.writable else None)
 
     @on(ValidationPanel.Finished)
     def _validated(self, event: ValidationPanel.Finished) -> None:

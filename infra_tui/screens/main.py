@@ -203,7 +203,8 @@ class MainScreen(Screen[None]):
     def _show_cluster_panel(self, *args: Any) -> None:
         from infra_tui.widgets.cluster_panel import ClusterPanel  # with the preview pane's tabs
 
-        self.query_one(ClusterPanel).show(*args)
+        for panel in self.query(ClusterPanel):  # (none: the app is ending)
+            panel.show(*args)
 
     def _map_and_compare(self, snapshot: ClusterSnapshot) -> Drift | None:
         """Drift of ``snapshot`` against the app's repo (its HelmReleases mapped on the way)."""

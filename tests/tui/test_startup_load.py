@@ -129,3 +129,25 @@ async def test_an_exit_while_the_pane_mounts_ends_cleanly(tmp_path: Path) -> Non
         await asyncio.sleep(0)
         mounting = app.main.preview_mounting
     assert mounting  # run_test re-raises an error of the app's here
+
+
+async def test_what_comes_before_the_other_tabs_are_built_waits_for_them(tmp_path: Path) -> None:
+    """At start-up only the Graph tab's panel is composed; the Diff, Summary, Checks and Cluster
+    panels follow the graph. A tab chosen and a cluster status that come before them are not
+    lost: they land once the panels are there."""
+    root = make_repo(tmp_path / "repo")
+    app = InfraApp(root, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        deadline = time.monotonic() + 30
+        while not app.main.query("PreviewPane"):
+            assert time.monotonic() < deadline, "the preview pane was not mounted"
+            await asyncio.sleep(0)
+        pane = app.main.preview_pane
+        assert not pane.tabs_built and not app.main.query("#diff-view")
+        app.action_tab("diff")
+        app.main.show_cluster(None, "polled 3 s ago over ssh")
+        await settle(pilot)
+        assert pane.tabs_built and pane.active == "diff"
+        assert app.focused is app.main.query_one("#diff-view")
+        status = app.main.query_one("#cluster-status")
+        assert "polled 3 s ago over ssh" in str(status.render())
