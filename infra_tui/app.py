@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.driver import Driver
 
+    from infra_tui.core.graph import Graph
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.trust import RepoSettingsFile
@@ -68,6 +70,14 @@ class RepoLoaded(Message):
     first: Preview | None = None
     """The preview of an empty wizard (the env's bootstrap graph), made in the same thread: the
     graph goes on screen with the repo, without a round trip through the preview worker."""
+
+
+@dataclass(repr=False)
+class GraphRead(Message):
+    """The env's bootstrap graph as the last start left it (``core.graph_cache``): the repo's
+    files are unchanged since, so it is drawn while the repo is read again."""
+
+    graph: Graph
 
 
 @dataclass(repr=False)
@@ -163,6 +173,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     ) -> None:
         super().__init__()
         self.open_component = open_component
+        self._asked_env = env
+        """``--env`` as given (None: the primary env): the key of the graph kept for the next start."""
+        self._graph_drawn = threading.Event()
         """``infra-tui edit NAME``: open the edit screen on it once the repo is read."""
         self.root = Path(root)
         self.env = env
@@ -331,10 +344,25 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     def main(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
 
+    keep_graph = True
+    """Keep each load's graph for the next start on this repo (``core.graph_cache``); the demo,
+    on a fresh copy each time, does not."""
+
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_repo(self) -> None:
         """Read the repo from disk, off the event loop; first undo (or finish) a write that was
-        killed midway, and say so."""
+        killed midway, and say so. At start-up, the graph the last start kept is drawn first if
+        no file changed since (``core.graph_cache``)."""
+        from infra_tui.core import graph_cache
+
+        print_ = graph_cache.fingerprint(self.root) if self.keep_graph else None
+        if self.repo is None and print_ is not None:
+            kept = graph_cache.load(self.root, self._asked_env, print_)
+            if kept is not None:
+                self.post_message(GraphRead(kept))
+                # the read (the repo model's imports, the parse: ~115 ms of the GIL) once the
+                # graph is on screen, not while the event loop mounts the pane and paints it
+                self._graph_drawn.wait(FROZEN_AT_MOST)
         from infra_tui.core import write_journal
 
         recovered = write_journal.recover(self.root)
@@ -356,10 +384,29 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self.post_message(RepoLoaded(None, str(exc)))
             return
         self.env = env
-        self.post_message(RepoLoaded(repo, first=_first_preview(repo, env)))
+        first = _first_preview(repo, env)
+        self.post_message(RepoLoaded(repo, first=first))
+        if first is not None and self.keep_graph:
+            graph_cache.store(self.root, self._asked_env, print_, first.graph)
         kinds = _creatable_kinds(repo)  # after the graph is on its way: ~50 ms of rule tables
         if kinds is not None:
             self.post_message(KindsLoaded(repo, kinds))
+
+    @on(GraphRead)
+    async def _graph_read(self, message: GraphRead) -> None:
+        """The kept graph: on screen with the pane while the repo is read."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None or self.repo is not None:  # the app is ending, or the repo came first
+            self._graph_drawn.set()
+            return
+        mounted = main.mount_preview()
+        if main.preview_mounting:
+            await mounted
+        if self.repo is None:
+            main.preview_pane.show_graph(message.graph)
+            self.sub_title = f"{self.root.name} · env {message.graph.env}"
+            self._thaw()
+        self.call_after_refresh(self._graph_drawn.set)
 
     @on(RepoLoaded)
     async def _repo_loaded(self, message: RepoLoaded) -> None:
@@ -647,6 +694,8 @@ DEMO_ACTIONS: list[tuple[str, str, str]] = [
 
 class DemoApp(InfraApp):
     """``infra-tui demo``: the app on a copy of the demo repo, with a simulated cluster."""
+
+    keep_graph = False  # a fresh copy each time: nothing to find next time
 
     BINDINGS = [
         Binding("space", "demo('toggle')", "Play/Pause"),

@@ -1,5 +1,6 @@
-"""Every test gets its own user config dir (``INFRA_TUI_CONFIG_DIR``): the trust records and the
-user-level ``config.yaml`` of the machine are never read nor written by a test."""
+"""Every test gets its own user config dir (``INFRA_TUI_CONFIG_DIR``) and cache dir
+(``INFRA_TUI_CACHE_DIR``): the trust records, the user-level ``config.yaml`` and the kept graphs
+of the machine are never read nor written by a test."""
 
 from __future__ import annotations
 
@@ -13,4 +14,6 @@ pytest_plugins = ["tests.sshd"]
 def user_config_dir(tmp_path_factory, monkeypatch):
     path = tmp_path_factory.mktemp("user-config")
     monkeypatch.setenv("INFRA_TUI_CONFIG_DIR", str(path))
+    # and its own cache folder: the graphs kept for the next start (core.graph_cache)
+    monkeypatch.setenv("INFRA_TUI_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
     return path

@@ -28,6 +28,7 @@ from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:
     from infra_tui.core import preview as preview_mod
+    from infra_tui.core.graph import Graph
 
     Planner = Callable[[Repo, dict[str, Any] | None, str | None], preview_mod.Preview]
 
@@ -225,6 +226,12 @@ class PreviewPane(Vertical):
             # The fields changed while this ran: show it anyway (typing stays live) and go again.
             self.request(self._fields)
         self.show(message.preview)
+
+    def show_graph(self, graph: Graph) -> None:
+        """The env's bootstrap graph alone, ahead of the repo (start-up): the preview follows."""
+        self.query_one(GraphPanel).show(graph)
+        if not self._tabs_built:
+            self.call_after_refresh(self.build_tabs)
 
     def show(self, preview: preview_mod.Preview) -> None:
         self.preview = preview

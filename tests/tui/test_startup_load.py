@@ -151,3 +151,60 @@ async def test_what_comes_before_the_other_tabs_are_built_waits_for_them(tmp_pat
         assert app.focused is app.main.query_one("#diff-view")
         status = app.main.query_one("#cluster-status")
         assert "polled 3 s ago over ssh" in str(status.render())
+
+
+async def _graphs_seen_at_start(root: Path) -> tuple[list[tuple[bool, dict]], InfraApp]:
+    """Start the app on ``root`` and note, at every turn of the event loop until the repo is
+    read, each new graph on screen: (the repo was read by then, the graph)."""
+    from infra_tui.core import graph as graph_mod
+
+    app = InfraApp(root, blink=False)
+    seen: list[tuple[bool, dict]] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        deadline = time.monotonic() + 30
+        last = None
+        while True:
+            views = app.main.query(GraphView)
+            graph = views.first().graph if views else None
+            if graph is not None and graph is not last:
+                last = graph
+                seen.append((app.repo is not None, graph_mod.to_dict(graph)))
+            if app.repo is not None and app.main.preview_pane.preview is not None:
+                break
+            assert time.monotonic() < deadline, "the repo did not load"
+            await asyncio.sleep(0)
+        await settle(pilot)
+    return seen, app
+
+
+async def test_a_second_start_on_an_unchanged_repo_draws_the_kept_graph_before_reading(
+    tmp_path: Path,
+) -> None:
+    from infra_tui.core import graph as graph_mod
+    from tests.unit.test_graph_cache import age, graph_of
+
+    root = make_repo(tmp_path / "repo")
+    age(root)
+    first, _ = await _graphs_seen_at_start(root)
+    assert first and all(read for read, _ in first)  # nothing kept yet: drawn from the read repo
+    second, app = await _graphs_seen_at_start(root)
+    assert second[0][0] is False  # on screen before the repo was read
+    assert second[0][1] == graph_mod.to_dict(graph_of(root))  # and it is the repo's graph
+    assert app.sub_title.endswith("env local-kube")
+
+
+async def test_a_changed_repo_never_shows_the_kept_graph(tmp_path: Path) -> None:
+    from infra_tui.core import graph as graph_mod
+    from tests.unit.test_graph_cache import age, graph_of
+
+    root = make_repo(tmp_path / "repo")
+    age(root)
+    await _graphs_seen_at_start(root)
+    old = graph_mod.to_dict(graph_of(root))
+    infra = root / "clusters/local-kube/infrastructure.yaml"
+    infra.write_text(infra.read_text().replace("dependsOn:\n", "dependsOn:\n    - name: redis\n", 1))
+    age(root, step=[10**6])  # an edit of an hour ago: not "racy", a plain change
+    seen, _ = await _graphs_seen_at_start(root)
+    new = graph_mod.to_dict(graph_of(root))
+    assert new != old
+    assert [graph for _, graph in seen] == [new] and seen[0][0]  # only the new one, once read
