@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 import time
 from pathlib import Path
 
@@ -123,6 +122,8 @@ def store(root: Path | str, env: str | None, print_: bytes | None, graph: Graph)
     never a stale graph). Quietly does nothing if the cache folder cannot be written."""
     if print_ is None:
         return
+    import tempfile  # here: start-up reads the cache before it writes it (~5 ms of imports)
+
     folder = cache_dir() / "graphs"
     tmp: str | None = None
     try:
