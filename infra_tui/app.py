@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from infra_tui.core import graph_cache
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
 from infra_tui.key_order import OrderedKeysApp
@@ -178,6 +179,12 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self._graph_drawn = threading.Event()
         """``infra-tui edit NAME``: open the edit screen on it once the repo is read."""
         self.root = Path(root)
+        # The graph the last start kept, if no file changed since: looked up here, before the
+        # first frame (a walk of the tree's stats, ~2 ms for the demo), not in the loader thread,
+        # where each of its hundreds of syscalls would wait for the GIL while the event loop
+        # composes the first frame and the pane.
+        self._tree_print = graph_cache.fingerprint(self.root) if self.keep_graph else None
+        self._kept = graph_cache.load(self.root, env, self._tree_print)
         self.env = env
         self.repo: Repo | None = None
         self.blink = blink
@@ -231,6 +238,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self._begin_batch()
         self._frozen = True
         self.set_timer(FROZEN_AT_MOST, self._thaw)
+        if self._kept is not None:
+            self.post_message(GraphRead(self._kept))
         self.load_repo()
         self.main.mount_preview()
 
@@ -353,16 +362,14 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """Read the repo from disk, off the event loop; first undo (or finish) a write that was
         killed midway, and say so. At start-up, the graph the last start kept is drawn first if
         no file changed since (``core.graph_cache``)."""
-        from infra_tui.core import graph_cache
-
-        print_ = graph_cache.fingerprint(self.root) if self.keep_graph else None
-        if self.repo is None and print_ is not None:
-            kept = graph_cache.load(self.root, self._asked_env, print_)
-            if kept is not None:
-                self.post_message(GraphRead(kept))
-                # the read (the repo model's imports, the parse: ~115 ms of the GIL) once the
-                # graph is on screen, not while the event loop mounts the pane and paints it
-                self._graph_drawn.wait(FROZEN_AT_MOST)
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            # the read (the repo model's imports, the parse: ~115 ms of the GIL) once the kept
+            # graph is on screen (``on_ready``), not while the event loop mounts the pane and paints it
+            self._graph_drawn.wait(FROZEN_AT_MOST)
+        print_, self._tree_print = self._tree_print, None
+        if print_ is None and self.keep_graph:  # a reload: the tree as it is before this read
+            print_ = graph_cache.fingerprint(self.root)
         from infra_tui.core import write_journal
 
         recovered = write_journal.recover(self.root)

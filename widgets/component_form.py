@@ -388,6 +388,20 @@ class ComponentForm(VerticalScroll, can_focus=False):
         # takes ~7 ms, and the editor starts empty
         self.call_after_refresh(self._highlight_values)
 
+    def laid_out(self) -> bool:
+        """Every field that can take the focus has its place on screen. Textual orders the focus
+        chain by position (``Widget._focus_sort_key``): a field mounted but not yet laid out has
+        none and sorts first, so a Tab routed then would skip past it."""
+        for widget in self.query("*"):
+            region = widget.virtual_region  # Region(0, 0, 0, 0) until placed (an empty list: a width)
+            if widget.can_focus and not (region.width or region.height):
+                node: Any = widget
+                while node is not self and node is not None and node.display:
+                    node = node.parent
+                if node is self:  # displayed (not inside something hidden): it should have a place
+                    return False
+        return True
+
     def _values_area(self) -> TextArea:
         from textual.widgets import TextArea  # imported by ``_values_editor`` already
 

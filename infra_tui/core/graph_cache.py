@@ -30,8 +30,9 @@ from pathlib import Path
 from infra_tui.core.graph import Graph
 
 CACHE_DIR_ENV = "INFRA_TUI_CACHE_DIR"
-MAX_ENTRIES = 20_000
-"""Folders and files a fingerprint walks at most (~25 ms); a larger repo is not kept."""
+MAX_ENTRIES = 5_000
+"""Folders and files a fingerprint walks at most (~10 ms, before the TUI's first frame); a larger
+repo is not kept."""
 KEEP = 32
 """Kept graphs (repo x env) at most: the least recently written go first."""
 RACY_NS = 2_000_000_000

@@ -120,11 +120,18 @@ class MainScreen(Screen[None]):
         the key bar shows them."""
         self._steady_cursors()
         self.query_one(KeyFooter).release()
+        self._release_keys_once_laid_out()
+
+    def _release_keys_once_laid_out(self, turns: int = 0) -> None:
+        """Route the held keys once every field has its place on screen (``ComponentForm.laid_out``:
+        a Tab routed before would skip the fields not yet placed, to the graph); 1 s at most."""
         release = getattr(self.app, "release_keys", None)  # ``OrderedKeysApp`` (``InfraApp``)
-        if callable(release):
-            # once the lower fields are laid out: Textual's focus chain holds only widgets with a
-            # place on screen, so a Tab routed before would skip them (to the graph)
-            self.call_after_refresh(release)
+        if not callable(release):
+            return
+        if turns < 100 and not self.form.laid_out():
+            self.set_timer(0.01, partial(self._release_keys_once_laid_out, turns + 1))
+            return
+        release()
 
     @property
     def form(self) -> ComponentForm:

@@ -162,14 +162,16 @@ async def _graphs_seen_at_start(root: Path) -> tuple[list[tuple[bool, dict]], In
     seen: list[tuple[bool, dict]] = []
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.monotonic() + 30
-        last = None
-        while True:
-            views = app.main.query(GraphView)
-            graph = views.first().graph if views else None
+        last = view = None
+        while True:  # light at each turn: a busy event loop starves the loader thread of the GIL
+            if view is None:
+                views = app.main.query(GraphView)
+                view = views.first() if views else None
+            graph = view.graph if view is not None else None
             if graph is not None and graph is not last:
                 last = graph
                 seen.append((app.repo is not None, graph_mod.to_dict(graph)))
-            if app.repo is not None and app.main.preview_pane.preview is not None:
+            if app.repo is not None and view is not None and view.graph is not None:
                 break
             assert time.monotonic() < deadline, "the repo did not load"
             await asyncio.sleep(0)
