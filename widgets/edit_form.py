@@ -89,6 +89,8 @@ class EditForm(VerticalScroll, can_focus=False):
         self._loading = False
         self._widgets: dict[str, Widget] = {}
         self._errors: list[Static] | None = None
+        self._texts: dict[Static, str] = {}
+        """What each of the form's text boxes shows (``_show``)."""
 
     def _by_id(self, wid: str, kind: type[_W]) -> _W:
         """The form's widget ``#wid``, found once: the form is kept between components, and a
@@ -102,6 +104,13 @@ class EditForm(VerticalScroll, can_focus=False):
         if self._errors is None:
             self._errors = list(self.query(".form--error").results(Static))
         return self._errors
+
+    def _show(self, box: Static, text: str) -> None:
+        """``box`` shows ``text``: updated (and laid out again) only when that changes. Every change
+        of a field reads the whole form again; most of its boxes stay as they were."""
+        if self._texts.get(box) != text:
+            self._texts[box] = text
+            box.update(text)
 
     def _row(self, label: str, widget: Any, error_id: str | None = None) -> ComposeResult:
         with Horizontal(classes="form--row"):
@@ -162,9 +171,9 @@ class EditForm(VerticalScroll, can_focus=False):
         self.current = None
         self._preview = None
         self.state = FormState({})
-        self._by_id("edit-title", Static).update(f"Edit {component}")
-        self._by_id("form-status", Static).update("loading…")
-        self._by_id("recreate", Static).update("")
+        self._show(self._by_id("edit-title", Static), f"Edit {component}")
+        self._show(self._by_id("form-status", Static), "loading…")
+        self._show(self._by_id("recreate", Static), "")
         self._by_id("write", Button).disabled = True
 
     def load(self, cur: edit_fields.Current, kinds: list[str]) -> None:
@@ -175,59 +184,63 @@ class EditForm(VerticalScroll, can_focus=False):
         self.current = cur
         self._loading = True
         try:
-            for wid, value in (
-                ("chart", cur.chart),
-                ("repo-url", cur.repo_url),
-                ("version", cur.version),
-                ("timeout", cur.timeout),
-            ):
-                self._by_id(wid, Input).value = value
-            # on open, the field with the focus (the version) has its text selected as
-            # select-on-focus does, also when its Focus event came before this fill
-            focused = self.screen.focused
-            if opening and isinstance(focused, Input) and focused in self.query(".form--row > Input"):
-                focused.select_all()
-            self._by_id("webhook", Checkbox).value = cur.webhook
-            self._by_id("sm", Checkbox).value = cur.service_monitor
-            self._by_id("pr", Checkbox).value = cur.prometheus_rule
-            creates = self._by_id("creates", SelectionList)
-            with creates.prevent(SelectionList.SelectedChanged):
-                creates.clear_options()
-                all_kinds = list(dict.fromkeys([*kinds, *cur.creates]))
-                creates.add_options([Selection(k, k, k in cur.creates) for k in all_kinds])
-            picker = self._by_id("deps", DependencyPicker)
-            picker.chosen = list(cur.depends_on)
-            picker.set_names(cur.candidates)
-            self._by_id("values", TextArea).text = edit_fields.values_text(cur.values)
-            anchor = self.query_one("#values-error")
-            for widget in self.query(".env-values"):  # shown again below for the envs it has
-                if not widget.has_class("form--error"):  # (error lines show by their class)
-                    widget.display = False
-            for env, values in cur.env_values.items():
-                existing = self.query(f"#{env_area_id(env)}")
-                if existing:  # loaded again (after a write, another component): the editor stays
-                    existing.first(TextArea).text = edit_fields.values_text(values)
-                    for widget in self.query(f"#{env_area_id(env)}, .-env-{env}"):
-                        widget.display = True
-                    anchor = self.query_one(f"#{env_area_id(env)}-error")
-                    continue
-                label = Label(
-                    f"values in {env} (a Flux patch)", classes=f"form--heading env-values -env-{env}"
-                )
-                area = self._editor(env_area_id(env))
-                area.add_class("env-values")
-                area.text = edit_fields.values_text(values)
-                error = Static(
-                    "", id=f"{env_area_id(env)}-error", classes="form--error env-values", markup=False
-                )
-                self.mount_all([label, area, error], after=anchor)
-                self._errors = None  # a new error line to show
-                anchor = error
-            if cur.problem:
-                self._by_id("edit-title", Static).update(f"Edit {cur.name}: {cur.problem}")
+            # the fields' own Changed messages would each read the whole form again (and update
+            # its error lines) after this fill, which ends with that read: not posted, the first
+            # frame of an open is not held up by some hundred messages they set off
+            with self.prevent(Input.Changed, TextArea.Changed, Checkbox.Changed):
+                self._fill_fields(cur, kinds, opening=opening)
         finally:
             self._loading = False
         self._emit()  # the first frame shows the form's state and status, not "loading…"
+
+    def _fill_fields(self, cur: edit_fields.Current, kinds: list[str], *, opening: bool) -> None:
+        """Every field from ``cur`` (``load``)."""
+        for wid, value in (
+            ("chart", cur.chart),
+            ("repo-url", cur.repo_url),
+            ("version", cur.version),
+            ("timeout", cur.timeout),
+        ):
+            self._by_id(wid, Input).value = value
+        # on open, the field with the focus (the version) has its text selected as
+        # select-on-focus does, also when its Focus event came before this fill
+        focused = self.screen.focused
+        if opening and isinstance(focused, Input) and focused in self.query(".form--row > Input"):
+            focused.select_all()
+        self._by_id("webhook", Checkbox).value = cur.webhook
+        self._by_id("sm", Checkbox).value = cur.service_monitor
+        self._by_id("pr", Checkbox).value = cur.prometheus_rule
+        creates = self._by_id("creates", SelectionList)
+        with creates.prevent(SelectionList.SelectedChanged):
+            creates.clear_options()
+            all_kinds = list(dict.fromkeys([*kinds, *cur.creates]))
+            creates.add_options([Selection(k, k, k in cur.creates) for k in all_kinds])
+        picker = self._by_id("deps", DependencyPicker)
+        picker.chosen = list(cur.depends_on)
+        picker.set_names(cur.candidates)
+        self._by_id("values", TextArea).text = edit_fields.values_text(cur.values)
+        anchor = self.query_one("#values-error")
+        for widget in self.query(".env-values"):  # shown again below for the envs it has
+            if not widget.has_class("form--error"):  # (error lines show by their class)
+                widget.display = False
+        for env, values in cur.env_values.items():
+            existing = self.query(f"#{env_area_id(env)}")
+            if existing:  # loaded again (after a write, another component): the editor stays
+                existing.first(TextArea).text = edit_fields.values_text(values)
+                for widget in self.query(f"#{env_area_id(env)}, .-env-{env}"):
+                    widget.display = True
+                anchor = self.query_one(f"#{env_area_id(env)}-error")
+                continue
+            label = Label(f"values in {env} (a Flux patch)", classes=f"form--heading env-values -env-{env}")
+            area = self._editor(env_area_id(env))
+            area.add_class("env-values")
+            area.text = edit_fields.values_text(values)
+            error = Static("", id=f"{env_area_id(env)}-error", classes="form--error env-values", markup=False)
+            self.mount_all([label, area, error], after=anchor)
+            self._errors = None  # a new error line to show
+            anchor = error
+        if cur.problem:
+            self._show(self._by_id("edit-title", Static), f"Edit {cur.name}: {cur.problem}")
 
     # -- state -------------------------------------------------------------------------
 
@@ -283,7 +296,7 @@ class EditForm(VerticalScroll, can_focus=False):
         for box in self._error_boxes():
             key = (box.id or "").removesuffix("-error")
             reason = self.state.errors.get(key)
-            box.update(f"✗ {reason}" if reason else "")
+            self._show(box, f"✗ {reason}" if reason else "")
             box.set_class(bool(reason), "-shown")
         for key in TEXT_FIELDS:
             self._by_id(key, Input).set_class(key in self.state.errors, "-invalid")
@@ -342,13 +355,13 @@ class EditForm(VerticalScroll, can_focus=False):
             text = "planning…"
         else:
             text = f"✗ {why}" if not why.startswith("nothing changed") else why
-        status.update(text)
+        self._show(status, text)
         status.set_class(why is None, "-ok")
         status.set_class(why is not None, "-blocked")
         self._by_id("write", Button).disabled = why is not None
         verdict = self.recreate_verdict()
         box = self._by_id("recreate", Static)
-        box.update(verdict)
+        self._show(box, verdict)
         box.set_class(verdict.startswith("Recreate: YES"), "-yes")
         box.set_class(verdict.startswith("Recreate: NO"), "-no")
 
