@@ -528,6 +528,12 @@ class GraphPanel(Vertical):
         self._update_banner()
         self._update_details(self.view.selected)
 
+    def select(self, node: str) -> None:
+        """The cursor on ``node`` (an id or a plain name), its details shown now: not once the
+        view's ``Highlighted`` message is handled, which can be after the next frame."""
+        self.view.select(node)
+        self._update_details(self.view.selected)
+
     def paint_states(self, states: dict[str, str], root_cause: str = "") -> None:
         self.root_cause = root_cause
         self.view.paint_states(states)

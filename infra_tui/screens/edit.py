@@ -26,10 +26,20 @@ from infra_tui.widgets.graph_view import GraphPanel, GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
 
 if TYPE_CHECKING:
+    from infra_tui.core.preview import Preview
     from infra_tui.screens.main import MainScreen
 
 WRITE_WAITS_FOR_PREVIEW = 10.0
 """Seconds ctrl+s waits for the preview of the fields typed before it."""
+OFF_VIEW_AFTER = 0.1
+"""Seconds after the first preview of the screen built ahead before it is laid out off view
+(``EditScreen._lay_out_off_view``), and between its passes: what the fill (or the pass before)
+changed has been handled by then."""
+OFF_VIEW_PASSES = 3
+"""Layout passes at most off view (two settle it on the repos measured)."""
+PAINT_HOLDS = 5
+"""Paints at most a push of the screen holds back while messages wait for it (``EditScreen.
+_on_timer_update``)."""
 
 
 @dataclass(repr=False)
@@ -67,6 +77,13 @@ class EditScreen(Screen[None]):
         self.built_ahead = False
         """Built off view before its first open (``CockpitMixin.prebuild_edit``), until its first
         preview is in."""
+        self.ready_off_view = False
+        """Built ahead, then laid out and rendered off view (``_lay_out_off_view``): its first open
+        has nothing left to build, lay out or render but what the component opened changes."""
+        self._paint_holds = 0
+        self._paint_held = False
+        self._preview_applied: Preview | None = None
+        """The preview whose verdict, graph cursor and cluster row are on screen."""
 
     def compose(self) -> ComposeResult:
         from infra_tui.core.preview import compute_edit
@@ -88,6 +105,36 @@ class EditScreen(Screen[None]):
         if self._styled_theme == theme:
             event.refresh_styles = False
         self._styled_theme = theme
+        self._paint_holds = PAINT_HOLDS
+
+    def _on_timer_update(self) -> None:
+        """Textual (pinned ==8.2.8) lays out and paints the screen on top on its update timer's
+        tick (``Screen._on_timer_update``, overridden here; ``on_idle`` below goes with it).
+        Paused while the screen was hidden, the timer ticks at once when it is pushed again:
+        before the screen has handled what its widgets posted as the form was filled for the
+        component opened (their layouts), so the first frame showed the component in the layout
+        of the one before (its dependency chips, its values editors) and a second frame ~30 ms
+        later fixed it. After a push, while messages wait in the screen's queue, the paint is held
+        (``PAINT_HOLDS`` times at most) and done once they are handled (``on_idle``). That paint
+        asks for a layout (the fill) and the whole screen (the push): Textual renders the screen
+        twice then, for the layout's dirty regions and for all of it; marked dirty whole before
+        the layout, it is rendered once."""
+        if self._paint_holds and not self._message_queue.empty():
+            self._paint_holds -= 1
+            self._update_timer.pause()
+            self._paint_held = True
+            return
+        self._paint_holds = 0
+        self._paint_held = False
+        if self._layout_required and self._repaint_required and self.is_current:
+            self._repaint_required = False
+            self._dirty_widgets.add(self)
+        super()._on_timer_update()
+
+    def on_idle(self) -> None:
+        # (before Screen's own handler) a paint held back is done now, not at the next tick
+        if self._paint_held and self.is_current:
+            self._on_timer_update()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._sync_cluster)
@@ -159,6 +206,9 @@ class EditScreen(Screen[None]):
             or not pane.show_computed(repo, cur.env, fields, compute_edit(repo, fields, cur.env))
         ):
             pane.set_repo(repo, cur.env)
+        elif pane.preview is not None:
+            # its verdict, graph cursor and cluster row in this frame too, not after the message
+            self._apply_preview(pane.preview, opening=True)
 
     @on(EditForm.Changed)
     def _form_changed(self, event: EditForm.Changed) -> None:
@@ -170,20 +220,57 @@ class EditScreen(Screen[None]):
     @on(PreviewPane.Updated)
     def _preview_updated(self, event: PreviewPane.Updated) -> None:
         if self.built_ahead and not self.is_current:
-            # built off view: the ~100 widgets, the planner's and the preview's objects make the
-            # collector's full pass due soon; it runs now, while the user reads, not in the
-            # first open (where it cost 80-200 ms)
+            # built off view: once what this fill changes has settled, lay the screen out and
+            # render it there (``_lay_out_off_view``), as its first open would
             self.built_ahead = False
-            gc.collect()
-        self.form.set_preview(event.preview)
-        view = self.query_one(GraphView)
+            self.set_timer(OFF_VIEW_AFTER, self._lay_out_off_view)
+        if event.preview is not self._preview_applied:
+            self._apply_preview(event.preview)
+
+    def _apply_preview(self, preview: Preview, *, opening: bool = False) -> None:
+        """What the screen shows from ``preview`` besides the pane: the form's verdict, the
+        component under the graph's cursor (with its details), the cluster's states and row.
+        ``opening``: filled as it is pushed (not on top yet), shown in its first frame."""
+        self._preview_applied = preview
+        self.form.set_preview(preview)
+        panel = self.query_one(GraphPanel)
         if not self._selected:  # the component under the cursor, once: then the user's choice
             self._selected = True
-            view.select(self.component)
+            panel.select(self.component)
         states = self._cluster_states()
-        if states != view.states:  # the wizard's graph holds the attached cluster's (or demo's) states
-            self.query_one(GraphPanel).paint_states(states)
-        self._sync_cluster()
+        if states != panel.view.states:  # the wizard's graph holds the attached cluster's (or demo's) states
+            panel.paint_states(states)
+        self._sync_cluster(opening=opening)
+
+    def _lay_out_off_view(self, passes: int = OFF_VIEW_PASSES) -> None:
+        """Lay the screen built ahead out at the app's size and render every widget once, off
+        view: its first open then costs what a reopen does (a refill and the widgets it changed
+        repainted), not a reflow of ~100 never laid out widgets plus their first renders and a
+        second frame. Again (``passes`` in all) while what a pass did asks for another layout (a
+        scrollbar shown, the graph sized). Then the collector's full pass: the widgets, the
+        planner's and the preview's objects make it due soon; it runs now, while the user reads,
+        not in the first open (where it cost 80-200 ms).
+
+        Textual (pinned ==8.2.8) lays out and renders only the screen on top (``Screen.
+        _on_timer_update``), so this does what that does, with Screen's own (private) parts, here
+        only: ``_refresh_layout`` at the app's size (it does not paint a screen not on top), the
+        compositor's ``render_strips`` (every visible widget's ``render_lines``, kept in its
+        caches; the strips are dropped), and its update timer started (``Timer._run`` waits a
+        period, 1/60 s, before its first tick, none before a tick after a pause: the first open's
+        paint comes as soon as a reopen's); on that tick the timer pauses itself."""
+        if self.is_current or not self.is_attached or getattr(self.app, "ending", False):
+            return
+        if self._layout_required or self._dirty_widgets or passes == OFF_VIEW_PASSES:
+            self._refresh_layout(self.app.size)
+            self._layout_required = False
+            self._dirty_widgets.clear()
+            self._compositor.render_strips()
+            self._update_timer.resume()
+            if passes > 1:
+                self.set_timer(OFF_VIEW_AFTER, partial(self._lay_out_off_view, passes - 1))
+                return
+        gc.collect()
+        self.ready_off_view = True
 
     def _main(self) -> MainScreen | None:
         from infra_tui.screens.main import MainScreen
@@ -194,12 +281,12 @@ class EditScreen(Screen[None]):
         main = self._main()
         return dict(main.query_one(GraphView).states) if main is not None else {}
 
-    def _sync_cluster(self) -> None:
+    def _sync_cluster(self, *, opening: bool = False) -> None:
         """The Cluster tab: what the main screen's cluster panel shows (a live cluster or the demo's
         simulated one), with this component's Kustomization selected. Copied on open and every
         second while the screen is shown (the main screen's watch keeps polling underneath)."""
         main = self._main()
-        if main is None or not self.is_current or not main.preview_pane.tabs_built:
+        if main is None or not (self.is_current or opening) or not main.preview_pane.tabs_built:
             return
         source = main.query_one(ClusterPanel)
         ours = self.query_one(ClusterPanel)

@@ -5,16 +5,17 @@ the repo holds it then, also after the repo changed on disk."""
 from __future__ import annotations
 
 import asyncio
+import re
 from time import monotonic
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from infra_tui.app import InfraApp
 from infra_tui.screens.edit import EditScreen
 from infra_tui.widgets.graph_view import GraphView
 from infra_tui.widgets.preview_pane import PreviewPane
-from tests.apprepo import wait_for
+from tests.apprepo import stable, wait_for
 from tests.tui.test_cockpit import demo, edit_settled
 
 __all__ = ["demo"]  # the fixture, for pytest
@@ -113,3 +114,64 @@ async def test_a_preview_the_screen_built_ahead_handles_as_the_app_ends_finds_th
         screen.post_message(PreviewPane.Updated(pane.preview))  # handled after it
         app.exit()
     assert app.return_code == 0
+
+
+async def laid_out_ahead(pilot, component: str) -> EditScreen:
+    """The edit screen built ahead on ``component`` (without waiting for idle) and laid out off view."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.repo is not None, what="the repo")
+    await wait_for(pilot, lambda: not app.keys_pending and app.focused is not None, what="the wizard")
+    app._prebuild_screen(component)  # noqa: SLF001 - the build, without waiting for idle
+    await wait_for(
+        pilot,
+        lambda: built_ahead(app) is not None and built_ahead(app).ready_off_view,
+        timeout=20,
+        what="the edit screen laid out off view",
+    )
+    return built_ahead(app)
+
+
+async def test_the_screen_built_ahead_is_laid_out_and_rendered_off_view(demo) -> None:
+    # its first open then costs what a reopen does: nothing left to lay out or render but what
+    # the component opened changes
+    app = InfraApp(demo, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await laid_out_ahead(pilot, "redis")
+        assert app.screen is app.main and app.screen_stack == [app.main]
+        assert app.focused is not None and app.focused.id == "name"
+        # the staging values editor is mounted by the form's fill, after the push that built the
+        # screen laid it out: it has its place only from the layout off view
+        staging = screen.query_one("#env-values-staging", TextArea)
+        assert staging.display and staging.region.height == 8
+        graph = screen.query_one(GraphView)
+        assert graph.region.width > 40 and graph.size == graph.region.size
+
+
+async def first_frame(pilot, component: str) -> tuple[str, str]:
+    """The screen as the first frame after opening ``component`` paints it, and once settled
+    (SVG screenshots, their generated ids left out)."""
+    app = pilot.app
+    painted: list[str] = []
+    app.open_edit(component)
+    app.call_after_refresh(lambda: painted.append(app.export_screenshot()))
+    await wait_for(pilot, lambda: bool(painted), what="the first frame")
+    await edit_settled(pilot)
+    await stable(pilot)
+    settled = app.export_screenshot()
+    return re.sub(r"terminal-\d+", "terminal", painted[0]), re.sub(r"terminal-\d+", "terminal", settled)
+
+
+async def test_every_open_paints_the_component_in_its_own_layout_in_its_first_frame(demo) -> None:
+    # the kept screen was pushed with its update timer overdue: it painted before handling what
+    # the fill made its widgets post, so the first frame showed the component in the layout of
+    # the one before (redis after reloader: no dependency chips, no staging editor), with the
+    # graph's details of the one before, and a second frame ~30 ms later fixed it
+    app = InfraApp(demo, blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await laid_out_ahead(pilot, "cluster-secrets")
+        for component in ("redis", "reloader", "redis", "cluster-secrets"):
+            first, settled = await first_frame(pilot, component)
+            assert first == settled, component
+            assert f"Edit&#160;{component}" in settled  # (the form's title, as SVG text)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.main, what="back to the wizard")
