@@ -62,7 +62,10 @@ def fingerprint(root: Path | str) -> bytes | None:
     digest = hashlib.sha256(_code_key())
     recent = time.time_ns() - RACY_NS
     entries = 0
-    for dirpath, dirnames, filenames in os.walk(top):
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable.append):
+        if unreadable:  # a folder that cannot be listed: what is in it cannot be fingerprinted
+            return None
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         rel = os.path.relpath(dirpath, top)
         try:
@@ -85,7 +88,7 @@ def fingerprint(root: Path | str) -> bytes | None:
         entries += len(dirnames) + len(filenames) + 1
         if entries > MAX_ENTRIES:
             return None
-    return digest.digest()
+    return None if unreadable else digest.digest()
 
 
 def load(root: Path | str, env: str | None, print_: bytes | None) -> Graph | None:
@@ -125,15 +128,15 @@ def store(root: Path | str, env: str | None, print_: bytes | None, graph: Graph)
         return
     import tempfile  # here: start-up reads the cache before it writes it (~5 ms of imports)
 
-    folder = cache_dir() / "graphs"
     tmp: str | None = None
     try:
+        folder = _entry(root, env).parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # 0600
         with os.fdopen(fd, "wb") as f:
             f.write(_FORMAT + print_ + pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, _entry(root, env))
-    except OSError:
+    except Exception:  # a folder that cannot be written, a graph that cannot be pickled: no cache
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -142,8 +145,14 @@ def store(root: Path | str, env: str | None, print_: bytes | None, graph: Graph)
 
 
 def _entry(root: Path | str, env: str | None) -> Path:
+    """The cache file of ``root``'s ``env`` (``OSError`` if there is no cache folder to name:
+    no home directory)."""
     key = f"{os.path.realpath(root)}\0{env or ''}".encode("utf-8", "surrogateescape")
-    return cache_dir() / "graphs" / (hashlib.sha256(key).hexdigest()[:32] + ".pickle")
+    try:
+        folder = cache_dir() / "graphs"
+    except (KeyError, RuntimeError) as exc:  # Path.home() without HOME nor a passwd entry
+        raise OSError(str(exc)) from None
+    return folder / (hashlib.sha256(key).hexdigest()[:32] + ".pickle")
 
 
 def _prune(folder: Path) -> None:

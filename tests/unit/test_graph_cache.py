@@ -202,3 +202,29 @@ def test_a_kept_graph_is_always_the_graph_of_the_files_as_they_are(tmp_path_fact
         assert graph_mod.to_dict(kept) == graph_mod.to_dict(graph_of(root))
     if not ops:
         assert kept is not None
+
+
+def test_a_folder_that_cannot_be_listed_gives_no_fingerprint(root: Path, monkeypatch) -> None:
+    """(Root reads every folder, so the walk's error is made here.) What a folder that cannot be
+    listed holds could change unseen: no fingerprint, no kept graph."""
+    real_walk = os.walk
+
+    def walk(top, onerror=None):
+        onerror(PermissionError(13, "Permission denied", f"{top}/namespaces/secret"))
+        yield from real_walk(top)
+
+    monkeypatch.setattr(graph_cache.os, "walk", walk)
+    assert graph_cache.fingerprint(root) is None
+
+
+def test_no_home_folder_is_a_quiet_miss(root: Path, monkeypatch) -> None:
+    print_ = graph_cache.fingerprint(root)
+    monkeypatch.delenv(graph_cache.CACHE_DIR_ENV)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(graph_cache.Path, "home", staticmethod(no_home))
+    graph_cache.store(root, None, print_, graph_of(root))  # no exception
+    assert graph_cache.load(root, None, print_) is None
