@@ -6,6 +6,7 @@ tests/tui/test_startup_load.py)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import time
 from pathlib import Path
@@ -44,7 +45,10 @@ def quit_and_wait(session: str) -> None:
 def test_kept_at_the_first_start_and_not_shown_once_the_repo_changed(tmux, tmp_path: Path) -> None:  # noqa: F811
     root = make_repo(tmp_path / "repo")
     age(root)
-    session = tmux(str(SCRIPT), root)
+    # this test's cache folder, named on the command line: a tmux server that was already
+    # running would start the app with its own environment
+    command = f"env {graph_cache.CACHE_DIR_ENV}={shlex.quote(str(graph_cache.cache_dir()))} {SCRIPT}"
+    session = tmux(command, root)
     screen = wait_for(session, "L0 cluster-secrets")
     assert "5 layers" in screen and "L5 " not in screen
     quit_and_wait(session)
@@ -54,6 +58,6 @@ def test_kept_at_the_first_start_and_not_shown_once_the_repo_changed(tmux, tmp_p
     infra = root / "clusters/local-kube/infrastructure.yaml"  # a sixth layer: zz-extra after netcorp-app
     infra.write_text(infra.read_text() + EXTRA)
     age(root, step=[10**6])  # an edit of an hour ago: a plain change, not a "racy" one
-    tmux(str(SCRIPT), root)
+    tmux(command, root)
     screen = wait_for(session, "L5 zz-extra")
     assert "6 layers" in screen
