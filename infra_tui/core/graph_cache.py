@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from infra_tui.core.graph import Graph
+from infra_tui.core.user_dirs import user_dir
 
 CACHE_DIR_ENV = "INFRA_TUI_CACHE_DIR"
 MAX_ENTRIES = 5_000
@@ -43,14 +44,7 @@ _MAX_BYTES = 64 << 20
 
 def cache_dir() -> Path:
     """``$INFRA_TUI_CACHE_DIR``, else ``$XDG_CACHE_HOME/infra-tui``, else ``~/.cache/infra-tui``."""
-    explicit = os.environ.get(CACHE_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = (
-        Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".cache"
-    )
-    return base / "infra-tui"
+    return user_dir(CACHE_DIR_ENV, "XDG_CACHE_HOME", ".cache")
 
 
 def fingerprint(root: Path | str) -> bytes | None:
@@ -130,12 +124,13 @@ def store(root: Path | str, env: str | None, print_: bytes | None, graph: Graph)
 
     tmp: str | None = None
     try:
-        folder = _entry(root, env).parent
+        entry = _entry(root, env)
+        folder = entry.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # 0600
         with os.fdopen(fd, "wb") as f:
             f.write(_FORMAT + print_ + pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, _entry(root, env))
+        os.replace(tmp, entry)
     except Exception:  # a folder that cannot be written, a graph that cannot be pickled: no cache
         if tmp is not None:
             with contextlib.suppress(OSError):

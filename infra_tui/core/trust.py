@@ -36,6 +36,7 @@ from infra_tui.core.settings import (
     Settings,
     read_settings_file,
 )
+from infra_tui.core.user_dirs import user_dir
 from infra_tui.errors import UserError
 
 CONFIG_DIR_ENV = "INFRA_TUI_CONFIG_DIR"
@@ -53,14 +54,7 @@ _DEFAULTS = ClusterSettings()
 
 def user_config_dir() -> Path:
     """``$INFRA_TUI_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/infra-tui``, else ``~/.config/infra-tui``."""
-    explicit = os.environ.get(CONFIG_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = (
-        Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".config"
-    )
-    return base / "infra-tui"
+    return user_dir(CONFIG_DIR_ENV, "XDG_CONFIG_HOME", ".config")
 
 
 def digest(data: bytes) -> str:
