@@ -380,6 +380,8 @@ class ComponentForm(VerticalScroll, can_focus=False):
         if not self.is_attached or not self.query(DependencyPicker):
             return  # removed meanwhile: the app is ending
         self.built = True
+        # kinds that came while the fields were being mounted (the list was made before them)
+        self._offer_kinds()
         if self._repo_for is not None:
             self._fill_from_repo()
         self._emit()
@@ -472,16 +474,20 @@ class ComponentForm(VerticalScroll, can_focus=False):
 
     def set_kinds(self, kinds: list[str]) -> None:
         """Offer the CRD kinds of the repo's rule tables (``.infra-tui.yaml`` may add some)."""
-        if kinds == self.kinds:
-            return
         self.kinds = kinds
-        if not self.built:
-            return  # the list is made with them
+        if self.built:
+            self._offer_kinds()  # (not built: ``build`` makes the list with them)
+
+    def _offer_kinds(self) -> None:
+        """The creates list offers ``self.kinds``, keeping what is chosen."""
         creates = self.query_one("#creates", SelectionList)
+        offered = [creates.get_option_at_index(i).value for i in range(creates.option_count)]
+        if offered == self.kinds:
+            return
         chosen = set(creates.selected)
         with creates.prevent(SelectionList.SelectedChanged):
             creates.clear_options()
-            creates.add_options([Selection(k, k, k in chosen) for k in kinds])
+            creates.add_options([Selection(k, k, k in chosen) for k in self.kinds])
 
     def reset(self) -> None:
         """Empty every field (after a write)."""

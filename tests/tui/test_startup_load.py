@@ -210,3 +210,33 @@ async def test_a_changed_repo_never_shows_the_kept_graph(tmp_path: Path) -> None
     new = graph_mod.to_dict(graph_of(root))
     assert new != old
     assert [graph for _, graph in seen] == [new] and seen[0][0]  # only the new one, once read
+
+
+async def test_kinds_that_come_while_the_lower_fields_are_mounted_are_offered() -> None:
+    """The repo's CRD kinds (its rule tables) may arrive while the wizard mounts its lower fields:
+    the creates list, made before they came, offers them once it is there."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import SelectionList
+
+    from infra_tui.widgets.component_form import DEFAULT_KINDS, ComponentForm
+
+    class FormApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ComponentForm()
+
+    app = FormApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        form = app.query_one(ComponentForm)
+        building = asyncio.ensure_future(form.build())
+        deadline = time.monotonic() + 30
+        while not form.building:
+            assert time.monotonic() < deadline and not form.built, "the form was not being built"
+            await asyncio.sleep(0)
+        form.set_kinds([*DEFAULT_KINDS, "Widget"])
+        await building
+        while not form.built:
+            assert time.monotonic() < deadline, "the form was not built"
+            await pilot.pause(0.01)
+        creates = form.query_one("#creates", SelectionList)
+        offered = [creates.get_option_at_index(i).value for i in range(creates.option_count)]
+        assert offered == [*DEFAULT_KINDS, "Widget"]
