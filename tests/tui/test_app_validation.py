@@ -20,7 +20,7 @@ from infra_tui.widgets.summary_view import SummaryView
 from infra_tui.widgets.validation_panel import ValidationPanel
 from tests.apprepo import settle, type_component, type_into
 from tests.apprepo import wait_for as _wait_for
-from tests.processes import processes_naming
+from tests.processes import dead, processes_naming
 
 pytestmark = pytest.mark.skipif(
     kustomize.kubectl_path() is None and shutil.which("kustomize") is None,
@@ -34,7 +34,10 @@ here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "started.log"), "a") as log:
     log.write(" ".join(sys.argv[1:]) + "\\n")
 with open(os.path.join(here, "delay")) as f:
-    time.sleep(float(f.read().strip() or 0))
+    delay = float(f.read().strip() or 0)
+with open(os.path.join(here, "sleeping.log"), "a") as log:  # read its delay: a later one does not count
+    log.write(f"{{os.getpid()}} {{delay}}\\n")
+time.sleep(delay)
 argv = {argv!r}
 os.execv(argv[0], argv + sys.argv[2:])  # drop "build": the real prefix says it
 """
@@ -118,10 +121,19 @@ async def test_a_new_edit_cancels_the_stale_run_and_kills_its_processes(
         def running() -> list:
             return [w for w in app.workers if w.group == "validation" and w.state == WorkerState.RUNNING]
 
+        def sleeping_long() -> bool:
+            """A build lives that read the long delay (one that started but has not read it yet
+            would read the delay written below, finish at once and end its run before the edit)."""
+            log = hook / "sleeping.log"
+            lines = log.read_text().split() if log.exists() else []
+            pids = {
+                int(pid) for pid, delay in zip(lines[::2], lines[1::2], strict=True) if float(delay) >= 60
+            }
+            return any(not dead(pid) for pid in pids)
+
         # (on a slow machine a run may start between two fields and be cancelled by the next one:
         # wait for the run of the complete plan, with its builds sleeping)
-        await wait_for(pilot, lambda: started.exists() and started.read_text().strip() and running()
-                       and processes_naming(str(hook)), what="the first build")  # fmt: skip
+        await wait_for(pilot, lambda: len(running()) == 1 and sleeping_long(), what="the first build")
         stale = running()
         assert len(stale) == 1
         assert "validating" in status(app)
