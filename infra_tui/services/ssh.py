@@ -491,20 +491,27 @@ class SshTransport:
         return int(match.group(1)) if result.ok and match else None
 
     async def drop_master(self) -> None:
-        """End the master connection if it answers, and forget its socket either way."""
+        """End the master connection if it answers; a socket no master answers on is removed.
+
+        A master that answers removes its own socket. It is not unlinked here: another job's
+        client may have become a new master at that path meanwhile, and with its socket gone it
+        would live on for ``ControlPersist`` with no way to tell it to exit."""
         if self._control_dir is None or not any(Path(self._control_dir).iterdir()):
             return  # no master socket: nothing to end (and nothing is sent anywhere)
         # Interrupted (a second cancel while shutting down), the socket stays so that ``close``
-        # can tell the master again; otherwise it is forgotten and the next call reconnects.
-        await run_command(Command(self.ssh_argv(control="exit"), timeout=5))
-        for entry in Path(self._control_dir).iterdir():
-            entry.unlink(missing_ok=True)
+        # can tell the master again; otherwise the next call reconnects.
+        told = await run_command(Command(self.ssh_argv(control="exit"), timeout=5))
+        if told.returncode != 0:  # stale: its master is gone
+            for entry in Path(self._control_dir).iterdir():
+                entry.unlink(missing_ok=True)
 
     async def close(self) -> None:
         """End the master connection (``ssh -O exit``) and remove the private control dir."""
         if self._control_dir is None:
             return
         try:
+            await self.drop_master()
+            # a master that a client still starting became while the first was told to exit
             await self.drop_master()
         finally:
             shutil.rmtree(self._control_dir, ignore_errors=True)

@@ -348,3 +348,43 @@ def test_two_hundred_kustomizations(sshd):
     sshd.replay(synthetic_kustomization_list(200))
     snapshot = run_with(target(sshd), lambda tr: SshKubectlSource(tr).fetch())
     assert len(snapshot.items) == 200 and snapshot.counts()["ready"] == 200
+
+
+def test_a_master_that_comes_up_while_the_last_one_exits_is_ended_by_close(sshd, monkeypatch):
+    """Two jobs share a transport. One drops the master (its run was cancelled) while the other's
+    client is starting and becomes the new master at the same socket path. That socket is its
+    own: it is not removed under it, so ``close`` reaches that master too, and no master outlives
+    the transport (an unreachable one would live on for ControlPersist)."""
+    import infra_tui.services.ssh as ssh_mod
+    from tests.processes import dead, wait_dead
+
+    real = ssh_mod.run_command
+    masters: list[int] = []
+
+    async def body(tr: SshTransport):
+        source = SshKubectlSource(tr)
+        await source.fetch()
+        first = await tr.master_pid()
+        assert first is not None
+        masters.append(first)
+
+        async def exit_then_another_job_connects(cmd):
+            result = await real(cmd)
+            if "-O" in cmd.argv:
+                monkeypatch.setattr(ssh_mod, "run_command", real)
+                deadline = time.monotonic() + 10
+                while not dead(first):  # the master told to exit is gone: the next client is a master
+                    assert time.monotonic() < deadline, "the master did not exit"
+                    await asyncio.sleep(0.02)
+                await source.fetch()
+                second = await tr.master_pid()
+                assert second is not None and second != first
+                masters.append(second)
+            return result
+
+        monkeypatch.setattr(ssh_mod, "run_command", exit_then_another_job_connects)
+        await tr.drop_master()
+
+    run_with(target(sshd), body)
+    assert len(masters) == 2
+    assert wait_dead(masters, within=10), "a master outlived the transport"
