@@ -27,15 +27,14 @@ import hashlib
 import json
 import os
 import secrets
-import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from infra_tui.core import dirfd, put_back
+from infra_tui.core.journal_where import where
 
-NAME = "infra-tui-journal"
 COMMITTED = b"committed\n"
 CARRY = "carry"
 
@@ -87,21 +86,11 @@ def part_name(tmp: str) -> str:
     return tmp + ".part"
 
 
-def _where(root_fd: int) -> tuple[tuple[str, ...], str]:
-    try:
-        st = os.stat(".git", dir_fd=root_fd, follow_symlinks=False)
-        if stat.S_ISDIR(st.st_mode):
-            return (".git",), NAME
-    except OSError:
-        pass
-    return (), "." + NAME
-
-
 def location(root: Path) -> Path:
     """The journal's path for the repo at ``root``."""
     fd = dirfd.open_root(root)
     try:
-        parts, name = _where(fd)
+        parts, name = where(fd)
     finally:
         os.close(fd)
     return Path(os.path.realpath(root), *parts, name)
@@ -111,7 +100,7 @@ class Open:
     """A journal written and locked by this process."""
 
     def __init__(self, root_fd: int, journal: Journal):
-        parts, self.name = _where(root_fd)
+        parts, self.name = where(root_fd)
         self.dir_fd, _ = dirfd.open_dir(root_fd, parts)
         tmp = f"{self.name}.{secrets.token_hex(4)}.tmp"
         journal.started = journal.started or time.strftime("%Y-%m-%d %H:%M:%S")
@@ -158,7 +147,7 @@ def recover(root: Path | str) -> str | None:
     except OSError:
         return None
     try:
-        parts, name = _where(root_fd)
+        parts, name = where(root_fd)
         try:
             jdir, _ = dirfd.open_dir(root_fd, parts)
         except OSError:

@@ -148,7 +148,7 @@ def test_failure_midway_rolls_everything_back(root: Path, monkeypatch):
 
 def test_a_live_write_is_left_alone_and_a_second_one_refused(root: Path):
     """The journal of a write in progress is locked: no recovery touches it, no second write starts."""
-    from infra_tui.core import dirfd, write_journal
+    from infra_tui.core import dirfd, journal_where, write_journal
 
     root_fd = dirfd.open_root(root)
     live = write_journal.Open(root_fd, write_journal.Journal([]))
@@ -156,14 +156,15 @@ def test_a_live_write_is_left_alone_and_a_second_one_refused(root: Path):
     try:
         assert journal == root.resolve() / ".infra-tui-journal"  # not a git repo: a dotfile in the root
         assert write_journal.recover(root) is None and journal.exists()
+        assert journal_where.may_exist(root)
         with pytest.raises(apply_mod.ApplyRefused, match="another infra-tui is writing this repo"):
             apply_mod.apply(plan_for(root), root)
     finally:
         live.close()
         os.close(root_fd)
-    assert not journal.exists()
+    assert not journal.exists() and not journal_where.may_exist(root)
     apply_mod.apply(plan_for(root), root)
-    assert not journal.exists()
+    assert not journal.exists() and not journal_where.may_exist(root)
 
 
 def test_the_journal_of_a_git_repo_lives_in_git(root: Path):

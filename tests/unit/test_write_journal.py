@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from infra_tui.core import apply as apply_mod
-from infra_tui.core import write_journal
+from infra_tui.core import journal_where, write_journal
 from tests.unit import test_apply_races as races
 from tests.unit.test_apply_races import infra_plan, make_repo
 
@@ -100,6 +100,7 @@ def test_a_roll_back_killed_at_any_step_is_finished_without_losing_a_write(
         if not killed_at(step, d, {4: open_before_the_swap, 6: race}):
             break
         reached.append(step)
+        assert journal_where.may_exist(d), f"step {step}"  # so the TUI imports the journal's modules
         said = write_journal.recover(d)
         assert said and "interrupted write of 2 files" in said, f"step {step}: {said}"
         text = infra(d).read_text()
@@ -116,6 +117,23 @@ def test_a_roll_back_killed_at_any_step_is_finished_without_losing_a_write(
         hidden = [p.name for p in d.rglob(".*") if "infra-tui" in p.name]
         assert hidden == [], f"step {step}: {hidden}"
         assert write_journal.recover(d) is None  # done once
+        assert not journal_where.may_exist(d), f"step {step}"  # the TUI's next start skips it
     # journal, 2 staged, checked, 2 swapped, then the roll-back's own steps
     print(f"\nkilled at steps {reached}")
     assert len(reached) >= 7, reached
+
+
+def test_a_journal_or_its_temp_file_is_seen_without_the_journals_modules(tmp_path: Path) -> None:
+    """``journal_where.may_exist`` (the TUI's loader asks it before importing ``write_journal``)
+    sees every name ``recover`` acts on, in the folder it looks in, and nothing else."""
+    plain = make_repo(tmp_path / "plain")
+    assert not journal_where.may_exist(plain)
+    (plain / ".infra-tui-journal.x1y2.tmp").write_text("half")  # a journal not yet linked
+    assert journal_where.may_exist(plain)
+    git = make_repo(tmp_path / "git")
+    (git / ".git").mkdir()
+    (git / ".infra-tui-journal").write_text("")  # not where a git repo's journal is
+    assert not journal_where.may_exist(git)
+    (git / ".git" / "infra-tui-journal").write_text("")
+    assert journal_where.may_exist(git)
+    assert not journal_where.may_exist(tmp_path / "nowhere")
