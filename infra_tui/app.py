@@ -75,8 +75,9 @@ class RepoLoaded(Message):
 
 @dataclass(repr=False)
 class GraphRead(Message):
-    """The env's bootstrap graph as the last start left it (``core.graph_cache``): the repo's
-    files are unchanged since, so it is drawn while the repo is read again."""
+    """The env's bootstrap graph ahead of the repo: as the last start left it
+    (``core.graph_cache``: the repo's files are unchanged since, so it is drawn while the repo is
+    read again), or, on a cold start, as just read, before the preview's modules are imported."""
 
     graph: Graph
 
@@ -177,6 +178,9 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         self._asked_env = env
         """``--env`` as given (None: the primary env): the key of the graph kept for the next start."""
         self._graph_drawn = threading.Event()
+        """``GraphRead``'s graph is painted (or was not shown): the loader thread goes on."""
+        self._repo_drawn = threading.Event()
+        """``RepoLoaded``'s frame is painted: the loader thread reads the rule tables."""
         """``infra-tui edit NAME``: open the edit screen on it once the repo is read."""
         self.root = Path(root)
         # The graph the last start kept, if no file changed since: looked up here, before the
@@ -361,7 +365,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     def load_repo(self) -> None:
         """Read the repo from disk, off the event loop; first undo (or finish) a write that was
         killed midway, and say so. At start-up, the graph the last start kept is drawn first if
-        no file changed since (``core.graph_cache``)."""
+        no file changed since (``core.graph_cache``); else the graph of the read is drawn before
+        the preview is made."""
         kept, self._kept = self._kept, None
         if kept is not None:
             # the read (the repo model's imports, the parse: ~115 ms of the GIL) once the kept
@@ -370,13 +375,16 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         print_, self._tree_print = self._tree_print, None
         if print_ is None and self.keep_graph:  # a reload: the tree as it is before this read
             print_ = graph_cache.fingerprint(self.root)
-        from infra_tui.core import write_journal
+        from infra_tui.core import journal_where
 
-        recovered = write_journal.recover(self.root)
-        if recovered:
-            self.call_from_thread(
-                self.notify, recovered, title="Interrupted write", severity="warning", timeout=15
-            )
+        if journal_where.may_exist(self.root):  # else no import of the journal's modules (~7 ms)
+            from infra_tui.core import write_journal
+
+            recovered = write_journal.recover(self.root)
+            if recovered:
+                self.call_from_thread(
+                    self.notify, recovered, title="Interrupted write", severity="warning", timeout=15
+                )
         try:
             # imported here, in the loader thread after the first frame: the repo model's modules
             # (fluxtree, kustree, yamlio, PyYAML) are ~30 ms of imports the first frame need not wait for
@@ -391,17 +399,30 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self.post_message(RepoLoaded(None, str(exc)))
             return
         self.env = env
-        first = _first_preview(repo, env)
+        graph = None
+        if kept is None and self.repo is None:  # a cold start: the graph before the preview's modules
+            graph = _graph_of(repo, env)
+            if graph is not None:
+                self.post_message(GraphRead(graph))
+                # the rest (the preview's modules, ~12 ms of the GIL) once that graph is painted,
+                # not while the event loop lays out the screen and paints it
+                self._graph_drawn.wait(FROZEN_AT_MOST)
+        first = _first_preview(repo, env, graph)
+        self._repo_drawn.clear()
         self.post_message(RepoLoaded(repo, first=first))
         if first is not None and self.keep_graph:
             graph_cache.store(self.root, self._asked_env, print_, first.graph)
-        kinds = _creatable_kinds(repo)  # after the graph is on its way: ~50 ms of rule tables
+        # the rule tables (~40 ms of the GIL) once the repo's frame is painted: read while the
+        # event loop lays out and paints the graph, they delayed it by ~60-100 ms
+        self._repo_drawn.wait(FROZEN_AT_MOST)
+        kinds = _creatable_kinds(repo)
         if kinds is not None:
             self.post_message(KindsLoaded(repo, kinds))
 
     @on(GraphRead)
     async def _graph_read(self, message: GraphRead) -> None:
-        """The kept graph: on screen with the pane while the repo is read."""
+        """The kept graph (on screen with the pane while the repo is read), or a cold start's
+        (on screen while the preview's modules are imported)."""
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None or self.repo is not None:  # the app is ending, or the repo came first
             self._graph_drawn.set()
@@ -419,6 +440,7 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
     async def _repo_loaded(self, message: RepoLoaded) -> None:
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:  # the app is ending
+            self._repo_drawn.set()
             return
         mounted = main.mount_preview()  # (on the first frame; composed by now, as a rule)
         if main.preview_mounting:
@@ -438,6 +460,7 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self.notify(NOT_FLAT, title="not the flat shape", timeout=15)
         main.set_repo(self.repo, self.env, first=message.first)
         self._thaw()  # the graph with the pane, in one layout and paint
+        self.call_after_refresh(self._repo_drawn.set)
         self.cockpit_repo_loaded(self.repo)
         if not self._watching:
             self._watching = True
@@ -650,12 +673,25 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self.notify(f"summary saved to {path}", timeout=4)
 
 
-def _first_preview(repo: Repo, env: str) -> Preview | None:
+def _graph_of(repo: Repo, env: str) -> Graph | None:
+    """In the loading thread, the env's bootstrap graph alone (``core.graph``: imported before the
+    first frame, with ``core.graph_cache``). None if it cannot be built: the preview says why."""
+    from infra_tui.core import graph as graph_mod
+
+    try:
+        return graph_mod.build(repo.env(env))
+    except Exception:  # the preview worker reports it
+        return None
+
+
+def _first_preview(repo: Repo, env: str, graph: Graph | None = None) -> Preview | None:
     """In the loading thread, what the screen needs once the repo is read: the preview of an
-    empty wizard, i.e. the env's graph. None if that fails: the preview worker then runs as for
-    any edit and reports the error."""
+    empty wizard, i.e. the env's graph (``graph``, if it was built already: the one on screen).
+    None if that fails: the preview worker then runs as for any edit and reports the error."""
     from infra_tui.core import preview as preview_mod
 
+    if graph is not None:
+        return preview_mod.Preview({}, graph)
     try:
         return preview_mod.compute(repo, None, env)
     except Exception:  # the preview worker reports it

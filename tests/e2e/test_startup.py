@@ -80,3 +80,47 @@ def test_the_app_module_leaves_the_repo_model_to_the_loader_thread():
     first frame."""
     mods = _imported_after("import infra_tui.app")
     assert not [m for m in ("infra_tui.core.repo", "infra_tui.core.settings", "yaml") if m in mods]
+
+
+LOADER_ORDER = """
+import asyncio, sys
+from infra_tui.app import InfraApp
+from infra_tui.widgets.graph_view import GraphView
+
+async def main():
+    app = InfraApp(sys.argv[1], blink=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        while not (app.main.query(GraphView) and app.main.query_one(GraphView).graph):
+            await asyncio.sleep(0)  # every turn of the event loop
+        at_graph = set(sys.modules)
+        while app.repo is None or not app.main.form.built:
+            await asyncio.sleep(0.01)
+        await pilot.pause(0.3)
+    for name in ("infra_tui.core.preview", "infra_tui.core.rules", "infra_tui.core.write_journal"):
+        print(name, name in at_graph, name in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_the_loader_draws_a_cold_graph_before_the_preview_and_skips_an_absent_journal(tmp_path):
+    """A cold start (nothing kept): the graph is on screen before the loader thread imports the
+    preview's modules and the rule tables (they come after, as the wizard needs them), and with no
+    journal in the repo the write journal's modules are never imported."""
+    import os
+
+    from tests.apprepo import make_repo
+
+    root = make_repo(tmp_path / "repo", extra=7)
+    env = {**os.environ, "INFRA_TUI_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run(
+        [sys.executable, "-c", LOADER_ORDER, str(root)], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    seen = {
+        name: (at_graph, at_end) for name, at_graph, at_end in (line.split() for line in out.splitlines())
+    }
+    assert seen == {
+        "infra_tui.core.preview": ("False", "True"),
+        "infra_tui.core.rules": ("False", "True"),
+        "infra_tui.core.write_journal": ("False", "False"),
+    }

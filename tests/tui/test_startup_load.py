@@ -8,9 +8,12 @@ run behind it. Whatever was typed meanwhile is kept and planned once the repo is
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual import events
 from textual.message import Message
 from textual.widgets import Checkbox
@@ -153,13 +156,28 @@ async def test_what_comes_before_the_other_tabs_are_built_waits_for_them(tmp_pat
         assert "polled 3 s ago over ssh" in str(status.render())
 
 
-async def _graphs_seen_at_start(root: Path) -> tuple[list[tuple[bool, dict]], InfraApp]:
-    """Start the app on ``root`` and note, at every turn of the event loop until the repo is
-    read, each new graph on screen: (the repo was read by then, the graph)."""
+async def _graphs_seen_at_start(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[tuple[bool, bool, dict]], InfraApp, bool]:
+    """Start the app on ``root`` and note, at every turn of the event loop until the app has the
+    repo, each new graph on screen: (the loader had read the repo's files by then, the app had
+    the repo (its preview made) by then, the graph). Also whether the graph on screen at the end
+    is the very one of the pane's preview (drawn once, not built again for the preview)."""
     from infra_tui.core import graph as graph_mod
+    from infra_tui.core import repo as repo_mod
 
+    read = threading.Event()
+    real_load = repo_mod.load
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            read.set()
+
+    monkeypatch.setattr(repo_mod, "load", load)
     app = InfraApp(root, blink=False)
-    seen: list[tuple[bool, dict]] = []
+    seen: list[tuple[bool, bool, dict]] = []
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.monotonic() + 30
         last = view = None
@@ -170,46 +188,68 @@ async def _graphs_seen_at_start(root: Path) -> tuple[list[tuple[bool, dict]], In
             graph = view.graph if view is not None else None
             if graph is not None and graph is not last:
                 last = graph
-                seen.append((app.repo is not None, graph_mod.to_dict(graph)))
+                seen.append((read.is_set(), app.repo is not None, graph_mod.to_dict(graph)))
             if app.repo is not None and view is not None and view.graph is not None:
                 break
             assert time.monotonic() < deadline, "the repo did not load"
             await asyncio.sleep(0)
         await settle(pilot)
-    return seen, app
+        preview = app.main.preview_pane.preview
+        drawn_once = preview is not None and preview.graph is view.graph
+    return seen, app, drawn_once
+
+
+async def test_a_cold_start_draws_the_graph_of_the_read_before_the_preview(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing kept: the graph goes on screen once the files are read, before the preview is made
+    (its modules imported) and the app has the repo; the preview then brings that same graph,
+    drawn once."""
+    from infra_tui.core import graph as graph_mod
+    from tests.unit.test_graph_cache import age, graph_of
+
+    root = make_repo(tmp_path / "repo")
+    age(root)
+    seen, app, drawn_once = await _graphs_seen_at_start(root, monkeypatch)
+    assert [(read, has_repo) for read, has_repo, _ in seen] == [(True, False)]
+    assert seen[0][2] == graph_mod.to_dict(graph_of(root))
+    assert app.sub_title.endswith("env local-kube")
+    assert drawn_once
 
 
 async def test_a_second_start_on_an_unchanged_repo_draws_the_kept_graph_before_reading(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from infra_tui.core import graph as graph_mod
     from tests.unit.test_graph_cache import age, graph_of
 
     root = make_repo(tmp_path / "repo")
     age(root)
-    first, _ = await _graphs_seen_at_start(root)
-    assert first and all(read for read, _ in first)  # nothing kept yet: drawn from the read repo
-    second, app = await _graphs_seen_at_start(root)
+    first, _, _ = await _graphs_seen_at_start(root, monkeypatch)
+    assert first and all(read for read, _, _ in first)  # nothing kept yet: drawn from the read repo
+    second, app, _ = await _graphs_seen_at_start(root, monkeypatch)
     assert second[0][0] is False  # on screen before the repo was read
-    assert second[0][1] == graph_mod.to_dict(graph_of(root))  # and it is the repo's graph
+    assert second[0][2] == graph_mod.to_dict(graph_of(root))  # and it is the repo's graph
     assert app.sub_title.endswith("env local-kube")
 
 
-async def test_a_changed_repo_never_shows_the_kept_graph(tmp_path: Path) -> None:
+async def test_a_changed_repo_never_shows_the_kept_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from infra_tui.core import graph as graph_mod
     from tests.unit.test_graph_cache import age, graph_of
 
     root = make_repo(tmp_path / "repo")
     age(root)
-    await _graphs_seen_at_start(root)
+    await _graphs_seen_at_start(root, monkeypatch)
     old = graph_mod.to_dict(graph_of(root))
     infra = root / "clusters/local-kube/infrastructure.yaml"
     infra.write_text(infra.read_text().replace("dependsOn:\n", "dependsOn:\n    - name: redis\n", 1))
     age(root, step=[10**6])  # an edit of an hour ago: not "racy", a plain change
-    seen, _ = await _graphs_seen_at_start(root)
+    seen, _, _ = await _graphs_seen_at_start(root, monkeypatch)
     new = graph_mod.to_dict(graph_of(root))
     assert new != old
-    assert [graph for _, graph in seen] == [new] and seen[0][0]  # only the new one, once read
+    assert [graph for _, _, graph in seen] == [new] and seen[0][0]  # only the new one, once read
 
 
 async def test_kinds_that_come_while_the_lower_fields_are_mounted_are_offered() -> None:
