@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from infra_tui import gc_pause
 from infra_tui.core import graph_cache
 from infra_tui.core.model import ChangePlan, Repo
 from infra_tui.errors import UserError
@@ -307,9 +308,13 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             await asyncio.sleep(0.01)
 
     def _thaw(self) -> None:
-        """End ``on_ready``'s batch (once): the screen is laid out and painted again."""
+        """End ``on_ready``'s batch (once): the screen is laid out and painted again. Once that
+        frame is out the start-up is over: the garbage collector the command paused is on again
+        (``infra_tui.gc_pause``; its first pass walks every object made since, ~30 ms: not before
+        the frame)."""
         if self._frozen:
             self._frozen = False
+            self.call_after_refresh(gc_pause.resume)
             self._end_batch()
             if not self._batch_count:
                 self.screen.refresh()  # as Textual's ``delay_update``: a resize meanwhile too

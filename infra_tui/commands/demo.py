@@ -91,9 +91,12 @@ def run(args: argparse.Namespace) -> int:
     require_terminal()  # before copying: nothing to leave behind
     into = Path(args.into) if args.into else None
     root = copy_repo(Path(args.repo), into) if getattr(args, "repo", None) else copy_demo(into)
-    from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
+    from infra_tui import gc_pause
 
-    result = DemoApp(root, env=args.env, autoplay=not args.paused).run()
+    with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
+        from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
+
+        result = DemoApp(root, env=args.env, autoplay=not args.paused).run()
     print(
         f"infra-tui demo: the {'copy of the repo' if getattr(args, 'repo', None) else 'demo repo'} stays at {root}"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from infra_tui import gc_pause
 from infra_tui.commands.context import require_terminal
 from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core.roots import flat_root
@@ -36,8 +37,6 @@ def run(args: argparse.Namespace) -> int:
         from infra_tui.core import repo as repo_mod
 
         root = repo_mod.find_root(start)
-    from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
-
     try:
         timeout = parse_duration(args.timeout)
     except ValueError as exc:
@@ -47,5 +46,8 @@ def run(args: argparse.Namespace) -> int:
         accept_new_host_key=args.accept_new_host_key,
         timeout=timeout,
     )
-    result = InfraApp(root, env=args.env, cluster=request).run()
+    with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
+        from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
+
+        result = InfraApp(root, env=args.env, cluster=request).run()
     return int(result or 0)

@@ -280,3 +280,31 @@ async def test_kinds_that_come_while_the_lower_fields_are_mounted_are_offered() 
         creates = form.query_one("#creates", SelectionList)
         offered = [creates.get_option_at_index(i).value for i in range(creates.option_count)]
         assert offered == [*DEFAULT_KINDS, "Widget"]
+
+
+async def test_the_collector_paused_for_the_start_up_is_on_again_once_the_graph_is_drawn(
+    tmp_path: Path,
+) -> None:
+    """``infra-tui`` runs the app with Python's cyclic garbage collector paused
+    (``infra_tui.gc_pause``: its passes over the start-up's objects cost the first frame ~40-70 ms):
+    off through the first frame, on again once the graph's frame is out, while the app runs on."""
+    import gc
+
+    from infra_tui import gc_pause
+
+    app = InfraApp(make_repo(tmp_path / "repo", extra=7), blink=False)
+    seen: dict[str, bool] = {}
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.Ready):  # posted once the first frame is out
+            seen["at the first frame"] = gc.isenabled()
+
+    try:
+        with gc_pause.paused():
+            async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+                await settle(pilot)
+                seen["with the graph drawn"] = gc.isenabled()
+                assert app.main.query_one(GraphView).graph is not None
+    finally:
+        gc.enable()  # whatever happened, not left off for the other tests
+    assert seen == {"at the first frame": False, "with the graph drawn": True}
