@@ -95,7 +95,7 @@ async def main():
         at_graph = set(sys.modules)
         while app.repo is None or not app.main.form.built:
             await asyncio.sleep(0.01)
-        await pilot.pause(0.3)
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "load"])
     for name in ("infra_tui.core.preview", "infra_tui.core.rules", "infra_tui.core.write_journal"):
         print(name, name in at_graph, name in sys.modules)
 
