@@ -74,6 +74,15 @@ class MainScreen(Screen[None]):
             self._resumed = True
             event.refresh_styles = False
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Runs before Screen's own handler, which lays the whole screen out again and paints it
+        # for every Resize, its size changed or not. Right after the first frame the screen gets
+        # three of the size it was just laid out at (the driver's, the app's, its own first
+        # layout's): ~20-30 ms of layouts and a full repaint before ``Ready``, where the loader
+        # starts. One of the size it is laid out at changes nothing (nor the breakpoint class).
+        if event.size == self._compositor.size:
+            event.prevent_default()
+
     def on_mount(self) -> None:
         self._steady_cursors()
         if not self.demo:  # the demo focuses the graph once it is mounted (``mount_preview``)

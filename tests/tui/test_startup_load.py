@@ -308,3 +308,40 @@ async def test_the_collector_paused_for_the_start_up_is_on_again_once_the_graph_
     finally:
         gc.enable()  # whatever happened, not left off for the other tests
     assert seen == {"at the first frame": False, "with the graph drawn": True}
+
+
+async def test_a_resize_to_the_size_laid_out_lays_nothing_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual lays a screen out again for every Resize it gets; right after the first frame the
+    wizard gets three of the size it was just laid out at (a layout and a full repaint before
+    ``Ready``, where the loader starts). Those are skipped; a real resize is laid out as always."""
+    from textual.geometry import Size
+    from textual.screen import Screen
+
+    from infra_tui.screens.main import MainScreen
+
+    resized: list[Size] = []
+    real = Screen._screen_resized  # noqa: SLF001 (what Textual calls to lay a screen out on a Resize)
+
+    def counted(screen: Screen, size: Size) -> None:
+        if isinstance(screen, MainScreen):
+            resized.append(size)
+        real(screen, size)
+
+    monkeypatch.setattr(Screen, "_screen_resized", counted)
+    app = InfraApp(make_repo(tmp_path / "repo"), blink=False)
+    at_ready: list[Size] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.Ready):
+            at_ready.extend(resized)
+
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await settle(pilot)
+        assert at_ready == [Size(160, 48)]  # the first frame's layout only
+        resized.clear()
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert resized == [Size(120, 40)]
+        assert app.main.query_one(GraphView).size.width > 0 and app.main.size == Size(120, 40)
