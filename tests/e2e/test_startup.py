@@ -83,15 +83,22 @@ def test_the_app_module_leaves_the_repo_model_to_the_loader_thread():
 
 
 LOADER_ORDER = """
-import asyncio, sys
+import asyncio, sys, time
 from infra_tui.app import InfraApp
 from infra_tui.widgets.graph_view import GraphView
 
 async def main():
     app = InfraApp(sys.argv[1], blink=False)
-    async with app.run_test(size=(160, 48)) as pilot:
-        while not (app.main.query(GraphView) and app.main.query_one(GraphView).graph):
-            await asyncio.sleep(0)  # every turn of the event loop
+    async with app.run_test(size=(160, 48)):
+        deadline = time.monotonic() + 60
+        view = None
+        while view is None or view.graph is None:
+            assert time.monotonic() < deadline, "no graph on screen"
+            if view is None and app.main.query(GraphView):
+                view = app.main.query_one(GraphView)
+            # a light poll that lets the event loop wait: one spinning (sleep(0)) holds the GIL
+            # and starves the loader thread (each of its file reads waits for a GIL switch)
+            await asyncio.sleep(0.001)
         at_graph = set(sys.modules)
         while app.repo is None or not app.main.form.built:
             await asyncio.sleep(0.01)
