@@ -19,11 +19,11 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import MountError, Widget
-from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from infra_tui.core.model import Repo
 from infra_tui.widgets.graph_view import GraphPanel
+from infra_tui.widgets.tab_bar import TabBar
 from infra_tui.widgets.validation_panel import ValidationPanel
 
 if TYPE_CHECKING:
@@ -41,6 +41,15 @@ TABS = {
 }
 """Tab id -> label, in order."""
 
+PANELS = {
+    "graph": "graph-panel",
+    "diff": "diff-view",
+    "summary": "summary-view",
+    "checks": "validation",
+    "cluster": "cluster-panel",
+}
+"""Tab id -> the id of its panel."""
+
 
 class PreviewPane(Vertical):
     """Tabs over the current preview; ``request(fields)`` recomputes it."""
@@ -48,9 +57,8 @@ class PreviewPane(Vertical):
     DEFAULT_CSS = """
     PreviewPane {
         height: 1fr;
-        TabbedContent { height: 1fr; }
-        TabbedContent > ContentSwitcher { height: 1fr; }
-        TabPane { padding: 0; height: 1fr; }
+        & > .tab-panel { height: 1fr; }
+        & > .-off { display: none; }
     }
     """
 
@@ -68,6 +76,7 @@ class PreviewPane(Vertical):
         """Compose the Graph tab's panel only; the other tabs' panels (diff, summary, checks,
         cluster) are mounted once the graph has been drawn (``build_tabs``): the wizard's start-up,
         where the pane's mount is on the way to the graph (issue 12)."""
+        self._active = "graph"
         self._tabs_built = False
         self._tabs_building = False
         self._when_built: list[Callable[[], object]] = []
@@ -86,20 +95,20 @@ class PreviewPane(Vertical):
         """(repo, env) whose empty-wizard preview (``set_repo``'s ``first``) is on screen."""
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="graph"):
-            yield from self._panes()
+        yield TabBar(TABS, active="graph", id="tabs")
+        graph = GraphPanel(id="graph-panel")
+        graph.add_class("tab-panel")
+        yield graph
+        if not self.graph_first:
+            yield from self._offstage(_panels())
 
-    def _panes(self) -> ComposeResult:
-        with TabPane(TABS["graph"], id="graph"):
-            yield GraphPanel(id="graph-panel")
-        if self.graph_first:
-            for tab in ("diff", "summary", "checks", "cluster"):
-                yield TabPane(TABS[tab], id=tab)
-            return
-        panels = _panels()
-        for tab in ("diff", "summary", "checks", "cluster"):
-            with TabPane(TABS[tab], id=tab):
-                yield panels[tab]
+    def _offstage(self, panels: dict[str, Widget]) -> list[Widget]:
+        """The panels of the tabs after Graph, each shown only while its tab is active."""
+        active = self._active
+        for tab, panel in panels.items():
+            panel.add_class("tab-panel")
+            panel.set_class(tab != active, "-off")
+        return list(panels.values())
 
     def on_mount(self) -> None:
         if self.graph_first:
@@ -119,8 +128,7 @@ class PreviewPane(Vertical):
             return
         self._tabs_building = True
         try:
-            for tab, panel in _panels().items():
-                await self.query_one(f"TabPane#{tab}", TabPane).mount(panel)
+            await self.mount(*self._offstage(_panels()))
         except (NoMatches, MountError):  # the app ended meanwhile
             return
         self._tabs_built = True
@@ -138,11 +146,24 @@ class PreviewPane(Vertical):
     @property
     def active(self) -> str:
         """The id of the tab on show."""
-        return self.query_one(TabbedContent).active
+        return self._active
 
     @active.setter
     def active(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        if tab not in TABS:
+            raise ValueError(f"no tab {tab!r}")
+        self._active = tab
+        for name, panel_id in PANELS.items():
+            for panel in self.query_children(f"#{panel_id}"):
+                panel.set_class(name != tab, "-off")
+        self.query_one(TabBar).active = tab
+
+    @on(TabBar.Changed)
+    def _tab_chosen(self, event: TabBar.Changed) -> None:
+        """A key or a click on the bar chose a tab."""
+        event.stop()
+        if event.tab != self._active:
+            self.active = event.tab
 
     @property
     def busy(self) -> bool:
