@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from infra_tui.core.preview import Preview
     from infra_tui.core.settings import WatchRequest
     from infra_tui.core.trust import RepoSettingsFile
+    from infra_tui.services.preread import PreRead
     from infra_tui.widgets.preview_pane import PreviewPane
     from infra_tui.widgets.sim_player import SimPlayer
 
@@ -173,6 +174,8 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         hint: str | None = None,
         cluster: WatchRequest | None = None,
         open_component: str | None = None,
+        kept: graph_cache.Kept | None = None,
+        preread: PreRead | None = None,
     ) -> None:
         super().__init__()
         self.open_component = open_component
@@ -184,12 +187,16 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         """``RepoLoaded``'s frame is painted: the loader thread reads the rule tables."""
         """``infra-tui edit NAME``: open the edit screen on it once the repo is read."""
         self.root = Path(root)
-        # The graph the last start kept, if no file changed since: looked up here, before the
-        # first frame (a walk of the tree's stats, ~2 ms for the demo), not in the loader thread,
-        # where each of its hundreds of syscalls would wait for the GIL while the event loop
-        # composes the first frame and the pane.
-        self._tree_print = graph_cache.fingerprint(self.root) if self.keep_graph else None
-        self._kept = graph_cache.load(self.root, env, self._tree_print)
+        # The graph the last start kept, if no file changed since: looked up before the first
+        # frame (a walk of the tree's stats, ~2 ms for the demo; by the command, ``kept``, before
+        # it imports Textual), not in the loader thread, where each of its hundreds of syscalls
+        # would wait for the GIL while the event loop composes the first frame and the pane.
+        if kept is None:
+            kept = graph_cache.look_up(self.root, env) if self.keep_graph else graph_cache.Kept(None, None)
+        self._tree_print, self._kept = kept.print_, kept.graph
+        self._preread = preread if self._kept is None else None
+        """The child reading the repo's graph on another core (``services.preread``): the loader
+        draws its graph, on a cold start, before the app has read the repo."""
         self.env = env
         self.repo: Repo | None = None
         self.blink = blink
@@ -373,6 +380,13 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
         no file changed since (``core.graph_cache``); else the graph of the read is drawn before
         the preview is made."""
         kept, self._kept = self._kept, None
+        preread, self._preread = self._preread, None
+        if kept is None and preread is not None:
+            # a cold start: the graph the child read on another core, while this process started
+            # (normally done by now; here, not on the event loop, which mounts the pane meanwhile)
+            kept = preread.graph(PREREAD_WAIT)
+            if kept is not None:
+                self.post_message(GraphRead(kept))
         if kept is not None:
             # the read (the repo model's imports, the parse: ~115 ms of the GIL) once the kept
             # graph is on screen (``on_ready``), not while the event loop mounts the pane and paints it
@@ -678,6 +692,11 @@ class InfraApp(CockpitMixin, OrderedKeysApp[int]):
             self.notify(f"summary saved to {path}", timeout=4)
 
 
+PREREAD_WAIT = 0.5
+"""Seconds the loader waits, at most, for the start-up child's graph (``services.preread``);
+then the child is killed and the app reads the repo before it draws the graph, as without it."""
+
+
 def _graph_of(repo: Repo, env: str) -> Graph | None:
     """In the loading thread, the env's bootstrap graph alone (``core.graph``: imported before the
     first frame, with ``core.graph_cache``). None if it cannot be built: the preview says why."""
@@ -758,9 +777,16 @@ class DemoApp(InfraApp):
     ]
 
     def __init__(
-        self, root: Path, env: str | None = None, *, blink: bool = True, autoplay: bool = True
+        self,
+        root: Path,
+        env: str | None = None,
+        *,
+        blink: bool = True,
+        autoplay: bool = True,
+        kept: graph_cache.Kept | None = None,
+        preread: PreRead | None = None,
     ) -> None:
-        super().__init__(root, env, blink=blink, hint=DEMO_HINT)
+        super().__init__(root, env, blink=blink, hint=DEMO_HINT, kept=kept, preread=preread)
         self.autoplay = autoplay
         self.title = "infra-tui demo"
 

@@ -92,11 +92,18 @@ def run(args: argparse.Namespace) -> int:
     into = Path(args.into) if args.into else None
     root = copy_repo(Path(args.repo), into) if getattr(args, "repo", None) else copy_demo(into)
     from infra_tui import gc_pause
+    from infra_tui.services import preread as preread_mod
 
-    with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
-        from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
+    # a fresh copy: nothing kept; its graph read by a child on another core while Textual loads
+    kept, preread = preread_mod.kept_or_started(root, args.env, keep=False)
+    try:
+        with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
+            from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
 
-        result = DemoApp(root, env=args.env, autoplay=not args.paused).run()
+            result = DemoApp(root, env=args.env, autoplay=not args.paused, kept=kept, preread=preread).run()
+    finally:
+        if preread is not None:
+            preread.stop()
     print(
         f"infra-tui demo: the {'copy of the repo' if getattr(args, 'repo', None) else 'demo repo'} stays at {root}"
     )

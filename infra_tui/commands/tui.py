@@ -15,6 +15,7 @@ from infra_tui.commands.ssh_flags import add_ssh_arguments, ssh_overrides
 from infra_tui.core.roots import flat_root
 from infra_tui.core.tui_flags import WatchRequest, parse_duration
 from infra_tui.errors import UserError
+from infra_tui.services import preread as preread_mod
 
 NAME = "tui"
 HELP = "the interactive wizard, bootstrap graph and live diff (the default command)"
@@ -46,8 +47,15 @@ def run(args: argparse.Namespace) -> int:
         accept_new_host_key=args.accept_new_host_key,
         timeout=timeout,
     )
-    with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
-        from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
+    # The graph the last start kept (a warm start), else a child that reads the repo's graph on
+    # another core while this process imports Textual (a cold start): both before that import
+    kept, preread = preread_mod.kept_or_started(root, args.env)
+    try:
+        with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
+            from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
 
-        result = InfraApp(root, env=args.env, cluster=request).run()
+            result = InfraApp(root, env=args.env, cluster=request, kept=kept, preread=preread).run()
+    finally:
+        if preread is not None:
+            preread.stop()
     return int(result or 0)

@@ -25,6 +25,7 @@ import hashlib
 import os
 import pickle
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from infra_tui.core.graph import Graph
@@ -40,6 +41,21 @@ RACY_NS = 2_000_000_000
 """A tree with an entry changed less than this long ago (ns) gets no fingerprint."""
 _FORMAT = b"infra-tui graph cache 1\n"
 _MAX_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a start found: this start's ``fingerprint`` of the tree and the graph kept with it
+    (None: none, or a changed tree)."""
+
+    print_: bytes | None
+    graph: Graph | None
+
+
+def look_up(root: Path | str, env: str | None) -> Kept:
+    """This start's fingerprint of ``root`` and the graph the last start kept for ``env``."""
+    print_ = fingerprint(root)
+    return Kept(print_, load(root, env, print_))
 
 
 def cache_dir() -> Path:

@@ -7,7 +7,9 @@ together with everything it started), and on cancel or timeout the whole group i
 no child outlives the app.
 
 It is built on ``asyncio.create_subprocess_exec(start_new_session=True)``: cancelling the
-awaiting task kills the group, and no helper threads are started per command.
+awaiting task kills the group, and no helper threads are started per command. One child runs
+outside an event loop: ``start_background``, started before the TUI's event loop exists (the
+start-up's repo reader, ``services.preread``), with the same session, group and exit rules.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -214,3 +217,52 @@ async def run_command(cmd: Command) -> Result:
 def run_command_sync(cmd: Command) -> Result:
     """``run_command`` for plain CLI paths (no running event loop). Ctrl-C kills the child's group."""
     return asyncio.run(run_command(cmd))
+
+
+class Background:
+    """A child started with ``start_background``: it runs while the caller does other work; its
+    stdout is taken once with ``output``."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+
+    def output(self, timeout: float) -> bytes | None:
+        """Wait up to ``timeout`` seconds for the child to end: its stdout if it exited 0, else
+        None (a failed child, or one not done in time: its group is killed). Blocks: call it from
+        a thread, not the event loop."""
+        try:
+            out, _ = self._proc.communicate(timeout=timeout)
+        except (subprocess.TimeoutExpired, OSError, ValueError):
+            self.stop()
+            return None
+        finally:
+            if self._proc.returncode is not None:
+                _live_groups.discard(self._proc.pid)
+        return out if self._proc.returncode == 0 else None
+
+    def stop(self) -> None:
+        """Kill the child's group if it still runs, and reap it."""
+        if self._proc.returncode is None:
+            _signal_group(self._proc.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError, ValueError, subprocess.TimeoutExpired):
+                self._proc.communicate(timeout=KILL_GRACE)
+        _live_groups.discard(self._proc.pid)
+
+
+def start_background(argv: list[str]) -> Background | None:
+    """Start ``argv`` (no shell) in its own session and process group, stdin from /dev/null,
+    stdout to a pipe (``Background.output``), stderr discarded; killed at exit if still live.
+    None if it cannot be started."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except OSError:
+        return None
+    _live_groups.add(proc.pid)
+    return Background(proc)

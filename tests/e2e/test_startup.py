@@ -82,14 +82,7 @@ def test_the_app_module_leaves_the_repo_model_to_the_loader_thread():
     assert not [m for m in ("infra_tui.core.repo", "infra_tui.core.settings", "yaml") if m in mods]
 
 
-LOADER_ORDER = """
-import asyncio, sys, time
-from infra_tui.app import InfraApp
-from infra_tui.widgets.graph_view import GraphView
-
-async def main():
-    app = InfraApp(sys.argv[1], blink=False)
-    async with app.run_test(size=(160, 48)):
+WAIT_FOR_GRAPH = """
         deadline = time.monotonic() + 60
         view = None
         while view is None or view.graph is None:
@@ -99,7 +92,21 @@ async def main():
             # a light poll that lets the event loop wait: one spinning (sleep(0)) holds the GIL
             # and starves the loader thread (each of its file reads waits for a GIL switch)
             await asyncio.sleep(0.001)
-        at_graph = set(sys.modules)
+"""
+"""In a program run by a test, inside ``async with app.run_test(...)``: wait until the graph is on
+screen (``view``: the GraphView)."""
+
+LOADER_ORDER = (
+    """
+import asyncio, sys, time
+from infra_tui.app import InfraApp
+from infra_tui.widgets.graph_view import GraphView
+
+async def main():
+    app = InfraApp(sys.argv[1], blink=False)
+    async with app.run_test(size=(160, 48)):"""
+    + WAIT_FOR_GRAPH
+    + """        at_graph = set(sys.modules)
         while app.repo is None or not app.main.form.built:
             await asyncio.sleep(0.01)
         await app.workers.wait_for_complete([w for w in app.workers if w.group == "load"])
@@ -108,6 +115,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 def test_the_loader_draws_a_cold_graph_before_the_preview_and_skips_an_absent_journal(tmp_path):
