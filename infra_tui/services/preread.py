@@ -11,8 +11,8 @@ finished long before the app's first frame; the app's loader thread takes the gr
 graph replaces the child's (the same, unless a file changed in between), so the child's graph is
 only ever a first picture of the same files, like the graph a warm start keeps.
 
-The child is started only where it can help: with two CPUs or more, and no write journal (a
-killed write is undone by the app before it reads anything). It reads only; a child that fails
+The child is started only where it can help: with a CPU the load leaves idle (two CPUs or more),
+and no write journal (a killed write is undone by the app before it reads anything). It reads only; a child that fails
 (an unreadable repo: the app's own read says why), is slow, or sends anything else gives no
 graph, and the app reads the repo as before. It runs in its own process group and is killed when
 it is not waited for (``stop``; ``proc`` also kills it at exit).
@@ -82,12 +82,22 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
+def busy_cpus() -> float:
+    """The system's load average over the last minute: CPUs kept busy, roughly."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
 def start(root: Path, env: str | None) -> PreRead | None:
     """Start the child on ``root``'s ``env`` (None: the primary one), or None where it would not
-    help: one CPU only, or a write journal that the app will undo first."""
+    help: no CPU free for it (one CPU only, or a load average that leaves less than one idle:
+    the child would take the app's own core and delay its first frame; measured on 2 CPUs with
+    one kept busy, +110 ms), or a write journal that the app will undo first."""
     from infra_tui.core import journal_where
 
-    if cpus() < 2 or journal_where.may_exist(root):
+    if cpus() < 2 or cpus() - busy_cpus() < 1 or journal_where.may_exist(root):
         return None
     from infra_tui.services.proc import start_background
 

@@ -36,6 +36,7 @@ def _read_here(root: Path, env: str | None) -> graph_mod.Graph:
 def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     """The child only starts with two CPUs or more: this machine's count must not decide a test."""
     monkeypatch.setattr(preread, "cpus", lambda: 2)
+    monkeypatch.setattr(preread, "busy_cpus", lambda: 0.5)
 
 
 @pytest.mark.parametrize("env", [None, "staging"])
@@ -72,11 +73,20 @@ def test_a_child_that_cannot_read_gives_no_graph(tmp_path: Path, two_cpus: None)
     assert child is not None and child.graph(60) is None
 
 
-def test_no_child_on_one_cpu_nor_over_a_killed_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_child_without_an_idle_cpu_nor_over_a_killed_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_repo(tmp_path / "repo")
+    monkeypatch.setattr(preread, "busy_cpus", lambda: 0.0)
     monkeypatch.setattr(preread, "cpus", lambda: 1)
-    assert preread.start(root, None) is None
+    assert preread.start(root, None) is None  # one CPU: the app's own
     monkeypatch.setattr(preread, "cpus", lambda: 2)
+    monkeypatch.setattr(preread, "busy_cpus", lambda: 1.7)
+    assert preread.start(root, None) is None  # two, one kept busy by something else
+    monkeypatch.setattr(preread, "busy_cpus", lambda: 0.6)
+    child = preread.start(root, None)
+    assert child is not None  # two, mostly idle
+    child.stop()
     (root / f".{JOURNAL}").write_text("{}")  # a write killed midway: the app undoes it before reading
     assert preread.start(root, None) is None
 
@@ -109,6 +119,7 @@ from infra_tui.widgets.graph_view import GraphView
 async def main():
     root = Path(sys.argv[1])
     preread.cpus = lambda: 2
+    preread.busy_cpus = lambda: 0.5
     kept, child = preread.kept_or_started(root, None)
     assert kept.graph is None and child is not None
     app = InfraApp(root, blink=False, kept=kept, preread=child)
