@@ -173,6 +173,8 @@ async def settle(pilot, rounds: int = 200) -> None:
             await _wait_idle(pilot, checks.first())
         if app.repo is not None and not pane.busy and pane.preview is not None:
             form = app.main.form
+            if not getattr(form, "built", True):
+                continue  # the wizard's lower fields (and the key bar, released with them) come after the graph
             if getattr(form, "learning", None) is not None:
                 continue  # the wizard's learned defaults are still being learned
             if pane.preview.fields == form.state.fields or not form.state.fields.get("name"):
