@@ -96,18 +96,15 @@ class PreviewPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield TabBar(TABS, active="graph", id="tabs")
-        graph = GraphPanel(id="graph-panel")
-        graph.add_class("tab-panel")
-        yield graph
+        yield from self._as_panels({"graph": GraphPanel(id=PANELS["graph"])})
         if not self.graph_first:
-            yield from self._offstage(_panels())
+            yield from self._as_panels(_panels())
 
-    def _offstage(self, panels: dict[str, Widget]) -> list[Widget]:
-        """The panels of the tabs after Graph, each shown only while its tab is active."""
-        active = self._active
+    def _as_panels(self, panels: dict[str, Widget]) -> list[Widget]:
+        """Tab id -> widget, as the pane's panels: each shown only while its tab is active."""
         for tab, panel in panels.items():
             panel.add_class("tab-panel")
-            panel.set_class(tab != active, "-off")
+            panel.set_class(tab != self._active, "-off")
         return list(panels.values())
 
     def on_mount(self) -> None:
@@ -128,7 +125,7 @@ class PreviewPane(Vertical):
             return
         self._tabs_building = True
         try:
-            await self.mount(*self._offstage(_panels()))
+            await self.mount(*self._as_panels(_panels()))
         except (NoMatches, MountError):  # the app ended meanwhile
             return
         self._tabs_built = True
@@ -302,10 +299,10 @@ def _panels() -> dict[str, Widget]:
     from infra_tui.widgets.summary_view import SummaryView
 
     return {
-        "diff": DiffView(id="diff-view"),
-        "summary": SummaryView(id="summary-view"),
-        "checks": ValidationPanel(id="validation"),
-        "cluster": ClusterPanel(id="cluster-panel"),
+        "diff": DiffView(id=PANELS["diff"]),
+        "summary": SummaryView(id=PANELS["summary"]),
+        "checks": ValidationPanel(id=PANELS["checks"]),
+        "cluster": ClusterPanel(id=PANELS["cluster"]),
     }
 
 

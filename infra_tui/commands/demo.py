@@ -95,15 +95,11 @@ def run(args: argparse.Namespace) -> int:
     from infra_tui.services import preread as preread_mod
 
     # a fresh copy: nothing kept; its graph read by a child on another core while Textual loads
-    kept, preread = preread_mod.kept_or_started(root, args.env, keep=False)
-    try:
-        with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
-            from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
+    with preread_mod.for_start(root, args.env, keep=False) as (kept, preread), gc_pause.paused():
+        # the collector stays off until the app's start-up is over (``InfraApp._thaw``)
+        from infra_tui.app import DemoApp  # keep `infra-tui --help` free of Textual
 
-            result = DemoApp(root, env=args.env, autoplay=not args.paused, kept=kept, preread=preread).run()
-    finally:
-        if preread is not None:
-            preread.stop()
+        result = DemoApp(root, env=args.env, autoplay=not args.paused, kept=kept, preread=preread).run()
     print(
         f"infra-tui demo: the {'copy of the repo' if getattr(args, 'repo', None) else 'demo repo'} stays at {root}"
     )

@@ -49,13 +49,9 @@ def run(args: argparse.Namespace) -> int:
     )
     # The graph the last start kept (a warm start), else a child that reads the repo's graph on
     # another core while this process imports Textual (a cold start): both before that import
-    kept, preread = preread_mod.kept_or_started(root, args.env)
-    try:
-        with gc_pause.paused():  # until the app's start-up is over (``InfraApp._thaw``)
-            from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
+    with preread_mod.for_start(root, args.env) as (kept, preread), gc_pause.paused():
+        # the collector stays off until the app's start-up is over (``InfraApp._thaw``)
+        from infra_tui.app import InfraApp  # keep `infra-tui --help` free of Textual
 
-            result = InfraApp(root, env=args.env, cluster=request, kept=kept, preread=preread).run()
-    finally:
-        if preread is not None:
-            preread.stop()
+        result = InfraApp(root, env=args.env, cluster=request, kept=kept, preread=preread).run()
     return int(result or 0)

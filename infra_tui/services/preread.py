@@ -12,10 +12,11 @@ graph replaces the child's (the same, unless a file changed in between), so the 
 only ever a first picture of the same files, like the graph a warm start keeps.
 
 The child is started only where it can help: with a CPU the load leaves idle (two CPUs or more),
-and no write journal (a killed write is undone by the app before it reads anything). It reads only; a child that fails
-(an unreadable repo: the app's own read says why), is slow, or sends anything else gives no
-graph, and the app reads the repo as before. It runs in its own process group and is killed when
-it is not waited for (``stop``; ``proc`` also kills it at exit).
+and no write journal (a killed write is undone by the app before it reads anything). It reads
+only; a child that fails (an unreadable repo: the app's own read says why), is slow, or sends
+anything else gives no graph, and the app reads the repo as before. It runs in its own process
+group and is killed when it is not waited for (``stop``, or leaving ``for_start``; ``proc`` also
+kills it at exit).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import contextlib
 import os
 import pickle
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,7 +99,8 @@ def start(root: Path, env: str | None) -> PreRead | None:
     one kept busy, +110 ms), or a write journal that the app will undo first."""
     from infra_tui.core import journal_where
 
-    if cpus() < 2 or cpus() - busy_cpus() < 1 or journal_where.may_exist(root):
+    n = cpus()
+    if n < 2 or n - busy_cpus() < 1 or journal_where.may_exist(root):
         return None
     from infra_tui.services.proc import start_background
 
@@ -115,6 +118,20 @@ def kept_or_started(
     (``keep``: looked up in the user's cache folder), else a child started to read it."""
     kept = graph_cache.look_up(root, env) if keep else graph_cache.Kept(None, None)
     return kept, (start(root, env) if kept.graph is None else None)
+
+
+@contextlib.contextmanager
+def for_start(
+    root: Path, env: str | None, *, keep: bool = True
+) -> Iterator[tuple[graph_cache.Kept, PreRead | None]]:
+    """``kept_or_started`` for a command that runs the TUI in this block: the child, if one was
+    started, is killed as the block ends (the app may end before its loader took the graph)."""
+    kept, preread = kept_or_started(root, env, keep=keep)
+    try:
+        yield kept, preread
+    finally:
+        if preread is not None:
+            preread.stop()
 
 
 def child_main(args: list[str]) -> int:
